@@ -1,0 +1,110 @@
+/**
+ * spicecap's single command-line entry: `deno run -A harness/cli.ts <command> [args…]`.
+ * `deno task <command>` maps onto it.
+ */
+import { CaptureFormatError } from "../lib/pcap/types.ts";
+import { SpiceFramingError } from "../lib/spice/types.ts";
+import { EnvironmentError, UsageError } from "./errors.ts";
+import { type Command, type Io, processIo } from "./io.ts";
+
+/** Command name → module exporting `run`. Loaded lazily so one command's imports never slow another. */
+const COMMANDS: Readonly<Record<string, { summary: string; load: () => Promise<Command> }>> = {
+  capture: {
+    summary: "record a SPICE session through a proxy, one capture file per channel",
+    load: async () => (await import("./commands/capture.ts")).run,
+  },
+  check: {
+    summary: "verify TCP and SPICE invariants of captures or session directories",
+    load: async () => (await import("./commands/check.ts")).run,
+  },
+  inspect: {
+    summary: "print one line per packet or SPICE message",
+    load: async () => (await import("./commands/inspect.ts")).run,
+  },
+  replay: {
+    summary: "re-drive a recorded client side against a live server",
+    load: async () => (await import("./commands/replay.ts")).run,
+  },
+  diff: {
+    summary: "normalised message-level diff of two captures",
+    load: async () => (await import("./commands/diff.ts")).run,
+  },
+  merge: {
+    summary: "merge a session's channel files into one pcapng",
+    load: async () => (await import("./commands/merge.ts")).run,
+  },
+  import: {
+    summary: "turn a raw tcpdump/Wireshark capture of SPICE into a session directory",
+    load: async () => (await import("./commands/import.ts")).run,
+  },
+};
+
+function usage(): string {
+  const lines = Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(9)} ${c.summary}`);
+  return [
+    "Usage: deno task <command> [options]",
+    "spicecap: record, check, replay and diff SPICE sessions as pcap files.",
+    "Commands:",
+    ...lines,
+    "Run `deno task <command> --help` for a command's options.",
+    "",
+  ].join("\n");
+}
+
+/** Errors whose message is for the user as it is: exit 2, no stack. */
+function isKnownError(e: unknown): e is Error {
+  return e instanceof UsageError || e instanceof EnvironmentError ||
+    e instanceof CaptureFormatError || e instanceof SpiceFramingError ||
+    e instanceof Deno.errors.NotFound || e instanceof Deno.errors.PermissionDenied ||
+    e instanceof Deno.errors.IsADirectory;
+}
+
+function isBrokenPipe(e: unknown): boolean {
+  return e instanceof Deno.errors.BrokenPipe ||
+    (e instanceof Error && /broken pipe|os error 32/i.test(e.message));
+}
+
+/**
+ * Runs one command and returns its exit status; never throws.
+ *
+ * @param argv the command name followed by its arguments
+ * @param io where output goes
+ */
+export async function main(argv: string[], io: Io): Promise<number> {
+  const [name, ...args] = argv;
+  if (name === undefined || name === "-h" || name === "--help" || name === "help") {
+    await io.out(usage());
+    return name === undefined ? 2 : 0;
+  }
+  const command = COMMANDS[name];
+  if (!command) {
+    await io.err(`spicecap: unknown command '${name}'\n${usage()}`);
+    return 2;
+  }
+  try {
+    return await (await command.load())(args, io);
+  } catch (e) {
+    if (isBrokenPipe(e)) return 0;
+    if (isKnownError(e)) {
+      await io.err(`spicecap ${name}: ${e.message}\n`).catch(() => {});
+      return 2;
+    }
+    const stack = e instanceof Error ? e.stack ?? e.message : String(e);
+    await io.err(`spicecap ${name}: internal error: ${stack}\n`).catch(() => {});
+    return 2;
+  }
+}
+
+if (import.meta.main) {
+  const controller = new AbortController();
+  let interrupts = 0;
+  const onSignal = () => {
+    interrupts++;
+    if (interrupts > 1) Deno.exit(130); // second Ctrl-C: at once; files were flushed periodically
+    controller.abort();
+  };
+  Deno.addSignalListener("SIGINT", onSignal);
+  Deno.addSignalListener("SIGTERM", onSignal);
+  const code = await main(Deno.args, processIo(controller.signal));
+  Deno.exit(code);
+}

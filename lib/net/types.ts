@@ -1,0 +1,68 @@
+/** Types shared by the frame codecs, flows and filters. */
+
+/** TCP header flag bits. */
+export const TCP_FLAGS = Object.freeze({
+  FIN: 0x01,
+  SYN: 0x02,
+  RST: 0x04,
+  PSH: 0x08,
+  ACK: 0x10,
+  URG: 0x20,
+} as const);
+
+/** IP protocol numbers used by the decoder and filters. */
+export const IP_PROTOCOL = Object.freeze({ ICMP: 1, TCP: 6, UDP: 17, ICMP6: 58 } as const);
+
+/** Everything needed to build one Ethernet II + IPv4 + TCP frame. */
+export interface FrameSpec {
+  /** 6 bytes. @default 02:00:00:00:00:01 */
+  srcMac?: Uint8Array;
+  /** 6 bytes. @default 02:00:00:00:00:02 */
+  dstMac?: Uint8Array;
+  /** IPv4 address as an unsigned 32-bit number (10.0.0.1 = 0x0a000001). */
+  srcIp: number;
+  dstIp: number;
+  srcPort: number;
+  dstPort: number;
+  seq: number;
+  ack: number;
+  /** Bitwise OR of {@link TCP_FLAGS}. */
+  flags: number;
+  /** @default 65535 */
+  window?: number;
+  /** IPv4 identification. @default 0 */
+  ipId?: number;
+  /** @default 64 */
+  ttl?: number;
+}
+
+/** TCP header fields of a decoded packet. */
+export interface TcpInfo {
+  seq: number;
+  ack: number;
+  flags: number;
+  window: number;
+  headerLength: number;
+}
+
+/** A link-layer frame decoded down to its transport payload. Never throws; see `problems`. */
+export interface DecodedPacket {
+  /** 4, 6, or 0 when the frame carries no IP. */
+  ipVersion: 0 | 4 | 6;
+  /** Dotted IPv4 or RFC 5952 IPv6 text; "" when absent. */
+  srcIp: string;
+  dstIp: string;
+  /** IP protocol number; -1 when there is no IP layer. */
+  protocol: number;
+  /** 0 when the transport has no ports. */
+  srcPort: number;
+  dstPort: number;
+  tcp?: TcpInfo;
+  /** Transport payload (TCP/UDP data), a view into the frame. */
+  payload: Uint8Array;
+  /** Bad lengths, bad checksums, unsupported link types: reported, not thrown. */
+  problems: string[];
+}
+
+/** Direction of a segment within a client/server flow. */
+export type FlowDirection = "toServer" | "toClient";

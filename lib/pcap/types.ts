@@ -1,0 +1,117 @@
+/** Types shared by the pcap and pcapng codecs, readers and writers. */
+
+/** Timestamp resolution of a file or interface. */
+export type TsResolution = "us" | "ns";
+
+/** Capture file format. */
+export type CaptureFormat = "pcap" | "pcapng";
+
+/**
+ * Direction of a packet relative to the capturing host (pcapng `epb_flags`).
+ * spicecap captures "at the client": client → server is outbound.
+ */
+export type Direction = "inbound" | "outbound";
+
+/** Link-layer header types (LINKTYPE_* numbers from the tcpdump registry). */
+export const LINKTYPE = Object.freeze({
+  NULL: 0,
+  ETHERNET: 1,
+  RAW: 101,
+  LOOP: 108,
+  LINUX_SLL: 113,
+  IPV4: 228,
+  IPV6: 229,
+  LINUX_SLL2: 276,
+} as const);
+
+/** One packet record as read from a capture file. */
+export interface CaptureRecord {
+  /** 1-based packet number in the file, as Wireshark numbers frames. */
+  packetNumber: number;
+  /** Byte offset of the record header (pcap) or block (pcapng) in the file. */
+  offset: number;
+  /** Timestamp in nanoseconds since the Unix epoch. */
+  tsNs: bigint;
+  /** Interface the packet was captured on (0 for classic pcap). */
+  interfaceId: number;
+  /** Link type of that interface. */
+  linkType: number;
+  /** Captured bytes: a view that the reader never overwrites. */
+  data: Uint8Array;
+  /** Length of the packet on the wire (may exceed `data.length`). */
+  originalLength: number;
+  /** pcapng direction flag, when present. */
+  direction?: Direction;
+  /** pcapng `opt_comment`, when present. */
+  comment?: string;
+}
+
+/** Description of one capture interface (pcapng IDB; classic pcap has one). */
+export interface InterfaceInfo {
+  id: number;
+  linkType: number;
+  snapLength: number;
+  tsResolution: TsResolution;
+  name?: string;
+  description?: string;
+}
+
+/** A packet handed to a writer. */
+export interface PacketToWrite {
+  /** Timestamp in nanoseconds since the Unix epoch. */
+  tsNs: bigint;
+  /** Frame bytes; cut to the snap length when longer. */
+  data: Uint8Array;
+  /** Wire length; defaults to `data.length`. */
+  originalLength?: number;
+  /** pcapng interface id. @default 0 */
+  interfaceId?: number;
+  /** pcapng direction flag. */
+  direction?: Direction;
+  /** pcapng `opt_comment`. */
+  comment?: string;
+}
+
+/** Buffered writer of one capture file. */
+export interface CaptureWriter {
+  readonly format: CaptureFormat;
+  /** Appends one packet to the buffer; never awaits. */
+  write(packet: PacketToWrite): void;
+  /** Bytes buffered and not yet handed to the sink. */
+  readonly bufferedBytes: number;
+  /** Hands buffered bytes to the sink and waits until it accepted them. */
+  flush(): Promise<void>;
+  /** Flushes, writes trailers (pcapng statistics) and closes the sink. Idempotent. */
+  close(): Promise<void>;
+}
+
+/** Malformed or truncated capture input. */
+export class CaptureFormatError extends Error {
+  override name = "CaptureFormatError";
+  /** File name, when the input came from a file. */
+  readonly file?: string;
+  /** Absolute byte offset where the problem was found. */
+  readonly offset: number;
+  /** 1-based number of the packet being read, when known. */
+  readonly packetNumber?: number;
+  /** What the reader expected to find. */
+  readonly expected: string;
+
+  constructor(
+    expected: string,
+    where: { offset: number; packetNumber?: number; file?: string },
+  ) {
+    const parts = [where.file, where.packetNumber ? `packet ${where.packetNumber}` : undefined]
+      .filter((p) => p !== undefined);
+    super(`${[...parts, `byte ${where.offset}`].join(", ")}: ${expected}`);
+    this.offset = where.offset;
+    this.packetNumber = where.packetNumber;
+    this.file = where.file;
+    this.expected = expected;
+  }
+}
+
+/** The input ended inside a record; every complete record before it was delivered. */
+export class TruncatedCaptureError extends CaptureFormatError {
+  override name = "TruncatedCaptureError";
+}
