@@ -1,0 +1,61 @@
+/** Finding the external programs spicecap drives, and saying how to install a missing one. */
+import { EnvironmentError } from "./errors.ts";
+
+/** Command → Debian package that provides it. */
+export const TOOL_PACKAGES: Readonly<Record<string, string>> = Object.freeze({
+  "qemu-system-x86_64": "qemu-system-x86",
+  "spicy": "spice-client-gtk",
+  "spicy-screenshot": "spice-client-gtk",
+  "remote-viewer": "virt-viewer",
+  "tshark": "tshark",
+  "xvfb-run": "xvfb xauth",
+  "openssl": "openssl",
+  "gcc": "gcc libpcap-dev",
+});
+
+/** The exact line that installs `cmd`'s package. */
+export function installLine(cmd: string): string {
+  return `apt-get install -y --no-install-recommends ${TOOL_PACKAGES[cmd] ?? cmd}`;
+}
+
+/**
+ * Whether `cmd` is an executable on PATH.
+ *
+ * @param cmd program name
+ */
+export function hasTool(cmd: string): boolean {
+  const path = Deno.env.get("PATH") ?? "";
+  for (const dir of path.split(":")) {
+    if (!dir) continue;
+    try {
+      const info = Deno.statSync(`${dir}/${cmd}`);
+      if (info.isFile && ((info.mode ?? 0o111) & 0o111) !== 0) return true;
+    } catch {
+      // not in this directory
+    }
+  }
+  return false;
+}
+
+/**
+ * Throws an {@link EnvironmentError} with the install line when `cmd` is missing.
+ *
+ * @param cmd program name
+ */
+export function requireTool(cmd: string): void {
+  if (!hasTool(cmd)) {
+    throw new EnvironmentError(`${cmd} is not installed; install it with: ${installLine(cmd)}`);
+  }
+}
+
+/**
+ * Reason a test is skipped when a tool is missing, or undefined when all are present.
+ * Use as `Deno.test({ ignore: missingTools("tshark") !== undefined, … })` and log the reason.
+ */
+export function missingTools(...cmds: string[]): string | undefined {
+  const missing = cmds.filter((c) => !hasTool(c));
+  if (missing.length === 0) return undefined;
+  const reason = `skipped: ${missing.join(", ")} not installed (${installLine(missing[0])})`;
+  console.warn(reason);
+  return reason;
+}
