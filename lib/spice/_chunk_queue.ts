@@ -1,0 +1,80 @@
+/** Byte queue and little-endian peeks for the SPICE framer (private to lib/spice). */
+
+/** Little-endian u16 at `i`. */
+export function u16(b: Uint8Array, i: number): number {
+  return b[i] | (b[i + 1] << 8);
+}
+
+/** Little-endian u32 at `i`. */
+export function u32(b: Uint8Array, i: number): number {
+  return (b[i] | (b[i + 1] << 8) | (b[i + 2] << 16) | (b[i + 3] << 24)) >>> 0;
+}
+
+/** Bytes of one direction not yet framed, as the list of pushed chunks (no copying on push). */
+export class ChunkQueue {
+  #chunks: Uint8Array[] = [];
+  #head = 0;
+  #pos = 0;
+  length = 0;
+
+  push(chunk: Uint8Array): void {
+    if (chunk.length === 0) return;
+    this.#chunks.push(chunk);
+    this.length += chunk.length;
+  }
+
+  /** `[array, index]` where bytes 0..n of the queue are contiguous; copies only across chunks. */
+  peek(n: number): [Uint8Array, number] {
+    const first = this.#chunks[this.#head];
+    if (first.length - this.#pos >= n) return [first, this.#pos];
+    return [this.#copy(n), 0];
+  }
+
+  /** Removes and returns the first n bytes (a subarray when they lie in one chunk). */
+  take(n: number): Uint8Array {
+    const first = this.#chunks[this.#head];
+    let out: Uint8Array;
+    if (first.length - this.#pos >= n) {
+      out = first.subarray(this.#pos, this.#pos + n);
+    } else {
+      out = this.#copy(n);
+    }
+    this.#skip(n);
+    return out;
+  }
+
+  #copy(n: number): Uint8Array {
+    const out = new Uint8Array(n);
+    let filled = 0;
+    let pos = this.#pos;
+    for (let i = this.#head; filled < n; i++) {
+      const c = this.#chunks[i];
+      const k = Math.min(n - filled, c.length - pos);
+      out.set(c.subarray(pos, pos + k), filled);
+      filled += k;
+      pos = 0;
+    }
+    return out;
+  }
+
+  #skip(n: number): void {
+    this.length -= n;
+    while (n > 0) {
+      const left = this.#chunks[this.#head].length - this.#pos;
+      if (n < left) {
+        this.#pos += n;
+        return;
+      }
+      n -= left;
+      this.#head++;
+      this.#pos = 0;
+    }
+    if (this.#head === this.#chunks.length) {
+      this.#chunks = [];
+      this.#head = 0;
+    } else if (this.#head > 64) {
+      this.#chunks = this.#chunks.slice(this.#head);
+      this.#head = 0;
+    }
+  }
+}

@@ -1,0 +1,418 @@
+/**
+ * Splits both byte streams of one SPICE TCP connection into units: the link-phase pieces and then
+ * whole messages (spice-protocol.md §2–§4). Works on chunks of any size; a unit that lies wholly
+ * inside one pushed chunk is returned as a subarray of it, only units spanning chunks are copied.
+ */
+import {
+  AUTH_MECHANISM_BYTES,
+  AUTH_MECHANISM_SASL,
+  AUTH_MECHANISM_SPICE,
+  COMMON_CAP,
+  FULL_HEADER_BYTES,
+  hasCap,
+  LINK_HEADER_BYTES,
+  LINK_MESSAGE_FIXED_BYTES,
+  LINK_REPLY_FIXED_BYTES,
+  LINK_RESULT_BYTES,
+  type LinkMessage,
+  type LinkReply,
+  MAX_LINK_SIZE,
+  MINI_HEADER_BYTES,
+  parseLinkMessage,
+  parseLinkReply,
+  SPICE_MAGIC,
+  TICKET_BYTES,
+} from "./link.ts";
+import { ChunkQueue, u16, u32 } from "./_chunk_queue.ts";
+import { linkErrorName, messageName } from "./tables.ts";
+import { SpiceFramingError, type SpiceSubMessage, type SpiceUnit } from "./types.ts";
+
+/** Options for {@link SpiceConnectionFramer}. */
+export interface SpiceFramerOptions {
+  /** Largest message body accepted, in bytes. @default 67108864 (64 MiB) */
+  maxMessageBytes?: number;
+}
+
+/** Default {@link SpiceFramerOptions.maxMessageBytes}. */
+export const DEFAULT_MAX_MESSAGE_BYTES = 64 * 1024 * 1024;
+
+/** Common server message type of MSG_LIST. */
+const MSG_LIST = 8;
+const MAGIC_BYTES = 4;
+const LINK_SIZE_FIELD = 12;
+const FULL_SERIAL_HIGH = 4;
+const MINI_SIZE_FIELD = 2;
+const FULL_TYPE_FIELD = 8;
+const FULL_SIZE_FIELD = 10;
+const FULL_SUB_LIST_FIELD = 14;
+const SUB_LIST_COUNT_BYTES = 2;
+const SUB_LIST_ENTRY_BYTES = 4;
+const SUB_HEADER_BYTES = 6;
+
+type ClientState = "link" | "auth" | "ticket" | "messages" | "closed";
+type ServerState = "reply" | "result" | "messages" | "closed";
+
+/** Per-direction parsing state. */
+interface Side {
+  fromClient: boolean;
+  queue: ChunkQueue;
+  /** Stream offset of the queue's first byte. */
+  consumed: number;
+  messages: number;
+  failed: boolean;
+}
+
+/**
+ * Frames both directions of one SPICE TCP connection. The client's link message decides the
+ * header format (mini iff common cap MINI_HEADER) and whether an auth mechanism word precedes the
+ * ticket (iff common cap PROTOCOL_AUTH_SELECTION); a failed link reply or link result ends both
+ * directions. Units come back in stream order, per direction, from the push of that direction.
+ * Server messages pushed before the client link is known wait in the buffer until the next
+ * `pushServer` (an empty chunk is fine).
+ *
+ * @example
+ * const framer = new SpiceConnectionFramer();
+ * for (const unit of framer.pushClient(chunk)) console.log(unit.kind, unit.name);
+ */
+export class SpiceConnectionFramer {
+  #maxMessageBytes: number;
+  #client: Side = {
+    fromClient: true,
+    queue: new ChunkQueue(),
+    consumed: 0,
+    messages: 0,
+    failed: false,
+  };
+  #server: Side = {
+    fromClient: false,
+    queue: new ChunkQueue(),
+    consumed: 0,
+    messages: 0,
+    failed: false,
+  };
+  #clientState: ClientState = "link";
+  #serverState: ServerState = "reply";
+  #clientClosedWhy = "";
+  #serverClosedWhy = "";
+  #link?: LinkMessage;
+  #reply?: LinkReply;
+  #linkResult?: number;
+  #authMechanism?: number;
+  #miniHeader?: boolean;
+
+  /**
+   * Creates a framer for one connection, expecting the client link message first.
+   *
+   * @param options limits; see {@link SpiceFramerOptions}
+   */
+  constructor(options: SpiceFramerOptions = {}) {
+    this.#maxMessageBytes = options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
+  }
+
+  /** The client link message, once framed. */
+  get link(): LinkMessage | undefined {
+    return this.#link;
+  }
+  /** The server link reply, once framed. */
+  get reply(): LinkReply | undefined {
+    return this.#reply;
+  }
+  /** The server's u32 link result, once framed (absent when the reply already failed). */
+  get linkResult(): number | undefined {
+    return this.#linkResult;
+  }
+  /** The client's auth mechanism word, when it sent one. */
+  get authMechanism(): number | undefined {
+    return this.#authMechanism;
+  }
+  /** Header format of this connection's messages, known once the client link is framed. */
+  get miniHeader(): boolean | undefined {
+    return this.#miniHeader;
+  }
+  /** Channel type from the client link. */
+  get channelType(): number | undefined {
+    return this.#link?.channelType;
+  }
+  /** Channel id from the client link. */
+  get channelId(): number | undefined {
+    return this.#link?.channelId;
+  }
+
+  /**
+   * Frames client → server bytes.
+   *
+   * @param chunk the next bytes of the client stream; kept by reference, never modified
+   * @returns the units completed by this chunk, in stream order
+   * @throws {SpiceFramingError} invalid data; the direction then refuses further input
+   */
+  pushClient(chunk: Uint8Array): SpiceUnit[] {
+    return this.#push(this.#client, chunk);
+  }
+
+  /**
+   * Frames server → client bytes.
+   *
+   * @param chunk the next bytes of the server stream; kept by reference, never modified
+   * @returns the units completed by this chunk, in stream order
+   * @throws {SpiceFramingError} invalid data; the direction then refuses further input
+   */
+  pushServer(chunk: Uint8Array): SpiceUnit[] {
+    return this.#push(this.#server, chunk);
+  }
+
+  /** Bytes received in a direction that do not yet form a whole unit. */
+  pending(fromClient: boolean): number {
+    return (fromClient ? this.#client : this.#server).queue.length;
+  }
+
+  /** Whether a direction stopped at invalid data. */
+  failed(fromClient: boolean): boolean {
+    return (fromClient ? this.#client : this.#server).failed;
+  }
+
+  #push(side: Side, chunk: Uint8Array): SpiceUnit[] {
+    if (side.failed) {
+      throw new SpiceFramingError("no more input after the framing error reported earlier", {
+        offset: side.consumed,
+        fromClient: side.fromClient,
+      });
+    }
+    side.queue.push(chunk);
+    const units: SpiceUnit[] = [];
+    try {
+      for (;;) {
+        const unit = side.fromClient ? this.#nextClient(side) : this.#nextServer(side);
+        if (!unit) break;
+        units.push(unit);
+      }
+    } catch (e) {
+      side.failed = true;
+      throw e;
+    }
+    return units;
+  }
+
+  #fail(side: Side, at: number, expected: string): never {
+    throw new SpiceFramingError(expected, {
+      offset: side.consumed + at,
+      fromClient: side.fromClient,
+    });
+  }
+
+  #take(side: Side, kind: SpiceUnit["kind"], length: number): SpiceUnit {
+    const offset = side.consumed;
+    const bytes = side.queue.take(length);
+    side.consumed += length;
+    return { kind, fromClient: side.fromClient, bytes, offset };
+  }
+
+  /** Length of a link header + body at the queue head, validated, or undefined if unknown yet. */
+  #linkLength(side: Side, minSize: number, what: string): number | undefined {
+    const q = side.queue;
+    if (q.length < LINK_HEADER_BYTES) {
+      if (q.length >= MAGIC_BYTES) this.#checkMagic(side);
+      return undefined;
+    }
+    this.#checkMagic(side);
+    const [b, i] = q.peek(LINK_HEADER_BYTES);
+    const size = u32(b, i + LINK_SIZE_FIELD);
+    if (size < minSize || size > MAX_LINK_SIZE) {
+      this.#fail(
+        side,
+        LINK_SIZE_FIELD,
+        `${what} size between ${minSize} and ${MAX_LINK_SIZE}, found ${size}`,
+      );
+    }
+    return LINK_HEADER_BYTES + size;
+  }
+
+  #checkMagic(side: Side): void {
+    const [b, i] = side.queue.peek(MAGIC_BYTES);
+    const magic = u32(b, i);
+    if (magic !== SPICE_MAGIC) {
+      this.#fail(side, 0, `link magic "REDQ", found 0x${magic.toString(16).padStart(8, "0")}`);
+    }
+  }
+
+  /** Parses a link-phase unit, moving parser errors to stream offsets. */
+  #parseAt<T>(side: Side, offset: number, parse: () => T): T {
+    try {
+      return parse();
+    } catch (e) {
+      if (!(e instanceof SpiceFramingError)) throw e;
+      throw new SpiceFramingError(e.expected, {
+        offset: offset + e.offset,
+        fromClient: side.fromClient,
+      });
+    }
+  }
+
+  #nextClient(side: Side): SpiceUnit | undefined {
+    const q = side.queue;
+    switch (this.#clientState) {
+      case "link": {
+        const length = this.#linkLength(side, LINK_MESSAGE_FIXED_BYTES, "link message");
+        if (length === undefined || q.length < length) return undefined;
+        const unit = this.#take(side, "link", length);
+        const link = this.#parseAt(side, unit.offset, () => parseLinkMessage(unit.bytes));
+        this.#link = link;
+        this.#miniHeader = hasCap(link.commonCaps, COMMON_CAP.MINI_HEADER);
+        this.#clientState = hasCap(link.commonCaps, COMMON_CAP.AUTH_SELECTION) ? "auth" : "ticket";
+        return unit;
+      }
+      case "auth": {
+        if (q.length < AUTH_MECHANISM_BYTES) return undefined;
+        const [b, i] = q.peek(AUTH_MECHANISM_BYTES);
+        const mechanism = u32(b, i);
+        if (mechanism === AUTH_MECHANISM_SASL) {
+          this.#fail(
+            side,
+            0,
+            "auth mechanism 1 (SPICE ticket): SASL authentication is not supported",
+          );
+        }
+        const unit = this.#take(side, "authMechanism", AUTH_MECHANISM_BYTES);
+        this.#authMechanism = mechanism;
+        if (mechanism === AUTH_MECHANISM_SPICE) {
+          this.#clientState = "ticket";
+        } else {
+          this.#closeClient(`the unknown auth mechanism ${mechanism}`);
+        }
+        return unit;
+      }
+      case "ticket": {
+        if (q.length < TICKET_BYTES) return undefined;
+        const unit = this.#take(side, "ticket", TICKET_BYTES);
+        if (this.#serverState === "closed") this.#closeClient(this.#serverClosedWhy);
+        else this.#clientState = "messages";
+        return unit;
+      }
+      case "messages":
+        return this.#nextMessage(side);
+      case "closed":
+        if (q.length > 0) this.#fail(side, 0, `no data after ${this.#clientClosedWhy}`);
+        return undefined;
+    }
+  }
+
+  #nextServer(side: Side): SpiceUnit | undefined {
+    const q = side.queue;
+    switch (this.#serverState) {
+      case "reply": {
+        const length = this.#linkLength(side, LINK_REPLY_FIXED_BYTES, "link reply");
+        if (length === undefined || q.length < length) return undefined;
+        const unit = this.#take(side, "linkReply", length);
+        const reply = this.#parseAt(side, unit.offset, () => parseLinkReply(unit.bytes));
+        if (this.#reply === undefined) this.#reply = reply;
+        if (reply.error !== 0) {
+          this.#closeBoth(`link reply error ${reply.error} (${linkErrorName(reply.error)})`, false);
+        } else this.#serverState = "result";
+        return unit;
+      }
+      case "result": {
+        if (q.length < LINK_RESULT_BYTES) return undefined;
+        const [b, i] = q.peek(LINK_RESULT_BYTES);
+        if (u32(b, i) === SPICE_MAGIC) {
+          // spice-server answers an unknown auth mechanism with a second, failing link reply.
+          this.#serverState = "reply";
+          return this.#nextServer(side);
+        }
+        const unit = this.#take(side, "linkResult", LINK_RESULT_BYTES);
+        const result = u32(unit.bytes, 0);
+        this.#linkResult = result;
+        if (result !== 0) this.#closeBoth(`link result ${result} (${linkErrorName(result)})`, true);
+        else this.#serverState = "messages";
+        return unit;
+      }
+      case "messages":
+        return this.#miniHeader === undefined ? undefined : this.#nextMessage(side);
+      case "closed":
+        if (q.length > 0) this.#fail(side, 0, `no data after ${this.#serverClosedWhy}`);
+        return undefined;
+    }
+  }
+
+  #closeClient(why: string): void {
+    this.#clientState = "closed";
+    this.#clientClosedWhy = why;
+  }
+
+  /** The server failed the link: it sends nothing more, and neither does the client. */
+  #closeBoth(why: string, afterTicket: boolean): void {
+    this.#serverState = "closed";
+    this.#serverClosedWhy = why;
+    // Only close what the client cannot have sent yet; bytes already framed stay framed.
+    const notYetSent = afterTicket
+      ? this.#clientState === "messages" && this.#client.messages === 0
+      : this.#clientState === "auth" || this.#clientState === "ticket";
+    if (notYetSent) this.#closeClient(why);
+  }
+
+  #nextMessage(side: Side): SpiceUnit | undefined {
+    const q = side.queue;
+    const mini = this.#miniHeader!;
+    const headerSize = mini ? MINI_HEADER_BYTES : FULL_HEADER_BYTES;
+    if (q.length < headerSize) return undefined;
+    const [h, i] = q.peek(headerSize);
+    const size = u32(h, i + (mini ? MINI_SIZE_FIELD : FULL_SIZE_FIELD));
+    if (size > this.#maxMessageBytes) {
+      this.#fail(
+        side,
+        mini ? MINI_SIZE_FIELD : FULL_SIZE_FIELD,
+        `message size ≤ ${this.#maxMessageBytes} (maxMessageBytes), found ${size}`,
+      );
+    }
+    const type = u16(h, i + (mini ? 0 : FULL_TYPE_FIELD));
+    const serial = mini
+      ? undefined
+      : BigInt(u32(h, i)) + (BigInt(u32(h, i + FULL_SERIAL_HIGH)) << 32n);
+    const subList = mini ? 0 : u32(h, i + FULL_SUB_LIST_FIELD);
+    if (q.length < headerSize + size) return undefined;
+    const unit = this.#take(side, "message", headerSize + size);
+    const channel = this.#link?.channelType ?? 0;
+    unit.index = side.messages++;
+    unit.type = type;
+    unit.name = messageName(channel, side.fromClient, type);
+    unit.headerSize = headerSize;
+    if (serial !== undefined) unit.serial = serial;
+    const listAt = subList !== 0 ? subList : (!side.fromClient && type === MSG_LIST ? 0 : -1);
+    if (listAt >= 0) {
+      unit.subMessages = this.#subMessages(side, unit, channel, listAt);
+    }
+    return unit;
+  }
+
+  /** Unpacks `{u16 count; u32 offsets[count]}` at `listAt` of the body; offsets from body start. */
+  #subMessages(side: Side, unit: SpiceUnit, channel: number, listAt: number): SpiceSubMessage[] {
+    const body = unit.bytes.subarray(unit.headerSize!);
+    const bodyAt = unit.offset + unit.headerSize!;
+    const bad = (at: number, what: string): never => {
+      throw new SpiceFramingError(what, { offset: bodyAt + at, fromClient: side.fromClient });
+    };
+    if (listAt + SUB_LIST_COUNT_BYTES > body.length) {
+      bad(listAt, `sub-message list inside the ${body.length}-byte body`);
+    }
+    const count = u16(body, listAt);
+    const entries = listAt + SUB_LIST_COUNT_BYTES;
+    if (entries + count * SUB_LIST_ENTRY_BYTES > body.length) {
+      bad(listAt, `${count} sub-message offsets inside the ${body.length}-byte body`);
+    }
+    const subs: SpiceSubMessage[] = [];
+    for (let k = 0; k < count; k++) {
+      const at = u32(body, entries + k * SUB_LIST_ENTRY_BYTES);
+      if (at + SUB_HEADER_BYTES > body.length) bad(at, `sub-message ${k} header inside the body`);
+      const type = u16(body, at);
+      const size = u32(body, at + MINI_SIZE_FIELD);
+      const start = at + SUB_HEADER_BYTES;
+      if (start + size > body.length) {
+        bad(at, `sub-message ${k} body of ${size} bytes inside the body`);
+      }
+      subs.push({
+        type,
+        name: messageName(channel, side.fromClient, type),
+        body: body.subarray(start, start + size),
+      });
+    }
+    return subs;
+  }
+}
