@@ -1,0 +1,59 @@
+/**
+ * `deno task bench [--quick] [--only NAME]`: runs every bench module and prints one table of
+ * our figures against references measured in the same run.
+ */
+import { parseArgs } from "node:util";
+import type { Bench, BenchRow } from "./types.ts";
+
+const MODULES = ["pcap", "check", "proxy", "replay"] as const;
+
+function fmt(n: number | undefined): string {
+  if (n === undefined || Number.isNaN(n)) return "";
+  if (Math.abs(n) >= 1e6) return `${(n / 1e6).toFixed(2)}M`;
+  if (Math.abs(n) >= 1e4) return `${(n / 1e3).toFixed(1)}k`;
+  return Number.isInteger(n) ? String(n) : n.toFixed(3);
+}
+
+/** Renders rows as an aligned text table. */
+export function renderTable(rows: BenchRow[]): string {
+  const header = ["benchmark", "ours", "unit", "reference", "ratio", "goal", "met"];
+  const body = rows.map((r) => [
+    r.name,
+    fmt(r.value),
+    r.unit,
+    r.reference === undefined ? "" : `${fmt(r.reference)} (${r.referenceName ?? "ref"})`,
+    r.ratio === undefined ? "" : `${r.ratio.toFixed(2)}×`,
+    r.goal ?? "",
+    r.met === undefined ? "" : r.met ? "yes" : "NO",
+  ]);
+  const widths = header.map((h, i) => Math.max(h.length, ...body.map((b) => b[i].length)));
+  const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i])).join("  ").trimEnd();
+  return [line(header), line(widths.map((w) => "-".repeat(w))), ...body.map(line)].join("\n");
+}
+
+if (import.meta.main) {
+  const { values } = parseArgs({
+    args: Deno.args,
+    options: { quick: { type: "boolean", default: false }, only: { type: "string" } },
+    strict: true,
+  });
+  const rows: BenchRow[] = [];
+  for (const name of MODULES) {
+    if (values.only && values.only !== name) continue;
+    let mod: { bench?: Bench };
+    try {
+      mod = await import(`./${name}_bench.ts`);
+    } catch (e) {
+      console.error(`bench ${name}: not available (${(e as Error).message.split("\n")[0]})`);
+      continue;
+    }
+    if (!mod.bench) continue;
+    console.error(`bench ${name}: running…`);
+    try {
+      rows.push(...await mod.bench({ quick: values.quick }));
+    } catch (e) {
+      console.error(`bench ${name}: failed: ${(e as Error).stack}`);
+    }
+  }
+  console.log(renderTable(rows));
+}

@@ -1,0 +1,539 @@
+/**
+ * CaptureSession: SPICE channels → synthetic TCP flows → one capture file per channel.
+ *
+ * The data path never blocks and never throws: a packet is framed and appended to its file's
+ * buffer at once, or queued (bounded) while that file's sink is backed up, or dropped and
+ * counted when the queue is full or the file has failed.
+ */
+import denoJson from "../../deno.json" with { type: "json" };
+import { TcpFlow } from "../net/tcp_flow.ts";
+import type { FlowDirection } from "../net/types.ts";
+import { createWriter } from "../pcap/writer.ts";
+import type { CaptureFormat, CaptureWriter, TsResolution } from "../pcap/types.ts";
+import { CHANNEL_TYPES, channelName } from "../spice/tables.ts";
+import { type Clock, systemClock } from "./clock.ts";
+import { fileSink } from "./file_sink.ts";
+import {
+  type Manifest,
+  MANIFEST_FILE,
+  MANIFEST_FORMAT,
+  MANIFEST_VERSION,
+  type ManifestChannel,
+  type ServerInfo,
+} from "./manifest.ts";
+import {
+  channelFileName,
+  CLIENT_IP,
+  CLIENT_MAC,
+  DEFAULT_SERVER_PORT,
+  firstClientPort,
+  RECONNECT_PORT_BASE,
+  SERVER_IP,
+  SERVER_MAC,
+} from "./naming.ts";
+
+/** Options of {@link CaptureSession.create}. */
+export interface CaptureSessionOptions {
+  /** Channel file format. @default "pcap" */
+  format?: CaptureFormat;
+  /** Timestamp resolution written. @default "ns" */
+  tsResolution?: TsResolution;
+  /** Synthetic server port; 5900 reproduces the original design (Wireshark then needs Decode As). @default 5930 */
+  serverPort?: number;
+  /** Timestamps as time since the session start (from the epoch) instead of wall time. @default false */
+  relativeTime?: boolean;
+  /** Timestamp source. @default systemClock() */
+  clock?: Clock;
+  /** Packets queued while a file's sink is backed up; beyond this they are dropped and counted. @default 256 */
+  queueLength?: number;
+  /** Buffered bytes per file above which the sink counts as backed up. @default 16 MiB */
+  maxBufferedBytes?: number;
+  /** Buffered bytes per file that start a write without waiting for the timer. @default 1 MiB */
+  flushThresholdBytes?: number;
+  /** Period of the flush (and provisional manifest) timer; 0 disables it. @default 1000 */
+  flushIntervalMs?: number;
+  /** Opens a channel file; tests pass failing or in-memory sinks. @default fileSink */
+  sinkFactory?: (path: string) => WritableStream<Uint8Array>;
+  /** host:port being captured, for the manifest. @default null */
+  target?: string | null;
+  /** How the server was started, for the manifest. @default null */
+  server?: ServerInfo | null;
+  /** Diagnostics. @default ignore */
+  logger?: (level: "debug" | "info" | "warn", message: string) => void;
+}
+
+/** One TCP connection of a channel, as handed out by {@link CaptureSession.openConnection}. */
+export interface ChannelConnection {
+  /** Records client → server bytes as one packet (split only above the MSS). */
+  sent(bytes: Uint8Array, comment?: string): void;
+  /** Records server → client bytes as one packet. */
+  received(bytes: Uint8Array, comment?: string): void;
+  /** Records the connection's FIN exchange. Idempotent. */
+  close(): void;
+  /** Synthetic client port of this connection. */
+  readonly clientPort: number;
+}
+
+/** Counters of one channel. */
+export interface ChannelStats {
+  type: number;
+  typeName: string;
+  id: number;
+  file: string;
+  connections: number;
+  /** Data-carrying TCP segments written, per direction. */
+  packets: { sent: number; received: number };
+  /** TCP payload bytes written, per direction. */
+  bytes: { sent: number; received: number };
+  dropped: number;
+  errors: number;
+}
+
+/** Snapshot of a session's counters. */
+export interface SessionStats {
+  channels: ChannelStats[];
+  dropped: number;
+  errors: number;
+  /** Connections of unknown channel types, not recorded. */
+  skipped: number;
+  /** Packets waiting in the queue. */
+  queued: number;
+}
+
+type OpKind = FlowDirection | "open" | "close";
+
+interface Op {
+  conn: Connection;
+  kind: OpKind;
+  tsNs: bigint;
+  bytes?: Uint8Array;
+  comment?: string;
+}
+
+interface Channel {
+  type: number;
+  id: number;
+  file: string;
+  writer: CaptureWriter;
+  connections: Connection[];
+  current?: Connection;
+  stats: ChannelStats;
+  failed: boolean;
+  flushing?: Promise<void>;
+}
+
+class Connection implements ChannelConnection {
+  readonly flow: TcpFlow;
+  closedNs?: bigint;
+  closed = false;
+  constructor(
+    readonly session: CaptureSession,
+    readonly channel: Channel,
+    readonly clientPort: number,
+    readonly openedNs: bigint,
+    serverPort: number,
+  ) {
+    this.flow = new TcpFlow({
+      clientIp: CLIENT_IP,
+      serverIp: SERVER_IP,
+      clientPort,
+      serverPort,
+      clientMac: CLIENT_MAC,
+      serverMac: SERVER_MAC,
+    });
+  }
+  sent(bytes: Uint8Array, comment?: string): void {
+    this.session._offer(this, "toServer", bytes, comment);
+  }
+  received(bytes: Uint8Array, comment?: string): void {
+    this.session._offer(this, "toClient", bytes, comment);
+  }
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.session._offer(this, "close");
+  }
+}
+
+const DEFAULTS = Object.freeze({
+  format: "pcap" as CaptureFormat,
+  tsResolution: "ns" as TsResolution,
+  serverPort: DEFAULT_SERVER_PORT,
+  queueLength: 256,
+  maxBufferedBytes: 16 << 20,
+  flushThresholdBytes: 1 << 20,
+  flushIntervalMs: 1000,
+});
+
+const KNOWN_TYPES = new Set<number>(Object.values(CHANNEL_TYPES));
+
+/**
+ * Records SPICE channels as one capture file per channel in a session directory.
+ *
+ * @example
+ * ```ts
+ * const session = await CaptureSession.create("captures/demo");
+ * const main = session.openConnection(1, 0)!;
+ * main.sent(linkMessageBytes, "main → link");
+ * await session.close(); // writes session.json
+ * ```
+ */
+export class CaptureSession {
+  readonly dir: string;
+  readonly #opts: Required<Omit<CaptureSessionOptions, "target" | "server" | "logger" | "clock">>;
+  readonly #clock: Clock;
+  readonly #log: (level: "debug" | "info" | "warn", message: string) => void;
+  readonly #startNs: bigint;
+  readonly #startedIso: string;
+  readonly #channels = new Map<string, Channel>();
+  readonly #queue: Op[] = [];
+  readonly #extra: Record<string, unknown> = {};
+  readonly #errors: string[] = [];
+  readonly #skipped = new Map<number, number>();
+  #target: string | null;
+  #server: ServerInfo | null;
+  #lastNs = 0n;
+  #reconnections = 0;
+  #draining = false;
+  #timer?: ReturnType<typeof setInterval>;
+  #closing?: Promise<Manifest>;
+  #manifestWrite: Promise<void> = Promise.resolve();
+
+  private constructor(dir: string, options: CaptureSessionOptions) {
+    this.dir = dir;
+    this.#opts = {
+      format: options.format ?? DEFAULTS.format,
+      tsResolution: options.tsResolution ?? DEFAULTS.tsResolution,
+      serverPort: options.serverPort ?? DEFAULTS.serverPort,
+      relativeTime: options.relativeTime ?? false,
+      queueLength: options.queueLength ?? DEFAULTS.queueLength,
+      maxBufferedBytes: options.maxBufferedBytes ?? DEFAULTS.maxBufferedBytes,
+      flushThresholdBytes: options.flushThresholdBytes ?? DEFAULTS.flushThresholdBytes,
+      flushIntervalMs: options.flushIntervalMs ?? DEFAULTS.flushIntervalMs,
+      sinkFactory: options.sinkFactory ?? fileSink,
+    };
+    this.#clock = options.clock ?? systemClock();
+    this.#log = options.logger ?? (() => {});
+    this.#target = options.target ?? null;
+    this.#server = options.server ?? null;
+    this.#startNs = this.#clock.nowNs();
+    this.#startedIso = new Date(Number(this.#startNs / 1_000_000n)).toISOString();
+  }
+
+  /**
+   * Creates the session directory (mode 0700) and its provisional manifest.
+   *
+   * @param dir directory to create; it must not already hold a session
+   * @param options see {@link CaptureSessionOptions}
+   * @returns the session, ready for connections
+   * @throws {Deno.errors.AlreadyExists} when `dir` already holds a session.json
+   * @throws {Deno.errors.PermissionDenied} when `dir` cannot be created or written
+   */
+  static async create(dir: string, options: CaptureSessionOptions = {}): Promise<CaptureSession> {
+    await Deno.mkdir(dir, { recursive: true, mode: 0o700 });
+    try {
+      await Deno.lstat(`${dir}/${MANIFEST_FILE}`);
+      throw new Deno.errors.AlreadyExists(`${dir} already holds a session (${MANIFEST_FILE})`);
+    } catch (e) {
+      if (!(e instanceof Deno.errors.NotFound)) throw e;
+    }
+    const session = new CaptureSession(dir, options);
+    await session.#writeManifest(false);
+    if (session.#opts.flushIntervalMs > 0) {
+      const timer = setInterval(() => session.#tick(), session.#opts.flushIntervalMs);
+      Deno.unrefTimer(timer);
+      session.#timer = timer;
+    }
+    return session;
+  }
+
+  /**
+   * Starts a new TCP connection of a channel: a reconnection gets its own client port.
+   *
+   * @param channelType SPICE channel type
+   * @param channelId SPICE channel id
+   * @returns the connection, or null for a channel type outside the table (logged, counted)
+   */
+  openConnection(channelType: number, channelId: number): ChannelConnection | null {
+    if (this.#closing) return null;
+    if (!KNOWN_TYPES.has(channelType) || channelId < 0 || channelId > 255) {
+      this.#skipped.set(channelType, (this.#skipped.get(channelType) ?? 0) + 1);
+      this.#log("debug", `skipping unknown channel type ${channelType} id ${channelId}`);
+      return null;
+    }
+    const channel = this.#channel(channelType, channelId);
+    const port = channel.connections.length === 0
+      ? firstClientPort(channelType, channelId)
+      : RECONNECT_PORT_BASE + (this.#reconnections++ % (65536 - RECONNECT_PORT_BASE));
+    channel.current?.close();
+    const conn = new Connection(this, channel, port, this.#now(), this.#opts.serverPort);
+    channel.connections.push(conn);
+    channel.current = conn;
+    channel.stats.connections++;
+    this._offer(conn, "open");
+    return conn;
+  }
+
+  /** Records client → server bytes on the channel's current connection (opened if needed). */
+  packetSent(channelType: number, channelId: number, bytes: Uint8Array, comment?: string): void {
+    this.#current(channelType, channelId)?.sent(bytes, comment);
+  }
+
+  /** Records server → client bytes on the channel's current connection (opened if needed). */
+  packetReceived(
+    channelType: number,
+    channelId: number,
+    bytes: Uint8Array,
+    comment?: string,
+  ): void {
+    this.#current(channelType, channelId)?.received(bytes, comment);
+  }
+
+  /** Adds a fact to the manifest (sessionId, scrubbed, stoppedBy, …). */
+  setManifestField(key: string, value: unknown): void {
+    if (key === "server") this.#server = value as ServerInfo | null;
+    else if (key === "target") this.#target = value as string | null;
+    else this.#extra[key] = value;
+  }
+
+  /** A snapshot of the counters. */
+  stats(): SessionStats {
+    const channels = [...this.#channels.values()].map((c) => structuredClone(c.stats));
+    return {
+      channels,
+      dropped: channels.reduce((n, c) => n + c.dropped, 0),
+      errors: channels.reduce((n, c) => n + c.errors, 0),
+      skipped: [...this.#skipped.values()].reduce((a, b) => a + b, 0),
+      queued: this.#queue.length,
+    };
+  }
+
+  /**
+   * Ends open connections, flushes every file, writes the final manifest. Idempotent.
+   *
+   * @returns the manifest written
+   */
+  close(): Promise<Manifest> {
+    this.#closing ??= this.#finish();
+    return this.#closing;
+  }
+
+  async #finish(): Promise<Manifest> {
+    clearInterval(this.#timer);
+    for (const ch of this.#channels.values()) ch.current?.close();
+    await this.#drain();
+    await Promise.all([...this.#channels.values()].map(async (ch) => {
+      const writer = ch.writer as CaptureWriter & {
+        setInterfaceDrops?: (id: number, n: number) => void;
+      };
+      writer.setInterfaceDrops?.(0, ch.stats.dropped);
+      await ch.flushing;
+      await writer.close().catch((e) => this.#fail(ch, e));
+    }));
+    return await this.#writeManifest(true);
+  }
+
+  #current(channelType: number, channelId: number): ChannelConnection | null {
+    const current = this.#channels.get(`${channelType}:${channelId}`)?.current;
+    return current && !current.closed ? current : this.openConnection(channelType, channelId);
+  }
+
+  #channel(type: number, id: number): Channel {
+    const key = `${type}:${id}`;
+    let ch = this.#channels.get(key);
+    if (!ch) {
+      const file = channelFileName(type, id, this.#opts.format);
+      const sink = this.#opts.sinkFactory(`${this.dir}/${file}`);
+      const writer = createWriter(this.#opts.format, sink, {
+        tsResolution: this.#opts.tsResolution,
+        interfaces: [{
+          name: file,
+          description: `SPICE ${channelName(type)} channel ${id}`,
+          tsResolution: this.#opts.tsResolution,
+        }],
+      });
+      ch = {
+        type,
+        id,
+        file,
+        writer,
+        connections: [],
+        failed: false,
+        stats: {
+          type,
+          typeName: channelName(type),
+          id,
+          file,
+          connections: 0,
+          packets: { sent: 0, received: 0 },
+          bytes: { sent: 0, received: 0 },
+          dropped: 0,
+          errors: 0,
+        },
+      };
+      this.#channels.set(key, ch);
+    }
+    return ch;
+  }
+
+  #now(): bigint {
+    let t = this.#clock.nowNs();
+    if (t < this.#lastNs) t = this.#lastNs;
+    this.#lastNs = t;
+    return t;
+  }
+
+  #busy(ch: Channel): boolean {
+    return ch.writer.bufferedBytes > this.#opts.maxBufferedBytes;
+  }
+
+  /** @internal Entry of the data path; called by connections. */
+  _offer(conn: Connection, kind: OpKind, bytes?: Uint8Array, comment?: string): void {
+    const ch = conn.channel;
+    const isData = kind === "toServer" || kind === "toClient";
+    if (ch.failed || (this.#closing && isData && !this.#draining)) {
+      if (isData) ch.stats.dropped++;
+      return;
+    }
+    const op: Op = { conn, kind, tsNs: this.#now(), bytes, comment };
+    if (this.#queue.length === 0 && !this.#busy(ch)) {
+      this.#encode(op);
+      return;
+    }
+    if (isData && this.#queue.length >= this.#opts.queueLength) {
+      ch.stats.dropped++;
+      return;
+    }
+    if (bytes) op.bytes = bytes.slice();
+    this.#queue.push(op);
+    void this.#drain();
+  }
+
+  #encode(op: Op): void {
+    const ch = op.conn.channel;
+    if (ch.failed) {
+      if (op.bytes) ch.stats.dropped++;
+      return;
+    }
+    const flow = op.conn.flow;
+    let frames;
+    if (op.kind === "open") frames = flow.open();
+    else if (op.kind === "close") {
+      op.conn.closedNs = op.tsNs;
+      frames = flow.close();
+    } else {
+      if (flow.closed) return void ch.stats.dropped++;
+      frames = flow.send(op.kind, op.bytes!);
+      const dir = op.kind === "toServer" ? "sent" : "received";
+      ch.stats.packets[dir] += frames.filter((f) => f.payloadLength > 0).length;
+      ch.stats.bytes[dir] += op.bytes!.length;
+    }
+    let comment = op.comment;
+    for (const f of frames) {
+      ch.writer.write({
+        tsNs: this.#opts.relativeTime ? op.tsNs - this.#startNs : op.tsNs,
+        data: f.frame,
+        direction: f.direction === "toServer" ? "outbound" : "inbound",
+        comment: f.payloadLength > 0 ? comment : undefined,
+      });
+      if (f.payloadLength > 0) comment = undefined;
+    }
+    if (ch.writer.bufferedBytes >= this.#opts.flushThresholdBytes) void this.#flush(ch);
+  }
+
+  async #drain(): Promise<void> {
+    if (this.#draining) return;
+    this.#draining = true;
+    try {
+      while (this.#queue.length > 0) {
+        const ch = this.#queue[0].conn.channel;
+        if (!ch.failed && this.#busy(ch)) {
+          await this.#flush(ch);
+          continue;
+        }
+        this.#encode(this.#queue.shift()!);
+      }
+    } finally {
+      this.#draining = false;
+    }
+  }
+
+  #flush(ch: Channel): Promise<void> {
+    ch.flushing ??= ch.writer.flush()
+      .catch((e) => this.#fail(ch, e))
+      .finally(() => ch.flushing = undefined);
+    return ch.flushing;
+  }
+
+  #fail(ch: Channel, e: unknown): void {
+    ch.stats.errors++;
+    if (ch.failed) return;
+    ch.failed = true;
+    const message = `${ch.file}: ${e instanceof Error ? e.message : String(e)}`;
+    this.#errors.push(message);
+    this.#log(
+      "warn",
+      `capture file failed, packets of this channel are dropped from now: ${message}`,
+    );
+  }
+
+  #tick(): void {
+    if (this.#closing) return;
+    const flushes = [...this.#channels.values()].map((ch) => this.#flush(ch));
+    void Promise.all(flushes).then(() => this.#closing ? undefined : this.#writeManifest(false))
+      .catch((e) => this.#log("warn", `cannot write ${MANIFEST_FILE}: ${e.message}`));
+  }
+
+  #manifest(complete: boolean): Manifest {
+    const channels: ManifestChannel[] = [...this.#channels.values()].map((ch) => ({
+      type: ch.type,
+      typeName: ch.stats.typeName,
+      id: ch.id,
+      file: ch.file,
+      clientPort: ch.connections[0]?.clientPort ?? firstClientPort(ch.type, ch.id),
+      serverPort: this.#opts.serverPort,
+      connections: ch.connections.map((c) => ({
+        clientPort: c.clientPort,
+        openedNs: String(c.openedNs),
+        ...(c.closedNs !== undefined ? { closedNs: String(c.closedNs) } : {}),
+      })),
+      packets: { ...ch.stats.packets },
+      bytes: { ...ch.stats.bytes },
+      dropped: ch.stats.dropped,
+      errors: ch.stats.errors,
+    }));
+    return {
+      format: MANIFEST_FORMAT,
+      version: MANIFEST_VERSION,
+      tool: { name: "spicecap", version: denoJson.version },
+      started: this.#startedIso,
+      ...(complete ? { stopped: new Date(Number(this.#lastNs / 1_000_000n)).toISOString() } : {}),
+      complete,
+      target: this.#target,
+      server: this.#server,
+      tsResolution: this.#opts.tsResolution,
+      captureFormat: this.#opts.format,
+      serverPort: this.#opts.serverPort,
+      relativeTime: this.#opts.relativeTime,
+      channels,
+      skipped: [...this.#skipped].map(([type, connections]) => ({ type, connections })),
+      dropped: channels.reduce((n, c) => n + c.dropped, 0),
+      errors: [...this.#errors],
+      ...this.#extra,
+    };
+  }
+
+  /** Writes session.json atomically (temp file + rename), one write at a time. */
+  #writeManifest(complete: boolean): Promise<Manifest> {
+    const manifest = this.#manifest(complete);
+    const path = `${this.dir}/${MANIFEST_FILE}`;
+    const write = this.#manifestWrite.then(async () => {
+      await Deno.writeTextFile(`${path}.tmp`, JSON.stringify(manifest, null, 2) + "\n", {
+        mode: 0o600,
+      });
+      await Deno.rename(`${path}.tmp`, path);
+    });
+    this.#manifestWrite = write.catch(() => {});
+    return write.then(() => manifest);
+  }
+}
