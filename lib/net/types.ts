@@ -1,14 +1,16 @@
 /** Types shared by the frame codecs, flows and filters. */
 
 /** TCP header flag bits. */
-export const TCP_FLAGS = Object.freeze({
-  FIN: 0x01,
-  SYN: 0x02,
-  RST: 0x04,
-  PSH: 0x08,
-  ACK: 0x10,
-  URG: 0x20,
-} as const);
+export const TCP_FLAGS = Object.freeze(
+  {
+    FIN: 0x01,
+    SYN: 0x02,
+    RST: 0x04,
+    PSH: 0x08,
+    ACK: 0x10,
+    URG: 0x20,
+  } as const,
+);
 
 /** IP protocol numbers used by the decoder and filters. */
 export const IP_PROTOCOL = Object.freeze({ ICMP: 1, TCP: 6, UDP: 17, ICMP6: 58 } as const);
@@ -62,6 +64,20 @@ export interface DecodedPacket {
   payload: Uint8Array;
   /** Bad lengths, bad checksums, unsupported link types: reported, not thrown. */
   problems: string[];
+  /** IPv4 source as an unsigned 32-bit number (absent for IPv6), for fast filtering. */
+  srcIpNumber?: number;
+  /** IPv4 destination as an unsigned 32-bit number (absent for IPv6). */
+  dstIpNumber?: number;
+  /** IPv4 TTL or IPv6 hop limit. */
+  ttl?: number;
+  /** IPv4 identification (absent for IPv6). */
+  ipId?: number;
+  /** IPv4 total length, or IPv6 payload length + 40, as stated in the header. */
+  ipLength?: number;
+  /** True when the captured bytes end before the IP packet does (snap length). */
+  truncated?: boolean;
+  /** ICMP or ICMPv6 type and code. */
+  icmp?: { type: number; code: number };
 }
 
 /** Direction of a segment within a client/server flow. */

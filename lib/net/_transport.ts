@@ -1,0 +1,126 @@
+/** Transport-layer decoding shared by the IPv4 and IPv6 paths of decode.ts (private). */
+import { checksumSum, foldChecksum } from "./checksum.ts";
+import { type DecodedPacket, IP_PROTOCOL } from "./types.ts";
+
+const TCP_MIN_HEADER = 20;
+const UDP_HEADER_BYTES = 8;
+const ICMP_HEADER_BYTES = 8;
+
+/** Big-endian 16-bit value at `o`. */
+export function u16(d: Uint8Array, o: number): number {
+  return (d[o] << 8) | d[o + 1];
+}
+
+/** Big-endian unsigned 32-bit value at `o`. */
+export function u32(d: Uint8Array, o: number): number {
+  return ((d[o] << 24) | (d[o + 1] << 16) | (d[o + 2] << 8) | d[o + 3]) >>> 0;
+}
+
+function hex4(v: number): string {
+  return "0x" + v.toString(16).padStart(4, "0");
+}
+
+/**
+ * Adds "<what> checksum 0x…, expected 0x…" to the problems unless `sum` (over the data
+ * including the checksum field `field`) folds to 0xffff.
+ */
+export function checksumProblem(
+  p: DecodedPacket,
+  what: string,
+  sum: number,
+  field: number,
+): void {
+  if (foldChecksum(sum) === 0xffff) return;
+  const expected = ~foldChecksum(sum - field) & 0xffff;
+  p.problems.push(`${what} checksum ${hex4(field)}, expected ${hex4(expected)}`);
+}
+
+/**
+ * Decodes TCP, UDP, ICMP or ICMPv6 at `t` (up to `end`) into `p`; `pseudo` is the pseudo-header
+ * sum used when `checkable`.
+ */
+export function decodeTransport(
+  p: DecodedPacket,
+  data: Uint8Array,
+  t: number,
+  end: number,
+  checkable: boolean,
+  pseudo: number,
+  ipv6: boolean,
+): void {
+  const avail = end - t;
+  const protocol = p.protocol;
+  if (protocol === IP_PROTOCOL.TCP) {
+    if (avail >= 4) {
+      p.srcPort = u16(data, t);
+      p.dstPort = u16(data, t + 2);
+    }
+    if (avail < TCP_MIN_HEADER) {
+      p.problems.push(`TCP header needs ${TCP_MIN_HEADER} bytes, has ${avail}`);
+      return;
+    }
+    const headerLength = (data[t + 12] >>> 4) * 4;
+    p.tcp = {
+      seq: u32(data, t + 4),
+      ack: u32(data, t + 8),
+      flags: data[t + 13],
+      window: u16(data, t + 14),
+      headerLength,
+    };
+    if (headerLength < TCP_MIN_HEADER) {
+      p.problems.push(`TCP header length ${headerLength} is below ${TCP_MIN_HEADER}`);
+      return;
+    }
+    if (headerLength > avail) {
+      p.problems.push(`TCP header length ${headerLength} exceeds segment ${avail}`);
+      return;
+    }
+    p.payload = data.subarray(t + headerLength, end);
+    if (checkable) {
+      checksumProblem(p, "TCP", pseudo + checksumSum(data, t, end), u16(data, t + 16));
+    }
+  } else if (protocol === IP_PROTOCOL.UDP) {
+    if (avail < UDP_HEADER_BYTES) {
+      p.problems.push(`UDP header needs ${UDP_HEADER_BYTES} bytes, has ${avail}`);
+      return;
+    }
+    p.srcPort = u16(data, t);
+    p.dstPort = u16(data, t + 2);
+    const udpLength = u16(data, t + 4);
+    if (udpLength < UDP_HEADER_BYTES) {
+      p.problems.push(`UDP length ${udpLength} is below ${UDP_HEADER_BYTES}`);
+      return;
+    }
+    let udpEnd = t + udpLength;
+    if (udpLength > avail) {
+      if (p.truncated !== true) {
+        p.problems.push(`UDP length ${udpLength} exceeds IP payload ${avail}`);
+      }
+      udpEnd = end;
+      checkable = false;
+    }
+    p.payload = data.subarray(t + UDP_HEADER_BYTES, udpEnd);
+    const field = u16(data, t + 6);
+    if (field === 0) {
+      if (ipv6) p.problems.push("UDP checksum 0x0000 (absent), required over IPv6");
+    } else if (checkable) {
+      // The pseudo header counted the IP payload length; UDP uses its own length field.
+      const sum = pseudo - avail + udpLength + checksumSum(data, t, udpEnd);
+      checksumProblem(p, "UDP", sum, field);
+    }
+  } else if (protocol === IP_PROTOCOL.ICMP || protocol === IP_PROTOCOL.ICMP6) {
+    if (avail < 4) {
+      p.problems.push(`ICMP header needs 4 bytes, has ${avail}`);
+      return;
+    }
+    p.icmp = { type: data[t], code: data[t + 1] };
+    p.payload = data.subarray(Math.min(t + ICMP_HEADER_BYTES, end), end);
+    if (checkable) {
+      const base = protocol === IP_PROTOCOL.ICMP6 ? pseudo : 0;
+      const what = protocol === IP_PROTOCOL.ICMP6 ? "ICMPv6" : "ICMP";
+      checksumProblem(p, what, base + checksumSum(data, t, end), u16(data, t + 2));
+    }
+  } else {
+    p.payload = data.subarray(t, end);
+  }
+}
