@@ -1,7 +1,329 @@
+/**
+ * `deno task capture`: record a SPICE session through the recording proxy, one capture file per
+ * channel, starting our own QEMU (and optionally a real client) when asked.
+ */
+import { CaptureSession, type SessionStats } from "../../lib/capture/session.ts";
+import type { Manifest } from "../../lib/capture/manifest.ts";
+import { type ClientKind, type ClientRun, runClient } from "../clients.ts";
+import { EnvironmentError, UsageError } from "../errors.ts";
 import type { Io } from "../io.ts";
+import { type ProxyStats, type ProxyTlsOptions, SpiceProxy } from "../proxy.ts";
+import {
+  CAPTURE_HELP,
+  type CaptureOptions,
+  defaultOutDir,
+  isLoopback,
+  parseCaptureArgs,
+} from "../proxy_cli.ts";
+import { type QemuServer, startQemu } from "../qemu.ts";
+import { requireTool } from "../tools.ts";
 
-/** `deno task capture`: not implemented yet. */
-export async function run(_args: string[], io: Io): Promise<number> {
-  await io.err("spicecap capture: not implemented yet\n");
-  return 2;
+/** After a one-shot client (spicy-screenshot) exits: time for the server's late pings. */
+const CLIENT_EXIT_GRACE_MS = 1000;
+
+/** SeaBIOS needs ~0.1 s to draw its first screen; a screenshot taken before is black. */
+const OWN_QEMU_CLIENT_DELAY_MS = 500;
+
+/** Waits `ms`, or less when `signal` fires. */
+function abortableDelay(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      signal.removeEventListener("abort", done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal.addEventListener("abort", done, { once: true });
+  });
+}
+
+/** Why the capture stopped (manifest `stoppedBy`). */
+type StoppedBy = "client-exit" | "duration" | "signal" | "server-exit";
+
+/** The final summary (`--json` prints it). */
+interface Summary {
+  type: "summary";
+  dir: string | null;
+  url: string;
+  stoppedBy: StoppedBy;
+  files: { file: string; packets: number; bytes: number; dropped: number; errors: number }[];
+  packets: number;
+  bytes: number;
+  dropped: number;
+  errors: number;
+  proxy: ProxyStats;
+  client?: { kind: string; exitCode: number };
+}
+
+function readPem(flag: string, path: string): string {
+  try {
+    return Deno.readTextFileSync(path);
+  } catch (e) {
+    throw new EnvironmentError(`${flag}: cannot read ${path}: ${(e as Error).message}`);
+  }
+}
+
+async function createSession(dir: string, o: CaptureOptions, target: string | null) {
+  try {
+    return await CaptureSession.create(dir, {
+      format: o.format,
+      serverPort: o.serverPort,
+      target,
+    });
+  } catch (e) {
+    if (e instanceof Deno.errors.AlreadyExists) {
+      throw new UsageError(`output directory ${dir} already holds a session; choose another --out`);
+    }
+    const why = e instanceof Error ? e.message : String(e);
+    throw new EnvironmentError(`output directory ${dir} is not writable: ${why}`);
+  }
+}
+
+function startProxy(
+  o: CaptureOptions,
+  qemu: QemuServer | undefined,
+  session: CaptureSession | undefined,
+  log: (level: "info" | "warn", message: string) => void,
+  onFirstConnection: (atMs: number) => void,
+): SpiceProxy {
+  const target = o.target ?? { hostname: "127.0.0.1", port: qemu!.port };
+  let tls: ProxyTlsOptions | undefined;
+  if (o.tlsCert && o.tlsKey) {
+    const tlsTarget = o.tlsTarget ??
+      (qemu?.tlsPort ? { hostname: "127.0.0.1", port: qemu.tlsPort } : undefined);
+    if (!tlsTarget) throw new UsageError("--tls-cert needs --tls-target (the server's TLS port)");
+    tls = {
+      cert: readPem("--tls-cert", o.tlsCert),
+      key: readPem("--tls-key", o.tlsKey),
+      target: tlsTarget,
+      caCerts: o.tlsCa ? [readPem("--tls-ca", o.tlsCa)] : undefined,
+    };
+  }
+  try {
+    return SpiceProxy.start({
+      target,
+      listen: o.listen,
+      session,
+      keepTicket: o.keepTicket,
+      redactInputs: o.redactInputs,
+      comments: o.format === "pcapng",
+      tls,
+      log,
+      onFirstConnection,
+    });
+  } catch (e) {
+    if (e instanceof Deno.errors.AddrInUse) {
+      throw new EnvironmentError(
+        `cannot listen on ${o.listen.hostname}:${o.listen.port}: port in use; choose another --listen`,
+      );
+    }
+    if (e instanceof Deno.errors.AddrNotAvailable || e instanceof Deno.errors.PermissionDenied) {
+      throw new EnvironmentError(
+        `cannot listen on ${o.listen.hostname}:${o.listen.port}: ${(e as Error).message}`,
+      );
+    }
+    throw e;
+  }
+}
+
+async function startClient(
+  o: CaptureOptions,
+  kind: ClientKind,
+  proxy: SpiceProxy,
+  dir: string | null,
+  io: Io,
+): Promise<ClientRun> {
+  const anyAddress = proxy.hostname === "0.0.0.0" || proxy.hostname === "::";
+  const client = await runClient(kind, {
+    host: anyAddress ? "127.0.0.1" : proxy.hostname,
+    port: proxy.port,
+    password: o.password,
+    outFile: dir ? `${dir}/screenshot.ppm` : "spicy-screenshot.ppm",
+  });
+  const shown = client.commandLine.map((a) => a === o.password ? "***" : a).join(" ");
+  await io.err(`spicecap capture: started ${shown} (pid ${client.pid})\n`);
+  return client;
+}
+
+/** Resolves with the reason the capture should stop. */
+function whenToStop(
+  o: CaptureOptions,
+  io: Io,
+  client: ClientRun | undefined,
+  qemu: QemuServer | undefined,
+): { reason: Promise<StoppedBy>; cancel: () => void } {
+  const timers: ReturnType<typeof setTimeout>[] = [];
+  let onAbort = () => {};
+  const reason = new Promise<StoppedBy>((resolve) => {
+    if (io.signal.aborted) return resolve("signal");
+    onAbort = () => resolve("signal");
+    io.signal.addEventListener("abort", onAbort, { once: true });
+    if (o.durationMs !== undefined) {
+      timers.push(setTimeout(() => resolve("duration"), o.durationMs));
+    }
+    if (client && o.durationMs === undefined) {
+      void client.exited.then(() => {
+        timers.push(setTimeout(() => resolve("client-exit"), CLIENT_EXIT_GRACE_MS));
+      });
+    }
+    void qemu?.exited.then(() => resolve("server-exit"));
+  });
+  return {
+    reason,
+    cancel: () => {
+      timers.forEach(clearTimeout);
+      io.signal.removeEventListener("abort", onAbort);
+    },
+  };
+}
+
+function summarize(
+  dir: string | null,
+  url: string,
+  stoppedBy: StoppedBy,
+  stats: SessionStats | undefined,
+  manifest: Manifest | undefined,
+  proxy: ProxyStats,
+  client: { kind: string; exitCode: number } | undefined,
+): Summary {
+  const files = (stats?.channels ?? []).map((c) => ({
+    file: c.file,
+    packets: c.packets.sent + c.packets.received,
+    bytes: c.bytes.sent + c.bytes.received,
+    dropped: c.dropped,
+    errors: c.errors,
+  }));
+  const sum = (k: "packets" | "bytes" | "dropped" | "errors") =>
+    files.reduce((n, f) => n + f[k], 0);
+  return {
+    type: "summary",
+    dir,
+    url,
+    stoppedBy,
+    files,
+    packets: sum("packets"),
+    bytes: sum("bytes"),
+    dropped: manifest?.dropped ?? sum("dropped"),
+    errors: sum("errors") + proxy.captureErrors,
+    proxy,
+    ...(client ? { client } : {}),
+  };
+}
+
+function formatSummary(s: Summary): string {
+  const lines = [`spicecap capture: stopped (${s.stoppedBy})`];
+  for (const f of s.files) {
+    lines.push(
+      `  ${f.file.padEnd(18)} ${String(f.packets).padStart(7)} packets ${
+        String(f.bytes).padStart(11)
+      } bytes${f.dropped ? `, ${f.dropped} dropped` : ""}${f.errors ? `, ${f.errors} errors` : ""}`,
+    );
+  }
+  lines.push(
+    `  ${s.packets} packets, ${s.bytes} bytes recorded; ${s.dropped} dropped; ${s.errors} errors; ` +
+      `relayed ${s.proxy.bytesToServer} bytes to the server, ${s.proxy.bytesToClient} to clients ` +
+      `over ${s.proxy.connections} connections`,
+  );
+  if (s.client) lines.push(`  client ${s.client.kind} exited with code ${s.client.exitCode}`);
+  lines.push(s.dir ? `  session: ${s.dir}` : "  nothing recorded (--no-record)");
+  return lines.join("\n") + "\n";
+}
+
+/**
+ * Runs `deno task capture`.
+ *
+ * @param args arguments after `capture`
+ * @param io output and the interrupt signal
+ * @returns 0 recorded, 1 capture errors, 2 usage/environment (thrown as typed errors)
+ */
+export async function run(args: string[], io: Io): Promise<number> {
+  const o = parseCaptureArgs(args);
+  if (o.help) {
+    await io.out(CAPTURE_HELP);
+    return 0;
+  }
+  if (o.client !== "none") requireTool(o.client);
+  if (o.client === "spicy" || o.client === "remote-viewer") {
+    if (!Deno.env.get("DISPLAY")) requireTool("xvfb-run");
+  }
+  const warn = (message: string) => void io.err(`spicecap capture: ${message}\n`).catch(() => {});
+  const log = (level: string, message: string) => {
+    if (level === "warn") warn(`warning: ${message}`);
+  };
+  if (!isLoopback(o.listen.hostname)) {
+    warn(
+      `warning: listening on ${o.listen.hostname}, not loopback: anyone who can reach it can ` +
+        "use the SPICE server through the proxy",
+    );
+  }
+
+  const dir = o.noRecord ? null : o.out ?? defaultOutDir(new Date());
+  let qemu: QemuServer | undefined;
+  let session: CaptureSession | undefined;
+  let proxy: SpiceProxy | undefined;
+  let client: ClientRun | undefined;
+  try {
+    const qemuStartMs = performance.now();
+    if (!o.target) {
+      qemu = await startQemu({
+        password: o.password,
+        extraArgs: o.qemuArgs,
+        channels: o.channels,
+        tls: o.qemuX509Dir ? { x509Dir: o.qemuX509Dir } : undefined,
+      });
+    }
+    const target = o.target ? `${o.target.hostname}:${o.target.port}` : null;
+    if (dir !== null) session = await createSession(dir, o, target);
+    if (session) {
+      session.setManifestField("scrubbed", o.keepTicket ? [] : ["ticket"]);
+      if (o.redactInputs) session.setManifestField("redacted", ["inputs"]);
+      if (qemu) session.setManifestField("server", { commandLine: qemu.commandLine });
+    }
+    const onFirst = (atMs: number) => {
+      if (!qemu || !session) return;
+      session.setManifestField("server", {
+        commandLine: qemu.commandLine,
+        firstConnectionDelayMs: Math.round((atMs - qemuStartMs) * 10) / 10,
+      });
+    };
+    proxy = startProxy(o, qemu, session, log, onFirst);
+    const url = `spice://${proxy.hostname}:${proxy.port}` +
+      (proxy.tlsPort ? `?tls-port=${proxy.tlsPort}` : "");
+    await io.err(
+      `spicecap capture: ${target ?? `QEMU pid ${qemu!.pid} on 127.0.0.1:${qemu!.port}`} ` +
+        `recorded at ${url}${dir ? ` into ${dir}` : " (not recording)"}\n`,
+    );
+    if (o.client !== "none") {
+      const delayMs = o.clientDelayMs ?? (qemu ? OWN_QEMU_CLIENT_DELAY_MS : 0);
+      if (delayMs > 0) await abortableDelay(delayMs, io.signal);
+      if (!io.signal.aborted) client = await startClient(o, o.client, proxy, dir, io);
+    }
+    const stop = whenToStop(o, io, client, qemu);
+    const stoppedBy = await stop.reason;
+    stop.cancel();
+
+    await client?.stop();
+    await proxy.close();
+    const proxyStats = proxy.stats();
+    session?.setManifestField("stoppedBy", stoppedBy);
+    session?.setManifestField("recorderErrors", proxyStats.captureErrors);
+    const stats = session?.stats();
+    const manifest = await session?.close();
+    await qemu?.stop();
+    let clientInfo: { kind: string; exitCode: number } | undefined;
+    if (client) clientInfo = { kind: client.kind, exitCode: (await client.exited).code };
+    const summary = summarize(dir, url, stoppedBy, stats, manifest, proxyStats, clientInfo);
+    if (o.json) await io.out(JSON.stringify(summary) + "\n");
+    await io.err(formatSummary(summary));
+    if (client && clientInfo && clientInfo.exitCode !== 0 && !client.stoppedByHarness) {
+      warn(`client output: ${client.stderrText().trim().split("\n").slice(-3).join(" | ")}`);
+    }
+    return summary.errors > 0 || summary.dropped > 0 ? 1 : 0;
+  } finally {
+    // On an error path: leave nothing running.
+    await client?.stop().catch(() => {});
+    await proxy?.close().catch(() => {});
+    await session?.close().catch(() => {});
+    await qemu?.stop().catch(() => {});
+  }
 }

@@ -194,7 +194,7 @@ export class CaptureSession {
   #server: ServerInfo | null;
   #lastNs = 0n;
   #reconnections = 0;
-  #draining = false;
+  #draining?: Promise<void>;
   #timer?: ReturnType<typeof setInterval>;
   #closing?: Promise<Manifest>;
   #manifestWrite: Promise<void> = Promise.resolve();
@@ -321,7 +321,7 @@ export class CaptureSession {
   async #finish(): Promise<Manifest> {
     clearInterval(this.#timer);
     for (const ch of this.#channels.values()) ch.current?.close();
-    await this.#drain();
+    while (this.#queue.length > 0 || this.#draining) await this.#drain();
     await Promise.all([...this.#channels.values()].map(async (ch) => {
       const writer = ch.writer as CaptureWriter & {
         setInterfaceDrops?: (id: number, n: number) => void;
@@ -391,7 +391,7 @@ export class CaptureSession {
   _offer(conn: Connection, kind: OpKind, bytes?: Uint8Array, comment?: string): void {
     const ch = conn.channel;
     const isData = kind === "toServer" || kind === "toClient";
-    if (ch.failed || (this.#closing && isData && !this.#draining)) {
+    if (ch.failed || (this.#closing && isData)) {
       if (isData) ch.stats.dropped++;
       return;
     }
@@ -441,20 +441,23 @@ export class CaptureSession {
     if (ch.writer.bufferedBytes >= this.#opts.flushThresholdBytes) void this.#flush(ch);
   }
 
-  async #drain(): Promise<void> {
-    if (this.#draining) return;
-    this.#draining = true;
-    try {
-      while (this.#queue.length > 0) {
-        const ch = this.#queue[0].conn.channel;
-        if (!ch.failed && this.#busy(ch)) {
-          await this.#flush(ch);
-          continue;
-        }
-        this.#encode(this.#queue.shift()!);
+  /** Works the queue off in order; concurrent callers share the one drain in progress. */
+  #drain(): Promise<void> {
+    this.#draining ??= this.#work().finally(() => {
+      this.#draining = undefined;
+      if (this.#queue.length > 0) void this.#drain();
+    });
+    return this.#draining;
+  }
+
+  async #work(): Promise<void> {
+    while (this.#queue.length > 0) {
+      const ch = this.#queue[0].conn.channel;
+      if (!ch.failed && this.#busy(ch)) {
+        await this.#flush(ch);
+        continue;
       }
-    } finally {
-      this.#draining = false;
+      this.#encode(this.#queue.shift()!);
     }
   }
 

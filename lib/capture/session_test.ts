@@ -193,3 +193,21 @@ Deno.test("CaptureSession writes pcapng with comments, direction flags and relat
     ]);
     assert.ok(recs[0].tsNs < 1_000_000n, `relative time starts near 0, got ${recs[0].tsNs}`);
   }));
+
+Deno.test("CaptureSession.close() during a drain waits for it and loses no queued packet", () =>
+  withDir(async (dir) => {
+    const session = await CaptureSession.create(dir, {
+      clock: steppingClock(),
+      queueLength: 100_000,
+      maxBufferedBytes: 1 << 20,
+    });
+    const conn = session.openConnection(MAIN, 0)!;
+    for (let i = 0; i < 200; i++) conn.received(new Uint8Array(300_000));
+    const manifest = await session.close();
+    assert.equal(manifest.dropped, 0);
+    assert.equal(manifest.channels[0].bytes.received, 200 * 300_000);
+    const payload = (await records(`${dir}/main.pcap`))
+      .map((r) => decodePacket(r.data, r.linkType).payload.length)
+      .reduce((a, b) => a + b, 0);
+    assert.equal(payload, 200 * 300_000);
+  }));

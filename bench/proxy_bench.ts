@@ -1,0 +1,275 @@
+/**
+ * The recording proxy against the same proxy as a plain relay (`--no-record`), same run, same
+ * code path: `deno task capture --target <fake server>` in a child process, a synthetic SPICE
+ * stream (link phase, then mini-header messages of mixed sizes) through it.
+ *
+ * Rows: throughput (recording / plain), and the latency one message adds on its way through the
+ * proxy (p50, p99; recording minus plain).
+ */
+import type { Bench, BenchRow } from "./types.ts";
+import { CHANNEL_TYPES } from "../lib/spice/tables.ts";
+import {
+  syntheticLink,
+  syntheticMessage,
+  syntheticMessageSizes,
+} from "../harness/proxy_synthetic.ts";
+
+const CLI = new URL("../harness/cli.ts", import.meta.url).pathname;
+const BLOCK_BYTES = 4 << 20;
+const LATENCY_SIZES = [40, 200, 1500, 6885, 18];
+const START_TIMEOUT_MS = 20_000;
+
+async function readExactly(conn: Deno.Conn, out: Uint8Array): Promise<void> {
+  let got = 0;
+  while (got < out.length) {
+    const n = await conn.read(out.subarray(got));
+    if (n === null) throw new Error(`EOF after ${got} of ${out.length} bytes`);
+    got += n;
+  }
+}
+
+async function writeAll(conn: Deno.Conn, bytes: Uint8Array): Promise<void> {
+  for (let off = 0; off < bytes.length;) off += await conn.write(bytes.subarray(off));
+}
+
+function concat(parts: Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let off = 0;
+  for (const p of parts) {
+    out.set(p, off);
+    off += p.length;
+  }
+  return out;
+}
+
+/** One block of server messages, written again and again. */
+function messageBlock(): Uint8Array {
+  return concat(
+    syntheticMessageSizes(BLOCK_BYTES).map((size, i) =>
+      syntheticMessage(i % 3 === 0 ? 302 : 304, size)
+    ),
+  );
+}
+
+/** The fake SPICE server: link phase, then bulk (display) or ping-pong (cursor). */
+class FakeServer {
+  readonly listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  readonly port = (this.listener.addr as Deno.NetAddr).port;
+  /** Send times (performance.now) of ping-pong messages, by index. */
+  readonly sentAt: number[] = [];
+  readonly #block = messageBlock();
+  #serving: Promise<void>;
+
+  constructor(readonly blocks: number, readonly pings: number) {
+    this.#serving = this.#accept();
+  }
+
+  get totalBytes(): number {
+    return this.blocks * this.#block.length;
+  }
+
+  async #accept(): Promise<void> {
+    const handlers: Promise<void>[] = [];
+    for await (const conn of this.listener) handlers.push(this.#serve(conn).catch(() => {}));
+    await Promise.all(handlers);
+  }
+
+  async #serve(conn: Deno.Conn): Promise<void> {
+    (conn as Deno.TcpConn).setNoDelay(true);
+    const head = new Uint8Array(16);
+    await readExactly(conn, head);
+    const rest = new Uint8Array(new DataView(head.buffer).getUint32(12, true));
+    await readExactly(conn, rest);
+    const l = syntheticLink(rest[4]);
+    await writeAll(conn, l.reply);
+    await readExactly(conn, new Uint8Array(4 + 128));
+    await writeAll(conn, l.result);
+    if (rest[4] === CHANNEL_TYPES.display) {
+      for (let i = 0; i < this.blocks; i++) await writeAll(conn, this.#block);
+    } else {
+      const ack = new Uint8Array(6);
+      for (let i = 0; i < this.pings; i++) {
+        const msg = syntheticMessage(104, LATENCY_SIZES[i % LATENCY_SIZES.length]);
+        this.sentAt[i] = performance.now();
+        await writeAll(conn, msg);
+        await readExactly(conn, ack);
+      }
+    }
+    conn.close();
+  }
+
+  async close(): Promise<void> {
+    this.listener.close();
+    await this.#serving;
+  }
+}
+
+/** `deno task capture --target` in a child process; resolves once its proxy listens. */
+async function startProxy(serverPort: number, outDir: string, record: boolean) {
+  const args = ["run", "-A", CLI, "capture", "--json", "--target", `127.0.0.1:${serverPort}`];
+  args.push(...(record ? ["-o", outDir] : ["--no-record"]));
+  const child = new Deno.Command(Deno.execPath(), { args, stdout: "piped", stderr: "piped" })
+    .spawn();
+  const summary = new Response(child.stdout).text();
+  const reader = child.stderr.pipeThrough(new TextDecoderStream()).getReader();
+  let text = "";
+  const deadline = setTimeout(() => child.kill("SIGKILL"), START_TIMEOUT_MS);
+  let port: number | undefined;
+  while (port === undefined) {
+    const { value, done } = await reader.read();
+    if (done) throw new Error(`capture exited before listening: ${text}`);
+    text += value;
+    const m = /spice:\/\/127\.0\.0\.1:(\d+)/.exec(text);
+    if (m) port = Number(m[1]);
+  }
+  clearTimeout(deadline);
+  const drained = (async () => {
+    for (let r = await reader.read(); !r.done; r = await reader.read()) text += r.value;
+  })();
+  return {
+    port,
+    /** Stops the capture; resolves with the packets it dropped. */
+    stop: async (): Promise<number> => {
+      child.kill("SIGTERM");
+      const status = await child.status;
+      await drained;
+      const dropped = JSON.parse(await summary || "{}").dropped;
+      if (status.code !== 0 && dropped === 0) {
+        throw new Error(`capture exited with ${status.code}: ${text}`);
+      }
+      return dropped ?? 0;
+    },
+  };
+}
+
+async function linkClient(port: number, channelType: number): Promise<Deno.TcpConn> {
+  const conn = await Deno.connect({ hostname: "127.0.0.1", port });
+  conn.setNoDelay(true);
+  const l = syntheticLink(channelType);
+  await writeAll(conn, l.link);
+  await readExactly(conn, new Uint8Array(l.reply.length));
+  await writeAll(conn, concat([l.authMechanism, l.ticket]));
+  await readExactly(conn, new Uint8Array(4));
+  return conn;
+}
+
+/** MB/s of the bulk stream through the proxy. */
+async function throughput(port: number, totalBytes: number): Promise<number> {
+  const conn = await linkClient(port, CHANNEL_TYPES.display);
+  const buf = new Uint8Array(1 << 20);
+  const t0 = performance.now();
+  let got = 0;
+  while (got < totalBytes) {
+    const n = await conn.read(buf);
+    if (n === null) throw new Error(`stream ended after ${got} of ${totalBytes} bytes`);
+    got += n;
+  }
+  const seconds = (performance.now() - t0) / 1000;
+  conn.close();
+  return totalBytes / 1e6 / seconds;
+}
+
+/** One-way latencies (ms) of ping-pong messages server → client through the proxy. */
+async function latencies(port: number, server: FakeServer): Promise<number[]> {
+  const conn = await linkClient(port, CHANNEL_TYPES.cursor);
+  const out: number[] = [];
+  const ack = syntheticMessage(2, 0);
+  for (let i = 0; i < server.pings; i++) {
+    const msg = new Uint8Array(6 + LATENCY_SIZES[i % LATENCY_SIZES.length]);
+    await readExactly(conn, msg);
+    out.push(performance.now() - server.sentAt[i]);
+    await writeAll(conn, ack);
+  }
+  conn.close();
+  return out;
+}
+
+function percentile(sorted: number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))];
+}
+
+interface Run {
+  mbPerS: number;
+  p50: number;
+  p99: number;
+  /** Packets the recording proxy dropped because its files could not keep up. */
+  dropped: number;
+}
+
+async function measure(record: boolean, blocks: number, pings: number, dir: string): Promise<Run> {
+  const server = new FakeServer(blocks, pings);
+  const proxy = await startProxy(server.port, `${dir}/${record ? "rec" : "plain"}`, record);
+  let mbPerS = 0;
+  let lat: number[] = [];
+  let dropped = 0;
+  try {
+    mbPerS = await throughput(proxy.port, server.totalBytes);
+    lat = (await latencies(proxy.port, server)).sort((a, b) => a - b);
+  } finally {
+    dropped = await proxy.stop();
+    await server.close();
+  }
+  return { mbPerS, p50: percentile(lat, 0.5), p99: percentile(lat, 0.99), dropped };
+}
+
+/** Recording proxy vs plain relay: throughput and added latency. */
+export const bench: Bench = async ({ quick }) => {
+  const blocks = quick ? 5 : 50; // × 4 MiB: ~20 MB or ~200 MB
+  const pings = quick ? 300 : 3000;
+  const dir = await Deno.makeTempDir({ prefix: "spicecap-proxy-bench-" });
+  try {
+    // Alternate and keep each mode's best, so a noisy moment does not decide the ratio.
+    const plain: Run[] = [];
+    const rec: Run[] = [];
+    for (let i = 0; i < (quick ? 1 : 2); i++) {
+      plain.push(await measure(false, blocks, pings, `${dir}/${i}`));
+      rec.push(await measure(true, blocks, pings, `${dir}/${i}`));
+    }
+    const best = (runs: Run[], k: keyof Run, max: boolean) =>
+      runs.map((r) => r[k]).reduce((a, b) => max ? Math.max(a, b) : Math.min(a, b));
+    const recMb = best(rec, "mbPerS", true);
+    const plainMb = best(plain, "mbPerS", true);
+    const added50 = best(rec, "p50", false) - best(plain, "p50", false);
+    const added99 = best(rec, "p99", false) - best(plain, "p99", false);
+    const mb = Math.round(blocks * BLOCK_BYTES / 1e6);
+    const rows: BenchRow[] = [
+      {
+        name: `proxy throughput, recording pcap (${mb} MB, ${
+          Math.max(...rec.map((r) => r.dropped))
+        } packets dropped)`,
+        value: recMb,
+        unit: "MB/s",
+        reference: plainMb,
+        referenceName: "same proxy --no-record",
+        ratio: recMb / plainMb,
+        goal: "≥ 0.90× plain relay",
+        met: recMb / plainMb >= 0.9,
+      },
+      {
+        name: "proxy latency added by recording, p50",
+        value: added50,
+        unit: "ms",
+        reference: best(plain, "p50", false),
+        referenceName: "plain relay p50",
+        goal: "(informational)",
+      },
+      {
+        name: "proxy latency added by recording, p99",
+        value: added99,
+        unit: "ms",
+        reference: best(plain, "p99", false),
+        referenceName: "plain relay p99",
+        goal: "< 1 ms",
+        met: added99 < 1,
+      },
+    ];
+    return rows;
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+};
+
+if (import.meta.main) {
+  const quick = Deno.args.includes("--quick");
+  for (const r of await bench({ quick })) console.log(JSON.stringify(r));
+}

@@ -1,0 +1,214 @@
+/**
+ * Running real SPICE clients (spice-gtk's `spicy-screenshot` and `spicy`, virt-viewer's
+ * `remote-viewer`) against a host and port, headless.
+ */
+import { requireTool } from "./tools.ts";
+
+/** The real clients the harness can drive. */
+export type ClientKind = "spicy-screenshot" | "spicy" | "remote-viewer";
+
+/** Every {@link ClientKind}, for option validation. */
+export const CLIENT_KINDS: readonly ClientKind[] = Object.freeze([
+  "spicy-screenshot",
+  "spicy",
+  "remote-viewer",
+]);
+
+/** How {@link runClient} starts a client. */
+export interface ClientOptions {
+  /** Server (or proxy) address. */
+  host: string;
+  /** Plain SPICE port. */
+  port: number;
+  /** SPICE password. */
+  password?: string;
+  /** Stop the client (SIGTERM) after this long; absent → it runs until it exits or stop(). */
+  durationMs?: number;
+  /** Screenshot file for `spicy-screenshot` (PPM). @default "spicy-screenshot.ppm" in the cwd */
+  outFile?: string;
+  /** TLS port (spice-gtk `-s`); channels then go over TLS when the server asks for it. */
+  tlsPort?: number;
+  /** CA certificate file that signs the TLS server's certificate (`--spice-ca-file`). */
+  caFile?: string;
+  /** Extra arguments appended to the client's own arguments. */
+  extraArgs?: string[];
+}
+
+/** A client started by {@link runClient}. */
+export interface ClientRun {
+  kind: ClientKind;
+  /** The command line, binary first (`xvfb-run` when wrapped). */
+  commandLine: string[];
+  /** Process id of the started process (`xvfb-run` when wrapped). */
+  pid: number;
+  child: Deno.ChildProcess;
+  /** Resolves when the client (and its Xvfb) has exited. */
+  exited: Promise<Deno.CommandStatus>;
+  /** Everything the client wrote to stderr (and stdout) so far, last 16 KiB. */
+  stderrText(): string;
+  /** Whether the harness stopped the client (duration elapsed or stop()). */
+  readonly stoppedByHarness: boolean;
+  /** SIGTERM to the client, SIGKILL to its process group after a deadline; idempotent. */
+  stop(): Promise<void>;
+  /**
+   * Sends `signal` to the client program itself (under xvfb-run: its child, so xvfb-run still
+   * cleans up its Xvfb). Does nothing once it has exited.
+   */
+  kill(signal: Deno.Signal): void;
+}
+
+const OUTPUT_TAIL_CHARS = 16_384;
+const STOP_GRACE_MS = 3000;
+
+function clientArgs(kind: ClientKind, o: ClientOptions): string[] {
+  if (kind === "remote-viewer") {
+    const query = o.password === undefined ? "" : `?password=${encodeURIComponent(o.password)}`;
+    const args = [`spice://${o.host}:${o.port}${query}`];
+    if (o.caFile) args.push(`--spice-ca-file=${o.caFile}`);
+    return [...args, ...(o.extraArgs ?? [])];
+  }
+  const args = ["-h", o.host, "-p", String(o.port)];
+  if (o.tlsPort !== undefined) args.push("-s", String(o.tlsPort));
+  if (o.password !== undefined) args.push("-w", o.password);
+  if (kind === "spicy-screenshot") args.push("-o", o.outFile ?? "spicy-screenshot.ppm");
+  if (kind === "spicy" && o.caFile) args.push(`--spice-ca-file=${o.caFile}`);
+  return [...args, ...(o.extraArgs ?? [])];
+}
+
+/** Child pids of `pid` (Linux /proc), or [] when unknown. */
+function childPids(pid: number): number[] {
+  try {
+    const text = Deno.readTextFileSync(`/proc/${pid}/task/${pid}/children`);
+    return text.trim().split(/\s+/).filter(Boolean).map(Number);
+  } catch {
+    return [];
+  }
+}
+
+function processName(pid: number): string {
+  try {
+    return Deno.readTextFileSync(`/proc/${pid}/comm`).trim();
+  } catch {
+    return "";
+  }
+}
+
+function trySignal(pid: number, signal: Deno.Signal): void {
+  try {
+    Deno.kill(pid, signal);
+  } catch {
+    // already gone
+  }
+}
+
+/**
+ * Starts a real SPICE client. `spicy` and `remote-viewer` run under `xvfb-run -a` when
+ * `DISPLAY` is unset. The client gets its own process group so a terminal Ctrl-C reaches
+ * spicecap first.
+ *
+ * @param kind which client
+ * @param options where it connects and for how long
+ * @returns the running client
+ * @throws {EnvironmentError} when the client (or xvfb-run) is not installed
+ */
+export function runClient(kind: ClientKind, options: ClientOptions): Promise<ClientRun> {
+  requireTool(kind);
+  const needsX = kind !== "spicy-screenshot" && !Deno.env.get("DISPLAY");
+  if (needsX) requireTool("xvfb-run");
+  const own = [kind, ...clientArgs(kind, options)];
+  const commandLine = needsX ? ["xvfb-run", "-a", ...own] : own;
+  const child = new Deno.Command(commandLine[0], {
+    args: commandLine.slice(1),
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+    detached: true,
+  }).spawn();
+
+  let output = "";
+  const collect = async (stream: ReadableStream<Uint8Array>) => {
+    const decoder = new TextDecoder();
+    try {
+      for await (const chunk of stream) {
+        output = (output + decoder.decode(chunk, { stream: true })).slice(-OUTPUT_TAIL_CHARS);
+      }
+    } catch {
+      // the pipe broke while the client was killed
+    }
+  };
+  const drained = Promise.all([collect(child.stdout), collect(child.stderr)]);
+  let status: Deno.CommandStatus | undefined;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const exited = child.status.then(async (s) => {
+    status = s;
+    clearTimeout(timer);
+    await drained;
+    return s;
+  });
+
+  /** The client program: xvfb-run's children other than Xvfb, or the child itself. */
+  const clientPids = () => {
+    if (!needsX) return [child.pid];
+    return childPids(child.pid).filter((p) => processName(p) !== "Xvfb");
+  };
+  let stoppedByHarness = false;
+  let stopping: Promise<void> | undefined;
+  const stop = (): Promise<void> => {
+    stoppedByHarness = true;
+    stopping ??= (async () => {
+      if (status !== undefined) return;
+      // Under xvfb-run, end the client itself so xvfb-run stops its Xvfb and removes its files.
+      const targets = clientPids();
+      for (const pid of targets.length > 0 ? targets : [child.pid]) trySignal(pid, "SIGTERM");
+      let grace: ReturnType<typeof setTimeout> | undefined;
+      const timedOut = await Promise.race([
+        exited.then(() => false),
+        new Promise<boolean>((r) => grace = setTimeout(() => r(true), STOP_GRACE_MS)),
+      ]);
+      clearTimeout(grace);
+      if (timedOut) trySignal(-child.pid, "SIGKILL"); // its own group: client, Xvfb, shell
+      await exited;
+    })();
+    return stopping;
+  };
+  if (options.durationMs !== undefined) {
+    timer = setTimeout(() => void stop(), options.durationMs);
+  }
+
+  return Promise.resolve({
+    kind,
+    commandLine,
+    pid: child.pid,
+    child,
+    exited,
+    stderrText: () => output,
+    get stoppedByHarness() {
+      return stoppedByHarness;
+    },
+    stop,
+    kill: (signal) => {
+      if (status === undefined) { for (const pid of clientPids()) trySignal(pid, signal); }
+    },
+  });
+}
+
+/**
+ * Reads a binary PPM (P6, maxval < 256) and reports its size and whether any pixel is non-black.
+ *
+ * @param bytes the file's bytes
+ * @returns width, height and whether some byte of the pixel data is non-zero
+ * @throws {Error} when the bytes are not a P6 PPM
+ */
+export function ppmInfo(bytes: Uint8Array): { width: number; height: number; nonBlack: boolean } {
+  const head = new TextDecoder("latin1").decode(bytes.subarray(0, Math.min(bytes.length, 64)));
+  const m = /^P6\s+(?:#[^\n]*\n\s*)*(\d+)\s+(\d+)\s+(\d+)\s/.exec(head);
+  if (!m) throw new Error(`Cannot read PPM: expected a "P6 width height maxval" header`);
+  const [width, height] = [Number(m[1]), Number(m[2])];
+  const pixels = bytes.subarray(m[0].length);
+  if (pixels.length < width * height * 3) {
+    throw new Error(
+      `Cannot read PPM: need ${width * height * 3} pixel bytes, found ${pixels.length}`,
+    );
+  }
+  return { width, height, nonBlack: pixels.some((b) => b !== 0) };
+}

@@ -1,0 +1,325 @@
+/**
+ * A recording SPICE proxy: clients connect to it, it connects to the real server, forwards the
+ * bytes unchanged both ways and, when given a {@link CaptureSession}, records every SPICE unit as
+ * one packet of its channel's capture file.
+ *
+ * Forwarding comes first: a chunk is written to the other side before any capture work, and
+ * capture work never throws into (or waits inside) the relay.
+ */
+import type { CaptureSession } from "../lib/capture/session.ts";
+import { ConnectionRecorder, type RecorderOptions } from "./proxy_record.ts";
+
+/** A host and port. */
+export interface HostPort {
+  hostname: string;
+  port: number;
+}
+
+/** TLS on either side of the proxy. */
+export interface ProxyTlsOptions {
+  /** Certificate chain (PEM) the proxy presents to clients on its TLS listener. */
+  cert: string;
+  /** Private key (PEM) for `cert`. */
+  key: string;
+  /** Where the TLS listener listens. @default 127.0.0.1, a free port */
+  listen?: Partial<HostPort>;
+  /** The server's TLS port: connections accepted on the TLS listener go there over TLS. */
+  target: HostPort;
+  /** CA certificates (PEM) that sign the server's certificate; absent → system roots. */
+  caCerts?: string[];
+  /** Name checked against the server certificate. @default target.hostname */
+  serverName?: string;
+}
+
+/** How {@link SpiceProxy.start} runs. */
+export interface ProxyOptions {
+  /** The SPICE server (plain port). */
+  target: HostPort;
+  /** Where clients connect. @default 127.0.0.1, a free port */
+  listen?: Partial<HostPort>;
+  /** Records into this session; absent → a plain relay with no per-message work. */
+  session?: CaptureSession;
+  /** Keep the ticket bytes in the record (default: zeros). */
+  keepTicket?: boolean;
+  /** Zero inputs key codes and mouse buttons in the record. */
+  redactInputs?: boolean;
+  /** Per-packet comments (pcapng). */
+  comments?: boolean;
+  /** A second, TLS-terminating listener. */
+  tls?: ProxyTlsOptions;
+  /** Bytes read from a socket at once. @default 131072 */
+  readBufferBytes?: number;
+  /** Called when the first client connection is accepted, with the time (performance.now ms). */
+  onFirstConnection?: (atMs: number) => void;
+  /** Diagnostics. */
+  log?: (level: "info" | "warn", message: string) => void;
+}
+
+/** Counters of a proxy. */
+export interface ProxyStats {
+  /** Client connections accepted. */
+  connections: number;
+  /** Connections currently relayed. */
+  active: number;
+  /** Connections where the server could not be reached. */
+  refused: number;
+  bytesToServer: number;
+  bytesToClient: number;
+  /** Recording problems (framing errors, …); forwarding went on. */
+  captureErrors: number;
+}
+
+type Conn = Deno.Conn | Deno.TlsConn;
+
+interface Relay {
+  client: Conn;
+  server?: Conn;
+  done: Promise<void>;
+}
+
+const DEFAULT_READ_BUFFER = 128 * 1024;
+
+function closeQuietly(c: Conn | undefined): void {
+  try {
+    c?.close();
+  } catch {
+    // already closed
+  }
+}
+
+async function writeAll(to: Conn, bytes: Uint8Array): Promise<void> {
+  let off = 0;
+  while (off < bytes.length) off += await to.write(bytes.subarray(off));
+}
+
+/**
+ * The proxy. Start it with {@link SpiceProxy.start}; stop with {@link SpiceProxy.close}.
+ *
+ * @example
+ * ```ts
+ * const session = await CaptureSession.create("captures/x");
+ * const proxy = SpiceProxy.start({ target: { hostname: "127.0.0.1", port: 5930 }, session });
+ * // spicy -h 127.0.0.1 -p ${proxy.port}
+ * await proxy.close();
+ * await session.close();
+ * ```
+ */
+export class SpiceProxy {
+  readonly #o: ProxyOptions;
+  readonly #listeners: Deno.Listener[] = [];
+  readonly #relays = new Set<Relay>();
+  readonly #accepting: Promise<void>[] = [];
+  readonly #stats: ProxyStats = {
+    connections: 0,
+    active: 0,
+    refused: 0,
+    bytesToServer: 0,
+    bytesToClient: 0,
+    captureErrors: 0,
+  };
+  #closing?: Promise<void>;
+  /** Plain listener address. */
+  readonly hostname: string;
+  readonly port: number;
+  /** TLS listener port, when `tls` was given. */
+  readonly tlsPort?: number;
+
+  private constructor(options: ProxyOptions) {
+    this.#o = options;
+    const plain = Deno.listen({
+      hostname: options.listen?.hostname ?? "127.0.0.1",
+      port: options.listen?.port ?? 0,
+    });
+    this.#listeners.push(plain);
+    const addr = plain.addr as Deno.NetAddr;
+    this.hostname = addr.hostname;
+    this.port = addr.port;
+    this.#accepting.push(this.#accept(plain, false));
+    if (options.tls) {
+      let secure: Deno.TlsListener;
+      try {
+        secure = Deno.listenTls({
+          hostname: options.tls.listen?.hostname ?? "127.0.0.1",
+          port: options.tls.listen?.port ?? 0,
+          cert: options.tls.cert,
+          key: options.tls.key,
+        });
+      } catch (e) {
+        plain.close();
+        throw e;
+      }
+      this.#listeners.push(secure);
+      this.tlsPort = (secure.addr as Deno.NetAddr).port;
+      this.#accepting.push(this.#accept(secure, true));
+    }
+  }
+
+  /**
+   * Listens and starts relaying.
+   *
+   * @param options target, listen address, session, TLS
+   * @returns the running proxy
+   * @throws {Deno.errors.AddrInUse} when the listen port is taken
+   */
+  static start(options: ProxyOptions): SpiceProxy {
+    return new SpiceProxy(options);
+  }
+
+  /** A snapshot of the counters. */
+  stats(): ProxyStats {
+    return { ...this.#stats };
+  }
+
+  /** Stops accepting, closes every relayed connection and waits for the relays to end. */
+  close(): Promise<void> {
+    this.#closing ??= (async () => {
+      for (const l of this.#listeners) closeQuietly(l as unknown as Conn);
+      for (const r of this.#relays) {
+        closeQuietly(r.client);
+        closeQuietly(r.server);
+      }
+      await Promise.all(this.#accepting);
+      await Promise.all([...this.#relays].map((r) => r.done));
+    })();
+    return this.#closing;
+  }
+
+  async #accept(listener: Deno.Listener, secure: boolean): Promise<void> {
+    while (!this.#closing) {
+      let client: Conn;
+      try {
+        client = await listener.accept();
+      } catch (e) {
+        if (this.#closing || e instanceof Deno.errors.BadResource) return;
+        this.#o.log?.("warn", `accept failed: ${(e as Error).message}`);
+        continue;
+      }
+      if (this.#closing) {
+        closeQuietly(client);
+        return;
+      }
+      if (this.#stats.connections++ === 0) this.#o.onFirstConnection?.(performance.now());
+      const relay: Relay = { client, done: Promise.resolve() };
+      this.#relays.add(relay);
+      this.#stats.active++;
+      relay.done = this.#relay(relay, secure).finally(() => {
+        this.#relays.delete(relay);
+        this.#stats.active--;
+      });
+    }
+  }
+
+  async #connectServer(secure: boolean): Promise<Conn> {
+    const tls = this.#o.tls;
+    if (secure && tls) {
+      return await Deno.connectTls({
+        hostname: tls.target.hostname,
+        port: tls.target.port,
+        caCerts: tls.caCerts,
+        ...(tls.serverName ? { serverName: tls.serverName } : {}),
+      } as Deno.ConnectTlsOptions);
+    }
+    return await Deno.connect({ hostname: this.#o.target.hostname, port: this.#o.target.port });
+  }
+
+  async #relay(relay: Relay, secure: boolean): Promise<void> {
+    const { client } = relay;
+    let server: Conn;
+    try {
+      server = await this.#connectServer(secure);
+    } catch (e) {
+      this.#stats.refused++;
+      const t = secure ? this.#o.tls!.target : this.#o.target;
+      this.#o.log?.("warn", `cannot reach ${t.hostname}:${t.port}: ${(e as Error).message}`);
+      closeQuietly(client);
+      return;
+    }
+    relay.server = server;
+    if (this.#closing) {
+      closeQuietly(client);
+      closeQuietly(server);
+      return;
+    }
+    for (const c of [client, server]) {
+      try {
+        (c as Deno.TcpConn).setNoDelay?.(true);
+      } catch {
+        // TLS connections may not expose it
+      }
+    }
+    const recorder = this.#recorder();
+    const fail = () => {
+      closeQuietly(client);
+      closeQuietly(server);
+    };
+    await Promise.all([
+      this.#pump(client, server, true, recorder, fail),
+      this.#pump(server, client, false, recorder, fail),
+    ]);
+    closeQuietly(client);
+    closeQuietly(server);
+    recorder?.close();
+  }
+
+  #recorder(): ConnectionRecorder | undefined {
+    const session = this.#o.session;
+    if (!session) return undefined;
+    const options: RecorderOptions = {
+      session,
+      keepTicket: this.#o.keepTicket,
+      redactInputs: this.#o.redactInputs,
+      comments: this.#o.comments,
+      onSessionId: (id) => session.setManifestField("sessionId", id),
+      onError: (message) => {
+        this.#stats.captureErrors++;
+        this.#o.log?.("warn", message);
+      },
+    };
+    return new ConnectionRecorder(options);
+  }
+
+  /**
+   * Copies one direction until EOF (then half-closes the other side) or an error (then closes
+   * both). The chunk goes to the peer first; the recorder sees it afterwards.
+   */
+  async #pump(
+    from: Conn,
+    to: Conn,
+    fromClient: boolean,
+    recorder: ConnectionRecorder | undefined,
+    fail: () => void,
+  ): Promise<void> {
+    const bufferBytes = this.#o.readBufferBytes ?? DEFAULT_READ_BUFFER;
+    let buf = new Uint8Array(bufferBytes);
+    const stats = this.#stats;
+    while (true) {
+      let n: number | null;
+      try {
+        n = await from.read(buf);
+      } catch {
+        fail(); // reset, or closed by close(): end both directions
+        return;
+      }
+      if (n === null) break;
+      const chunk = buf.subarray(0, n);
+      try {
+        await writeAll(to, chunk);
+      } catch {
+        fail();
+        return;
+      }
+      if (fromClient) stats.bytesToServer += n;
+      else stats.bytesToClient += n;
+      // The recorder may keep the bytes of an incomplete unit by reference: then read into a
+      // new buffer next time instead of copying every chunk.
+      if (recorder && (fromClient ? recorder.client(chunk) : recorder.server(chunk))) {
+        buf = new Uint8Array(bufferBytes);
+      }
+    }
+    try {
+      await to.closeWrite();
+    } catch {
+      fail(); // the peer is gone already
+    }
+  }
+}

@@ -1,0 +1,257 @@
+/**
+ * The recording side of one proxied SPICE connection: frames the bytes the relay forwarded
+ * and records each SPICE unit (link piece or message) as one packet on its channel.
+ *
+ * Nothing here may break the relay: every entry point catches what it raises and counts it.
+ */
+import type { CaptureSession, ChannelConnection } from "../lib/capture/session.ts";
+import { SpiceConnectionFramer } from "../lib/spice/framer.ts";
+import { CHANNEL_TYPES, channelName, linkErrorName, messageType } from "../lib/spice/tables.ts";
+import type { SpiceUnit } from "../lib/spice/types.ts";
+
+/** What the recorder of a connection does with what it sees. */
+export interface RecorderOptions {
+  /** Session that receives the packets. */
+  session: CaptureSession;
+  /** Record the 128-byte ticket as sent; by default it is recorded as zeros. */
+  keepTicket?: boolean;
+  /** Zero key codes and mouse buttons of the inputs channel in the record. */
+  redactInputs?: boolean;
+  /** Attach a comment per packet (pcapng only: pcap has nowhere to put it). */
+  comments?: boolean;
+  /** Called with MAIN_INIT's session id. */
+  onSessionId?: (sessionId: number) => void;
+  /** Called once per problem (framing error, recorder bug); the relay goes on. */
+  onError?: (message: string) => void;
+}
+
+const ARROW_TO_SERVER = "→";
+const ARROW_TO_CLIENT = "←";
+
+/** Link-phase unit kind → words used in packet comments. */
+const LINK_LABELS: Readonly<Record<string, string>> = Object.freeze({
+  link: "link",
+  linkReply: "link reply",
+  authMechanism: "auth mechanism",
+  ticket: "ticket",
+  linkResult: "link result",
+});
+
+/** Byte ranges of an inputs-channel client message body that `--redact-inputs` zeroes. */
+interface RedactRule {
+  name: string;
+  /** [start, end) in the body; end undefined = to the end of the body. */
+  ranges: readonly (readonly [number, number | undefined])[];
+}
+
+/** Keys (scancodes) entirely; mouse: the button and button-mask fields (§5 inputs table). */
+const INPUT_REDACTIONS: readonly RedactRule[] = Object.freeze([
+  { name: "KEY_DOWN", ranges: [[0, undefined]] },
+  { name: "KEY_UP", ranges: [[0, undefined]] },
+  { name: "KEY_SCANCODE", ranges: [[0, undefined]] },
+  { name: "MOUSE_MOTION", ranges: [[8, 10]] }, // i32 dx, i32 dy, u16 buttons
+  { name: "MOUSE_POSITION", ranges: [[8, 10]] }, // u32 x, u32 y, u16 buttons, u8 display
+  { name: "MOUSE_PRESS", ranges: [[0, 3]] }, // u8 button, u16 buttons
+  { name: "MOUSE_RELEASE", ranges: [[0, 3]] },
+]);
+
+const REDACT_BY_TYPE: ReadonlyMap<number, RedactRule> = new Map(
+  INPUT_REDACTIONS.flatMap((r) => {
+    const type = messageType(CHANNEL_TYPES.inputs, true, r.name);
+    return type === undefined ? [] : [[type, r] as const];
+  }),
+);
+
+const MAIN_INIT = messageType(CHANNEL_TYPES.main, false, "INIT") ?? 103;
+
+/** A copy of a message with the rule's body ranges zeroed. */
+function redact(unit: SpiceUnit, rule: RedactRule): Uint8Array {
+  const copy = unit.bytes.slice();
+  const bodyStart = unit.headerSize ?? copy.length;
+  for (const [start, end] of rule.ranges) {
+    const from = Math.min(copy.length, bodyStart + start);
+    const to = end === undefined ? copy.length : Math.min(copy.length, bodyStart + end);
+    copy.fill(0, from, to);
+  }
+  return copy;
+}
+
+function describe(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}
+
+/**
+ * Frames and records one proxied TCP connection. Feed it the chunks the relay forwarded, in
+ * order per direction; it opens the channel connection once the client link is framed.
+ */
+export class ConnectionRecorder {
+  readonly #o: RecorderOptions;
+  readonly #framer = new SpiceConnectionFramer();
+  /** undefined until the client link is framed; null when the channel is not recorded. */
+  #conn: ChannelConnection | null | undefined;
+  #name = "?";
+  #type = 0;
+  /** Server chunks that arrived before the client link was framed (should not happen). */
+  #early: Uint8Array[] = [];
+  /** Per direction (client, server): once framing failed, record chunks as they come. */
+  #raw = [false, false];
+  #closed = false;
+  /** Problems seen on this connection. */
+  errors = 0;
+
+  constructor(options: RecorderOptions) {
+    this.#o = options;
+  }
+
+  /** Channel type once linked. */
+  get channelType(): number | undefined {
+    return this.#framer.channelType;
+  }
+
+  /**
+   * Client → server bytes, already forwarded.
+   *
+   * @returns whether the recorder still refers to `chunk` (part of a unit not yet complete):
+   *   then the caller must not reuse its memory
+   */
+  client(chunk: Uint8Array): boolean {
+    this.#clientChunk(chunk);
+    return this.#retains(true);
+  }
+
+  /**
+   * Server → client bytes, already forwarded.
+   *
+   * @returns whether the recorder still refers to `chunk`; see {@link client}
+   */
+  server(chunk: Uint8Array): boolean {
+    this.#serverChunk(chunk);
+    return this.#retains(false);
+  }
+
+  #retains(fromClient: boolean): boolean {
+    if (this.#closed || this.#conn === null || this.#raw[fromClient ? 0 : 1]) return false;
+    return (!fromClient && this.#early.length > 0) || this.#framer.pending(fromClient) > 0;
+  }
+
+  #clientChunk(chunk: Uint8Array): void {
+    if (this.#closed || this.#conn === null) return;
+    try {
+      if (this.#raw[0]) return void this.#conn?.sent(chunk, this.#comment(true, "raw"));
+      const units = this.#framer.pushClient(chunk);
+      for (const u of units) {
+        if (this.#conn === undefined) this.#open();
+        this.#record(u);
+      }
+      if (this.#conn !== undefined && this.#early.length > 0) {
+        const early = this.#early;
+        this.#early = [];
+        for (const c of early) this.#serverChunk(c);
+      }
+    } catch (e) {
+      this.#failed(true, chunk, e);
+    }
+  }
+
+  #serverChunk(chunk: Uint8Array): void {
+    if (this.#closed || this.#conn === null) return;
+    try {
+      if (this.#conn === undefined) {
+        this.#early.push(chunk);
+        return;
+      }
+      if (this.#raw[1]) return void this.#conn.received(chunk, this.#comment(false, "raw"));
+      for (const u of this.#framer.pushServer(chunk)) this.#record(u);
+    } catch (e) {
+      this.#failed(false, chunk, e);
+    }
+  }
+
+  /** The TCP connection ended: records the FIN exchange. Idempotent. */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    try {
+      this.#conn?.close();
+    } catch (e) {
+      this.#error(`closing the ${this.#name} capture: ${describe(e)}`);
+    }
+  }
+
+  #open(): void {
+    const type = this.#framer.channelType ?? this.#framer.link?.channelType;
+    const id = this.#framer.channelId ?? this.#framer.link?.channelId ?? 0;
+    if (type === undefined) throw new Error("framer returned a unit before the client link");
+    this.#type = type;
+    this.#name = id === 0 ? channelName(type) : `${channelName(type)}-${id}`;
+    this.#conn = this.#o.session.openConnection(type, id);
+  }
+
+  #comment(fromClient: boolean, what: string): string | undefined {
+    if (!this.#o.comments) return undefined;
+    return `${this.#name} ${fromClient ? ARROW_TO_SERVER : ARROW_TO_CLIENT} ${what}`;
+  }
+
+  #record(u: SpiceUnit): void {
+    const conn = this.#conn;
+    if (!conn) return;
+    let bytes = u.bytes;
+    let what: string | undefined;
+    if (u.kind === "message") {
+      if (u.fromClient && this.#o.redactInputs && this.#type === CHANNEL_TYPES.inputs) {
+        const rule = REDACT_BY_TYPE.get(u.type!);
+        if (rule) bytes = redact(u, rule);
+      } else if (!u.fromClient && this.#type === CHANNEL_TYPES.main && u.type === MAIN_INIT) {
+        this.#sessionId(u);
+      }
+      if (this.#o.comments) what = u.name ?? `unknown(${u.type})`;
+    } else {
+      if (u.kind === "ticket" && !this.#o.keepTicket) bytes = new Uint8Array(u.bytes.length);
+      if (this.#o.comments) {
+        what = LINK_LABELS[u.kind] ?? u.kind;
+        if (u.kind === "linkResult" || u.kind === "linkReply") {
+          const code = u.kind === "linkResult"
+            ? this.#framer.linkResult
+            : this.#framer.reply?.error;
+          if (code !== undefined && code !== 0) what += ` ${code} ${linkErrorName(code)}`;
+        }
+      }
+    }
+    const comment = what === undefined ? undefined : this.#comment(u.fromClient, what);
+    if (u.fromClient) conn.sent(bytes, comment);
+    else conn.received(bytes, comment);
+  }
+
+  #sessionId(u: SpiceUnit): void {
+    const body = u.bytes.subarray(u.headerSize ?? 0);
+    if (body.length < 4) return;
+    const id = new DataView(body.buffer, body.byteOffset, 4).getUint32(0, true);
+    this.#o.onSessionId?.(id);
+  }
+
+  #failed(fromClient: boolean, chunk: Uint8Array, e: unknown): void {
+    this.#raw[fromClient ? 0 : 1] = true;
+    const where = this.#conn ? `${this.#name} channel` : "a connection before its link";
+    this.#error(`${where}: not SPICE, recording the rest unframed: ${describe(e)}`);
+    if (!this.#conn) {
+      this.#conn = null; // no channel known: nothing to record into
+      return;
+    }
+    try {
+      const comment = this.#comment(fromClient, "raw");
+      if (fromClient) this.#conn.sent(chunk, comment);
+      else this.#conn.received(chunk, comment);
+    } catch (e2) {
+      this.#error(`${this.#name} channel: ${describe(e2)}`);
+    }
+  }
+
+  #error(message: string): void {
+    this.errors++;
+    try {
+      this.#o.onError?.(message);
+    } catch {
+      // a logger must not break the relay either
+    }
+  }
+}

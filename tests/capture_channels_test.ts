@@ -1,0 +1,62 @@
+import assert from "node:assert/strict";
+import { readManifest } from "../lib/capture/manifest.ts";
+import { captureFiles, captureInProcess, tshark, unitsOf } from "../harness/proxy_testing.ts";
+import { missingTools } from "../harness/tools.ts";
+
+const skip = missingTools("qemu-system-x86_64", "spicy", "xvfb-run", "tshark") !== undefined;
+
+Deno.test({
+  name: "capture records every channel of spicy under Xvfb as pcapng with per-message comments",
+  ignore: skip,
+  fn: async () => {
+    const tmp = await Deno.makeTempDir({ prefix: "spicecap-capture-" });
+    const dir = `${tmp}/session`;
+    try {
+      const cap = captureInProcess([
+        ...["--client", "spicy", "--channels", "all", "--duration", "5"],
+        ...["--format", "pcapng", "-o", dir],
+      ]);
+      assert.equal(await cap.done, 0, cap.io.stderr());
+      const files = await captureFiles(dir);
+      for (
+        const name of ["main", "display", "inputs", "cursor", "playback", "record", "usbredir"]
+      ) {
+        assert.ok(files.includes(`${name}.pcapng`), `${name}.pcapng in ${files.join(", ")}`);
+      }
+      const manifest = await readManifest(dir);
+      assert.equal(manifest.stoppedBy, "duration");
+      assert.equal(manifest.captureFormat, "pcapng");
+
+      const comments = await tshark([
+        "-r",
+        `${dir}/main.pcapng`,
+        "-T",
+        "fields",
+        "-e",
+        "frame.comment",
+      ]);
+      assert.deepEqual(comments.slice(0, 6), [
+        "main → link",
+        "main ← link reply",
+        "main → auth mechanism",
+        "main → ticket",
+        "main ← link result",
+        "main ← INIT",
+      ]);
+      const display = await tshark([
+        "-r",
+        `${dir}/display.pcapng`,
+        "-T",
+        "fields",
+        "-e",
+        "frame.comment",
+      ]);
+      assert.ok(display.includes("display → INIT"), "DISPLAY_INIT commented");
+      const usbredir = await unitsOf(`${dir}/usbredir.pcapng`);
+      assert.deepEqual(usbredir.problems, []);
+      assert.ok(usbredir.units.some((u) => u.name === "DATA"), "usbredir DATA recorded");
+    } finally {
+      await Deno.remove(tmp, { recursive: true });
+    }
+  },
+});

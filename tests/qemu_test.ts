@@ -1,0 +1,76 @@
+import assert from "node:assert/strict";
+import { freePort, qemuCommandLine, startQemu, waitForPort } from "../harness/qemu.ts";
+import { missingTools } from "../harness/tools.ts";
+import { EnvironmentError } from "../harness/errors.ts";
+
+const noQemu = missingTools("qemu-system-x86_64") !== undefined;
+
+Deno.test("qemuCommandLine() uses a secret object for a password and escapes commas", () => {
+  const argv = qemuCommandLine({ password: "a,b" }, 5999);
+  assert.ok(argv.includes("secret,id=spsec,data=a,,b"));
+  const spice = argv[argv.indexOf("-spice") + 1];
+  assert.equal(spice, "port=5999,addr=127.0.0.1,password-secret=spsec");
+  assert.ok(!argv.join(" ").includes("disable-ticketing"));
+});
+
+Deno.test("qemuCommandLine() adds audio and usbredir for all channels, extra args last", () => {
+  const argv = qemuCommandLine({ channels: "all", extraArgs: ["-name", "x"] }, 5999);
+  assert.ok(argv.includes("hda-duplex,audiodev=a"));
+  assert.ok(argv.includes("usb-redir,chardev=u1"));
+  assert.deepEqual(argv.slice(-2), ["-name", "x"]);
+  assert.ok(argv[argv.indexOf("-spice") + 1].endsWith("disable-ticketing=on"));
+});
+
+Deno.test("waitForPort() names the port that never accepted", async () => {
+  const port = freePort();
+  await assert.rejects(
+    () => waitForPort("127.0.0.1", port, 100),
+    (e: unknown) => e instanceof EnvironmentError && e.message.includes(`127.0.0.1:${port}`),
+  );
+});
+
+Deno.test({
+  name: "startQemu() starts a SPICE server that accepts and stop() ends the process",
+  ignore: noQemu,
+  fn: async () => {
+    const qemu = await startQemu();
+    try {
+      const conn = await Deno.connect({ hostname: "127.0.0.1", port: qemu.port });
+      // The server answers a client link with a link reply starting with REDQ.
+      const link = new Uint8Array([
+        ...[0x52, 0x45, 0x44, 0x51, 2, 0, 0, 0, 2, 0, 0, 0, 18, 0, 0, 0],
+        ...[0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 18, 0, 0, 0],
+      ]);
+      await conn.write(link);
+      const buf = new Uint8Array(16);
+      let got = 0;
+      while (got < 16) {
+        const n = await conn.read(buf.subarray(got));
+        assert.ok(n !== null, "QEMU closed the connection before its link reply header");
+        got += n;
+      }
+      assert.equal(new TextDecoder().decode(buf.subarray(0, 4)), "REDQ");
+      conn.close();
+      assert.ok(qemu.commandLine[0].endsWith("qemu-system-x86_64"));
+    } finally {
+      await qemu.stop();
+    }
+    const status = await qemu.exited;
+    assert.ok(status.signal === "SIGTERM" || status.code !== undefined);
+    await assert.rejects(() => Deno.connect({ hostname: "127.0.0.1", port: qemu.port }));
+    await qemu.stop(); // idempotent
+  },
+});
+
+Deno.test({
+  name: "startQemu() reports QEMU's own error when it cannot start",
+  ignore: noQemu,
+  fn: async () => {
+    await assert.rejects(
+      () => startQemu({ extraArgs: ["-no-such-option"] }),
+      (e: unknown) =>
+        e instanceof EnvironmentError && e.message.includes("QEMU exited") &&
+        e.message.includes("no-such-option"),
+    );
+  },
+});
