@@ -1,7 +1,109 @@
+/** `deno task import PCAP [-o DIR]`: a raw capture of SPICE → a spicecap session directory. */
+import { parseArgs } from "node:util";
+import { readCaptureFile } from "../../lib/pcap/reader.ts";
+import { importCapture } from "../../lib/session/import_capture.ts";
+import { UsageError } from "../errors.ts";
 import type { Io } from "../io.ts";
 
-/** `deno task import`: not implemented yet. */
-export async function run(_args: string[], io: Io): Promise<number> {
-  await io.err("spicecap import: not implemented yet\n");
-  return 2;
+const HELP = `Usage: deno task import [options] PCAP
+Turn a raw tcpdump/Wireshark capture of SPICE (pcap or pcapng, any port, Ethernet or Linux
+cooked) into a spicecap session directory: one file per channel, one packet per SPICE unit,
+synthetic addressing, original timestamps. Each connection must include its link phase.
+
+Options:
+  -o, --output <dir>     session directory to create (default: PCAP without extension + "-session")
+  --format <pcap|pcapng> channel file format (default: pcap)
+  --server-port <n>      synthetic server port (default: 5930)
+  --json                 print the result as one JSON object
+  -h, --help             show this help
+
+Exit status: 0 imported, 1 partial (bytes lost, framing errors, unknown channels), 2 unreadable
+input or bad usage
+Example:
+  deno task import tcpdump.pcap -o captures/from-tcpdump && deno task check captures/from-tcpdump
+`;
+
+/** Runs `import`. */
+export async function run(args: string[], io: Io): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args,
+      allowPositionals: true,
+      strict: true,
+      options: {
+        output: { type: "string", short: "o" },
+        format: { type: "string" },
+        "server-port": { type: "string" },
+        json: { type: "boolean" },
+        help: { type: "boolean", short: "h" },
+      },
+    });
+  } catch (e) {
+    throw new UsageError(`${(e as Error).message}\nRun 'deno task import --help' for usage.`);
+  }
+  const { values, positionals } = parsed;
+  if (values.help) {
+    await io.out(HELP);
+    return 0;
+  }
+  if (positionals.length !== 1) throw new UsageError("expected exactly one PCAP file");
+  const input = positionals[0];
+  const format = values.format ?? "pcap";
+  if (format !== "pcap" && format !== "pcapng") {
+    throw new UsageError(`--format: expected pcap or pcapng, got '${format}'`);
+  }
+  let serverPort: number | undefined;
+  if (values["server-port"] !== undefined) {
+    serverPort = Number(values["server-port"]);
+    if (!Number.isInteger(serverPort) || serverPort < 1 || serverPort > 65535) {
+      throw new UsageError(
+        `--server-port: expected a port 1-65535, got '${values["server-port"]}'`,
+      );
+    }
+  }
+  const dir = values.output ?? `${input.replace(/\.(pcapng|pcap|cap)$/i, "")}-session`;
+  await Deno.stat(input); // NotFound names the input before a directory is created
+  let result;
+  try {
+    result = await importCapture(readCaptureFile(input), dir, { file: input, format, serverPort });
+  } catch (e) {
+    if (e instanceof Deno.errors.AlreadyExists) throw new UsageError(`-o ${dir}: ${e.message}`);
+    throw e;
+  }
+  const lossy = result.problems.filter((p) =>
+    p.kind !== "retransmission" && p.kind !== "outOfOrder"
+  );
+  if (values.json) {
+    await io.out(
+      JSON.stringify({
+        type: "import",
+        dir,
+        connections: result.connections,
+        imported: result.imported,
+        units: result.units,
+        partial: result.partial,
+        problems: lossy.map((p) => ({
+          kind: p.kind,
+          packetNumber: p.packetNumber,
+          connection: p.connection?.index,
+          message: p.message,
+        })),
+      }) + "\n",
+    );
+  } else {
+    for (const p of lossy) {
+      await io.err(
+        `spicecap import: ${input}: packet ${p.packetNumber}` +
+          (p.connection ? `, connection ${p.connection.index}` : "") +
+          `: ${p.kind}: ${p.message}\n`,
+      );
+    }
+    await io.out(
+      `${dir}: ${result.imported} of ${result.connections} connection(s), ${result.units} SPICE ` +
+        `unit(s) in ${result.manifest.channels.length} channel file(s)` +
+        (result.partial ? " (PARTIAL)" : "") + "\n",
+    );
+  }
+  return result.partial ? 1 : 0;
 }

@@ -1,7 +1,63 @@
+/** `deno task merge DIR -o OUT.pcapng`: a session's channel files → one time-ordered pcapng. */
+import { parseArgs } from "node:util";
+import { mergeFiles } from "../../lib/session/merge_files.ts";
+import { openSession } from "../../lib/session/session_files.ts";
+import { UsageError } from "../errors.ts";
 import type { Io } from "../io.ts";
 
-/** `deno task merge`: not implemented yet. */
-export async function run(_args: string[], io: Io): Promise<number> {
-  await io.err("spicecap merge: not implemented yet\n");
-  return 2;
+const HELP = `Usage: deno task merge [options] DIR -o OUT.pcapng
+Merge a session's channel files into one pcapng in timestamp order: one interface per
+channel (named after its file), pcapng direction flags (client → server = outbound) and
+comments kept. DIR may also be a single capture file (converted to pcapng).
+
+Options:
+  -o, --output <file>  output pcapng; "-" writes to stdout (required)
+  --no-direction       do not derive direction flags from the synthetic addressing
+  -h, --help           show this help
+
+Exit status: 0 merged, 2 unreadable input or bad usage
+Example:
+  deno task merge captures/demo -o demo.pcapng && wireshark demo.pcapng
+`;
+
+/** Runs `merge`. */
+export async function run(args: string[], io: Io): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args,
+      allowPositionals: true,
+      strict: true,
+      options: {
+        output: { type: "string", short: "o" },
+        "no-direction": { type: "boolean" },
+        help: { type: "boolean", short: "h" },
+      },
+    });
+  } catch (e) {
+    throw new UsageError(`${(e as Error).message}\nRun 'deno task merge --help' for usage.`);
+  }
+  const { values, positionals } = parsed;
+  if (values.help) {
+    await io.out(HELP);
+    return 0;
+  }
+  if (positionals.length !== 1) throw new UsageError("expected exactly one session DIR");
+  if (values.output === undefined) throw new UsageError("expected -o OUT.pcapng (or -o -)");
+  const { files } = await openSession(positionals[0]);
+  const out = values.output;
+  let sink: WritableStream<Uint8Array>;
+  if (out === "-") {
+    sink = new WritableStream({ write: (chunk) => io.out(chunk) });
+  } else {
+    const file = await Deno.open(out, { write: true, create: true, truncate: true, mode: 0o600 });
+    sink = file.writable;
+  }
+  const result = await mergeFiles(files, sink, { deriveDirection: !values["no-direction"] });
+  if (out !== "-") {
+    await io.err(
+      `spicecap merge: ${out}: ${result.packets} packet(s) from ${files.length} file(s)\n`,
+    );
+  }
+  return 0;
 }

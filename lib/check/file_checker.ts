@@ -1,0 +1,372 @@
+/**
+ * Checks one capture file record by record: time order, TCP sequence and acknowledgement
+ * invariants per connection and direction, client/server direction, and SPICE framing.
+ */
+import { TCP_FLAGS } from "../net/types.ts";
+import type { CaptureRecord } from "../pcap/types.ts";
+import {
+  type ConnectionInfo,
+  SpiceStreamReader,
+  type StreamProblem,
+  type TrackedConnection,
+} from "../session/messages.ts";
+import { channelName } from "../spice/tables.ts";
+import type { Finding, Severity } from "./findings.ts";
+import type { ObservedChannel } from "./manifest_checks.ts";
+import { TcpConnectionChecker } from "./tcp_checks.ts";
+
+/** Synthetic addresses of our own captures (ARCHITECTURE.md "Fake addressing"). */
+export const OUR_CLIENT_IP = "10.0.0.1";
+export const OUR_SERVER_IP = "10.0.0.2";
+/** Lowest synthetic client port. */
+export const OUR_MIN_CLIENT_PORT = 10000;
+/** Default synthetic server port. */
+export const OUR_DEFAULT_SERVER_PORT = 5930;
+
+/** Options of {@link FileChecker}. */
+export interface FileCheckOptions {
+  /** Name used in findings. */
+  file: string;
+  /**
+   * Whether the file is one of our captures (strict addressing, no retransmissions). When
+   * undefined it is decided from the first TCP packet: 10.0.0.1 ↔ 10.0.0.2 means ours.
+   */
+  ours?: boolean;
+  /** Our synthetic server port. @default 5930 */
+  serverPort?: number;
+  /** Receives findings as they are found. */
+  onFinding: (f: Finding) => void;
+}
+
+/** Totals of one file. */
+export interface FileCheckResult {
+  packets: number;
+  /** SPICE units (link pieces and messages). */
+  messages: number;
+  connections: number;
+  /** Counts comparable with the manifest. */
+  observed: ObservedChannel;
+  ours: boolean;
+}
+
+/** Problem kinds of the stream reader that the TCP checker already covers. */
+const REASSEMBLY_KINDS = new Set(["gap", "overlap", "retransmission", "outOfOrder"]);
+/** Findings reported once per file and counted after that. */
+const AGGREGATED = new Set(["not-tcp", "snapped", "unknown-message"]);
+
+interface ConnState {
+  tcp: TcpConnectionChecker;
+  /** Packet number of the first TCP-level error, after which SPICE findings are consequences. */
+  tcpErrorAt?: number;
+}
+
+function flowText(c: ConnectionInfo, fromClient: boolean | undefined): string {
+  const client = `${c.clientIp}:${c.clientPort}`;
+  const server = `${c.serverIp}:${c.serverPort}`;
+  if (fromClient === false) return `${server} → ${client}`;
+  if (fromClient === true) return `${client} → ${server}`;
+  return `${client} ↔ ${server}`;
+}
+
+/**
+ * Checks one capture file. Push every record in order, then call {@link FileChecker.finish}.
+ *
+ * @example
+ * ```ts
+ * const c = new FileChecker({ file: "main.pcap", onFinding: (f) => findings.push(f) });
+ * for await (const r of readCaptureFile("main.pcap")) c.push(r);
+ * const totals = c.finish();
+ * ```
+ */
+export class FileChecker {
+  readonly #file: string;
+  readonly #serverPort: number;
+  readonly #emit: (f: Finding) => void;
+  readonly #reader: SpiceStreamReader;
+  readonly #conns = new Map<number, ConnState>();
+  readonly #aggregated = new Map<string, { count: number; first: Finding }>();
+  #ours: boolean | undefined;
+  #lastTs: bigint | undefined;
+  #lastTsPacket = 0;
+  #packets = 0;
+  #messages = 0;
+  #observed: ObservedChannel = {
+    packets: { sent: 0, received: 0 },
+    bytes: { sent: 0, received: 0 },
+    clientPorts: [],
+    serverPorts: [],
+  };
+
+  /** @param options file name, ours/foreign, server port, finding sink */
+  constructor(options: FileCheckOptions) {
+    this.#file = options.file;
+    this.#ours = options.ours;
+    this.#serverPort = options.serverPort ?? OUR_DEFAULT_SERVER_PORT;
+    this.#emit = options.onFinding;
+    this.#reader = new SpiceStreamReader({
+      file: options.file,
+      onProblem: (p) => this.#onProblem(p),
+    });
+  }
+
+  #finding(f: Omit<Finding, "file">): void {
+    const full: Finding = { file: this.#file, ...f };
+    if (AGGREGATED.has(f.code)) {
+      const key = f.code === "unknown-message" ? `${f.code} ${f.channel} ${f.message}` : f.code;
+      const seen = this.#aggregated.get(key);
+      if (seen) {
+        seen.count++;
+        return;
+      }
+      this.#aggregated.set(key, { count: 1, first: full });
+    }
+    this.#emit(full);
+  }
+
+  #connState(info: ConnectionInfo): ConnState {
+    let s = this.#conns.get(info.index);
+    if (!s) {
+      s = { tcp: new TcpConnectionChecker({ strict: this.#ours === true }) };
+      this.#conns.set(info.index, s);
+    }
+    return s;
+  }
+
+  #onProblem(p: StreamProblem): void {
+    if (REASSEMBLY_KINDS.has(p.kind)) return;
+    const ours = this.#ours === true;
+    const conn = p.connection;
+    const state = conn ? this.#conns.get(conn.index) : undefined;
+    const after = state?.tcpErrorAt;
+    const consequence = after !== undefined && p.packetNumber >= after;
+    let code = p.kind;
+    let severity: Severity = "error";
+    let expected: string | undefined;
+    switch (p.kind) {
+      case "not-tcp":
+        severity = ours ? "error" : "warning";
+        expected = "TCP over IPv4/IPv6";
+        break;
+      case "no-link":
+        code = "framing";
+        expected = "the connection's first payload to be a SPICE link message (REDQ)";
+        break;
+      case "framing":
+        expected = "a valid SPICE unit";
+        break;
+      case "direction":
+        expected = "the SYN sender to send the link message";
+        break;
+      case "unknown-channel":
+      case "link-refused":
+        severity = "warning";
+        break;
+      case "link-incomplete": {
+        const tracked = conn ? this.#reader.connections[conn.index] : undefined;
+        const closed = tracked !== undefined && isClosed(tracked);
+        severity = closed ? "warning" : "error";
+        expected = "link message, link reply, [auth mechanism,] ticket, link result";
+        break;
+      }
+      case "incomplete-message":
+        severity = ours ? "error" : "warning";
+        break;
+    }
+    if (consequence && severity === "error") severity = "warning";
+    this.#finding({
+      severity,
+      code,
+      packetNumber: p.packetNumber,
+      flow: conn ? flowText(conn, p.fromClient) : undefined,
+      channel: conn?.channelType !== undefined ? channelName(conn.channelType) : undefined,
+      message: consequence ? `${p.message} (after the TCP error at packet ${after})` : p.message,
+      expected,
+    });
+  }
+
+  /**
+   * Checks one record.
+   *
+   * @param record the next record of the file
+   */
+  push(record: CaptureRecord): void {
+    this.#packets++;
+    const n = record.packetNumber;
+    if (this.#lastTs !== undefined && record.tsNs < this.#lastTs) {
+      this.#finding({
+        severity: "error",
+        code: "time-backwards",
+        packetNumber: n,
+        message: `timestamp is ${this.#lastTs - record.tsNs} ns earlier than packet ` +
+          `${this.#lastTsPacket}'s`,
+        expected: `≥ ${this.#lastTs} ns`,
+        actual: `${record.tsNs} ns`,
+      });
+    }
+    this.#lastTs = record.tsNs;
+    this.#lastTsPacket = n;
+    const { decoded, connection: conn, side, events } = this.#reader.push(record);
+    this.#messages += events.length;
+    for (const ev of events) {
+      const u = ev.unit;
+      if (u.kind === "message" && u.name !== undefined && u.name.startsWith("unknown(")) {
+        const info = ev.connection;
+        this.#finding({
+          severity: "warning",
+          code: "unknown-message",
+          packetNumber: ev.packetNumber,
+          flow: flowText(info, u.fromClient),
+          channel: info.channelType !== undefined ? channelName(info.channelType) : undefined,
+          message: `${u.fromClient ? "client" : "server"} message type ${u.type} is not in ` +
+            "the tables",
+        });
+      }
+    }
+    if (!conn || side === undefined || !decoded.tcp) return;
+    const tcp = decoded.tcp;
+    if (this.#ours === undefined) {
+      this.#ours = (decoded.srcIp === OUR_CLIENT_IP && decoded.dstIp === OUR_SERVER_IP) ||
+        (decoded.srcIp === OUR_SERVER_IP && decoded.dstIp === OUR_CLIENT_IP);
+    }
+    const isNew = conn.packets === 1;
+    const state = this.#connState(conn.info);
+    const payloadLength = decoded.payload.length;
+    const findings = state.tcp.segment(side, {
+      packetNumber: n,
+      seq: tcp.seq,
+      ack: tcp.ack,
+      flags: tcp.flags,
+      payloadLength,
+    });
+    const fromClient = conn.clientSide === undefined ? undefined : side === conn.clientSide;
+    const channel = conn.info.channelType !== undefined
+      ? channelName(conn.info.channelType)
+      : undefined;
+    let directionReported = false;
+    for (const f of findings) {
+      const sender = f.code === "direction" ? (1 - side) as 0 | 1 : side;
+      if (f.severity === "error") state.tcpErrorAt ??= n;
+      if (f.code === "direction") directionReported = true;
+      this.#finding({
+        severity: f.severity,
+        code: f.code,
+        packetNumber: n,
+        flow: `${conn.endpoints[side]} → ${conn.endpoints[1 - side]}`,
+        channel,
+        message: f.code === "direction"
+          ? `${f.message} (its bytes belong to ${conn.endpoints[sender]} → ` +
+            `${conn.endpoints[1 - sender]})`
+          : f.message,
+        expected: f.expected,
+        actual: f.actual,
+      });
+    }
+    if (this.#ours) {
+      if (isNew) this.#checkOurConnection(conn, record, tcp.flags);
+      if (!directionReported) this.#checkOurAddresses(conn, side, record, decoded.srcIp);
+    }
+    if (payloadLength > 0) {
+      const sent = this.#ours ? decoded.srcIp === OUR_CLIENT_IP : fromClient === true;
+      if (sent) {
+        this.#observed.packets.sent++;
+        this.#observed.bytes.sent += payloadLength;
+      } else {
+        this.#observed.packets.received++;
+        this.#observed.bytes.received += payloadLength;
+      }
+    }
+  }
+
+  #checkOurConnection(conn: TrackedConnection, record: CaptureRecord, flags: number): void {
+    const pureSyn = (flags & (TCP_FLAGS.SYN | TCP_FLAGS.ACK)) === TCP_FLAGS.SYN;
+    const client = conn.endpoints[0].startsWith(`${OUR_CLIENT_IP}:`);
+    if (!pureSyn || !client) {
+      this.#finding({
+        severity: "error",
+        code: "handshake",
+        packetNumber: record.packetNumber,
+        flow: `${conn.endpoints[0]} → ${conn.endpoints[1]}`,
+        message: "a connection of our capture must start with the client's SYN",
+        expected: `SYN from ${OUR_CLIENT_IP}`,
+        actual: `flags 0x${flags.toString(16)} from ${conn.endpoints[0]}`,
+      });
+    }
+  }
+
+  #checkOurAddresses(
+    conn: TrackedConnection,
+    side: 0 | 1,
+    record: CaptureRecord,
+    srcIp: string,
+  ): void {
+    const info = conn.info;
+    const fromOurClient = srcIp === OUR_CLIENT_IP;
+    const src = conn.endpoints[side];
+    const dst = conn.endpoints[1 - side];
+    const clientEnd = fromOurClient ? src : dst;
+    const serverEnd = fromOurClient ? dst : src;
+    const clientPort = Number(clientEnd.slice(clientEnd.lastIndexOf(":") + 1));
+    const okClient = clientEnd.startsWith(`${OUR_CLIENT_IP}:`) && clientPort >= OUR_MIN_CLIENT_PORT;
+    const okServer = serverEnd === `${OUR_SERVER_IP}:${this.#serverPort}`;
+    const flagOk = record.direction === undefined ||
+      (record.direction === "outbound") === fromOurClient;
+    const linkOk = conn.clientSide === undefined ||
+      conn.endpoints[conn.clientSide].startsWith(`${OUR_CLIENT_IP}:`);
+    if (okClient && okServer && flagOk && linkOk) return;
+    const problems = [
+      okClient ? "" : `client endpoint ${clientEnd}`,
+      okServer ? "" : `server endpoint ${serverEnd}`,
+      flagOk ? "" : `pcapng direction flag "${record.direction}" on a packet from ${src}`,
+      linkOk ? "" : `link message sent by ${conn.endpoints[conn.clientSide!]}`,
+    ].filter((s) => s);
+    this.#finding({
+      severity: "error",
+      code: "direction",
+      packetNumber: record.packetNumber,
+      flow: `${src} → ${dst}`,
+      channel: info.channelType !== undefined ? channelName(info.channelType) : undefined,
+      message: `not our client/server addressing: ${problems.join("; ")}`,
+      expected: `client ${OUR_CLIENT_IP}:≥${OUR_MIN_CLIENT_PORT} (outbound), server ` +
+        `${OUR_SERVER_IP}:${this.#serverPort} (inbound)`,
+      actual: `${src} → ${dst}${record.direction ? ` (${record.direction})` : ""}`,
+    });
+  }
+
+  /**
+   * Ends the file: reports unfinished connections and the counts of aggregated findings.
+   *
+   * @returns the file's totals
+   */
+  finish(): FileCheckResult {
+    this.#messages += this.#reader.finish().length;
+    for (const { count, first } of this.#aggregated.values()) {
+      if (count > 1) {
+        this.#emit({
+          ...first,
+          message: `${
+            count - 1
+          } more packet(s) like packet ${first.packetNumber}: ${first.message}`,
+          packetNumber: undefined,
+        });
+      }
+    }
+    const conns = this.#reader.connections;
+    for (const c of conns) {
+      if (c.clientSide !== undefined) this.#observed.clientPorts.push(c.info.clientPort);
+    }
+    this.#observed.serverPorts = [
+      ...new Set(conns.filter((c) => c.clientSide !== undefined).map((c) => c.info.serverPort)),
+    ];
+    return {
+      packets: this.#packets,
+      messages: this.#messages,
+      connections: conns.length,
+      observed: this.#observed,
+      ours: this.#ours === true,
+    };
+  }
+}
+
+function isClosed(c: TrackedConnection): boolean {
+  return c.reset || c.finished[0] || c.finished[1];
+}

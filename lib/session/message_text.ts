@@ -1,0 +1,159 @@
+/** One line of text or one NDJSON object per SPICE unit, for `inspect --messages`. */
+import { asciiLines, formatClock } from "../pcap/text_writer.ts";
+import { parseLinkMessage, parseLinkReply } from "../spice/link.ts";
+import { decodeMessage, messageBody, summarizeFields } from "../spice/messages.ts";
+import { channelName, linkErrorName } from "../spice/tables.ts";
+import type { SpiceUnit } from "../spice/types.ts";
+import type { ConnectionInfo, MessageEvent } from "./messages.ts";
+
+/** Options of {@link formatMessageLine}. */
+export interface MessageLineOptions {
+  /** Print times relative to this timestamp (ns) instead of UTC time of day. */
+  relativeToNs?: bigint;
+  /** Add packet number, connection endpoints and file. @default false */
+  verbose?: boolean;
+  /** Add the message body as printable ASCII lines. @default false */
+  ascii?: boolean;
+}
+
+/** Names of the link-phase units as printed. */
+const UNIT_NAMES: Readonly<Record<SpiceUnit["kind"], string>> = Object.freeze({
+  link: "LINK",
+  linkReply: "LINK_REPLY",
+  authMechanism: "AUTH_MECHANISM",
+  ticket: "TICKET",
+  linkResult: "LINK_RESULT",
+  message: "MESSAGE",
+});
+
+/** Channel label of a connection: "main", "display", "display-1", or "?" before the link. */
+export function channelLabel(c: ConnectionInfo): string {
+  if (c.channelType === undefined) return "?";
+  const name = channelName(c.channelType);
+  return c.channelId ? `${name}-${c.channelId}` : name;
+}
+
+/** The printed name of a unit: the message name, or LINK, LINK_REPLY, … */
+export function unitName(u: SpiceUnit): string {
+  return u.kind === "message" ? u.name ?? `unknown(${u.type})` : UNIT_NAMES[u.kind];
+}
+
+function u32(b: Uint8Array, at: number): number {
+  return (b[at] | (b[at + 1] << 8) | (b[at + 2] << 16) | (b[at + 3] << 24)) >>> 0;
+}
+
+/**
+ * Decoded key fields of a unit: message fields from the tables, link-phase fields otherwise.
+ *
+ * @param ev the unit and its connection
+ * @returns the fields, or undefined when there is nothing to decode
+ */
+export function unitFields(ev: MessageEvent): Record<string, unknown> | undefined {
+  const u = ev.unit;
+  switch (u.kind) {
+    case "message": {
+      const type = ev.connection.channelType;
+      if (type === undefined || u.type === undefined) return undefined;
+      return decodeMessage(type, u.fromClient, u.type, messageBody(u));
+    }
+    case "link": {
+      const l = parseLinkMessage(u.bytes);
+      return {
+        channel: channelName(l.channelType),
+        id: l.channelId,
+        connectionId: l.connectionId,
+        version: `${l.major}.${l.minor}`,
+        commonCaps: l.commonCaps,
+        channelCaps: l.channelCaps,
+      };
+    }
+    case "linkReply": {
+      const r = parseLinkReply(u.bytes);
+      return {
+        error: r.error,
+        errorName: linkErrorName(r.error),
+        commonCaps: r.commonCaps,
+        channelCaps: r.channelCaps,
+      };
+    }
+    case "authMechanism":
+      return { mechanism: u32(u.bytes, 0) };
+    case "linkResult": {
+      const result = u32(u.bytes, 0);
+      return { result, name: linkErrorName(result) };
+    }
+    case "ticket":
+      return undefined;
+  }
+}
+
+/**
+ * One line per unit: `time channel → NAME size fields`. The arrow points client → server (→)
+ * or server → client (←); size is the unit's bytes on the wire, header included.
+ *
+ * @param ev the unit
+ * @param options time origin, verbose, ascii
+ * @returns the line(s), joined by "\n", no trailing newline
+ */
+export function formatMessageLine(ev: MessageEvent, options: MessageLineOptions = {}): string {
+  const u = ev.unit;
+  const time = formatClock(
+    options.relativeToNs === undefined ? ev.tsNs : ev.tsNs - options.relativeToNs,
+  );
+  const fields = unitFields(ev);
+  const text = fields ? ` ${summarizeFields(fields)}` : "";
+  const arrow = u.fromClient ? "→" : "←";
+  let line = `${time} ${channelLabel(ev.connection).padEnd(9)} ${arrow} ${unitName(u)} ` +
+    `${u.bytes.length}${text}`;
+  if (options.verbose) {
+    const c = ev.connection;
+    line += `  [packet ${ev.packetNumber}, ${c.clientIp}:${c.clientPort} ↔ ` +
+      `${c.serverIp}:${c.serverPort}${ev.file ? `, ${ev.file}` : ""}]`;
+  }
+  if (!options.ascii) return line;
+  const body = u.kind === "message" ? messageBody(u) : u.bytes;
+  return [line, ...asciiLines(body).map((l) => `    ${l}`)].join("\n");
+}
+
+/** Fields made JSON-safe: bigint → decimal string, bytes → {bytes: length}. */
+function jsonValue(v: unknown): unknown {
+  if (typeof v !== "object" || v === null) return typeof v === "bigint" ? v.toString() : v;
+  if (v instanceof Uint8Array) return { bytes: v.length };
+  if (Array.isArray(v)) {
+    const out = new Array(v.length);
+    for (let i = 0; i < v.length; i++) out[i] = jsonValue(v[i]);
+    return out;
+  }
+  const out: Record<string, unknown> = {};
+  const o = v as Record<string, unknown>;
+  for (const k in o) out[k] = jsonValue(o[k]);
+  return out;
+}
+
+/**
+ * One unit as an NDJSON object (`{"type":"message",…}`); times are decimal strings of ns.
+ *
+ * @param ev the unit
+ * @returns compact JSON, no newline
+ */
+export function messageJson(ev: MessageEvent): string {
+  const u = ev.unit;
+  const c = ev.connection;
+  const fields = unitFields(ev);
+  return JSON.stringify({
+    type: "message",
+    file: ev.file,
+    packetNumber: ev.packetNumber,
+    tsNs: ev.tsNs.toString(),
+    connection: c.index,
+    channel: c.channelType !== undefined ? channelName(c.channelType) : undefined,
+    channelId: c.channelId,
+    direction: u.fromClient ? "toServer" : "toClient",
+    kind: u.kind,
+    name: unitName(u),
+    messageType: u.type,
+    serial: u.serial?.toString(),
+    size: u.bytes.length,
+    fields: fields ? jsonValue(fields) : undefined,
+  });
+}

@@ -1,0 +1,83 @@
+/** The capture files of a session directory or of a single capture file, and reading them all. */
+import { type Manifest, MANIFEST_FILE, readManifest } from "../capture/manifest.ts";
+import { readCaptureFile } from "../pcap/reader.ts";
+import { type MessageEvent, type ReadMessagesOptions, readSpiceMessages } from "./messages.ts";
+
+/** One capture file to read. */
+export interface SessionFile {
+  /** Path to open. */
+  path: string;
+  /** Name for messages: the channel file name in a session, else the path as given. */
+  file: string;
+  /** From the manifest, in a session directory. */
+  channelType?: number;
+  channelId?: number;
+}
+
+/** What {@link openSession} found: the files and, for a session directory, its manifest. */
+export interface SessionListing {
+  files: SessionFile[];
+  /** Session directory, when `path` is one. */
+  dir?: string;
+  manifest?: Manifest;
+}
+
+/**
+ * Lists a session directory (manifest order) or a single capture file.
+ *
+ * @param path a session directory (holding session.json) or a pcap/pcapng file
+ * @returns the files and the manifest
+ * @throws {Deno.errors.NotFound} when `path` does not exist, ManifestError for a bad manifest
+ */
+export async function openSession(path: string): Promise<SessionListing> {
+  const info = await Deno.stat(path);
+  if (!info.isDirectory) return { files: [{ path, file: path }] };
+  const dir = path.replace(/\/+$/, "") || "/";
+  const manifest = await readManifest(dir);
+  const files = manifest.channels.map((c) => ({
+    path: `${dir}/${c.file}`,
+    file: c.file,
+    channelType: c.type,
+    channelId: c.id,
+  }));
+  return { files, dir, manifest };
+}
+
+/**
+ * Lists the capture files of a session directory (manifest order) or a single file.
+ *
+ * @param path a session directory or a pcap/pcapng file
+ * @returns the files to read
+ */
+export async function listCaptureFiles(path: string): Promise<SessionFile[]> {
+  return (await openSession(path)).files;
+}
+
+/** Whether `dir` holds a session manifest. */
+export async function isSessionDir(dir: string): Promise<boolean> {
+  try {
+    return (await Deno.stat(`${dir}/${MANIFEST_FILE}`)).isFile;
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound || e instanceof Deno.errors.NotADirectory) return false;
+    throw e;
+  }
+}
+
+/**
+ * Reads every file of a session (or one file) as SPICE messages, file after file.
+ *
+ * @param path a session directory or a capture file
+ * @param options problem sink, limits (the file name is set per file)
+ * @returns message events, `file` set to the channel file name
+ */
+export async function* readSessionMessages(
+  path: string,
+  options: Omit<ReadMessagesOptions, "file"> = {},
+): AsyncGenerator<MessageEvent> {
+  for (const f of await listCaptureFiles(path)) {
+    yield* readSpiceMessages(readCaptureFile(f.path, { file: f.file }), {
+      ...options,
+      file: f.file,
+    });
+  }
+}
