@@ -13,16 +13,18 @@ export type CaptureFormat = "pcap" | "pcapng";
 export type Direction = "inbound" | "outbound";
 
 /** Link-layer header types (LINKTYPE_* numbers from the tcpdump registry). */
-export const LINKTYPE = Object.freeze({
-  NULL: 0,
-  ETHERNET: 1,
-  RAW: 101,
-  LOOP: 108,
-  LINUX_SLL: 113,
-  IPV4: 228,
-  IPV6: 229,
-  LINUX_SLL2: 276,
-} as const);
+export const LINKTYPE = Object.freeze(
+  {
+    NULL: 0,
+    ETHERNET: 1,
+    RAW: 101,
+    LOOP: 108,
+    LINUX_SLL: 113,
+    IPV4: 228,
+    IPV6: 229,
+    LINUX_SLL2: 276,
+  } as const,
+);
 
 /** One packet record as read from a capture file. */
 export interface CaptureRecord {
@@ -54,6 +56,10 @@ export interface InterfaceInfo {
   tsResolution: TsResolution;
   name?: string;
   description?: string;
+  /** Raw pcapng `if_tsresol` byte (6 = µs, 9 = ns, bit 7 set = binary power), when read from pcapng. */
+  tsresol?: number;
+  /** 0-based pcapng section the interface belongs to, when read from pcapng. */
+  section?: number;
 }
 
 /** A packet handed to a writer. */

@@ -1,0 +1,297 @@
+/**
+ * pcap bench: write and read Ethernet+IPv4+TCP frames (checksums computed per frame, seq
+ * varying) with our writers/reader and with a C libpcap program (bench/c/pcap_ref.c,
+ * pcap_dump / pcap_next_ex) on the same workload, in the same run.
+ *
+ * Run alone: `deno run -A bench/pcap_bench.ts [--quick]`.
+ */
+import type { Bench, BenchRow } from "./types.ts";
+import { hasTool } from "../harness/tools.ts";
+import type { FrameSpec } from "../lib/net/types.ts";
+import { TCP_FLAGS } from "../lib/net/types.ts";
+import { writeTestFrame } from "../lib/pcap/_test_frame.ts";
+import { readCaptureBatches, readCaptureFile, readCaptureFileBatches } from "../lib/pcap/reader.ts";
+import { createWriter } from "../lib/pcap/writer.ts";
+import type { CaptureFormat } from "../lib/pcap/types.ts";
+
+type WriteFrame = (spec: FrameSpec, payload: Uint8Array, out: Uint8Array, at: number) => number;
+
+const START_NS = 1_700_000_000_000_000_000n;
+const READ_GOAL_PPS = 2_300_000;
+const FLUSH_ABOVE_BYTES = 4 << 20;
+
+/** lib/net's writeFrame when that module exists (what the product uses), else the local one. */
+async function frameWriter(): Promise<{ write: WriteFrame; source: string }> {
+  const url = new URL("../lib/net/frame.ts", import.meta.url);
+  try {
+    await Deno.stat(url);
+  } catch {
+    return { write: writeTestFrame, source: "local lib/pcap/_test_frame.ts" };
+  }
+  const mod = await import(url.href);
+  if (typeof mod.writeFrame === "function") {
+    return { write: mod.writeFrame as WriteFrame, source: "lib/net/frame.ts writeFrame" };
+  }
+  return { write: writeTestFrame, source: "local lib/pcap/_test_frame.ts" };
+}
+
+/** Compiles the C reference into `dir`; undefined when gcc or libpcap headers are missing. */
+async function buildReference(dir: string): Promise<string | undefined> {
+  if (!hasTool("gcc")) return undefined;
+  try {
+    await Deno.stat("/usr/include/pcap/pcap.h");
+  } catch {
+    return undefined;
+  }
+  const exe = `${dir}/pcap_ref`;
+  const src = new URL("./c/pcap_ref.c", import.meta.url).pathname;
+  const out = await new Deno.Command("gcc", { args: ["-O2", "-o", exe, src, "-lpcap"] }).output();
+  return out.success ? exe : undefined;
+}
+
+async function runReference(exe: string, args: string[]): Promise<number[]> {
+  const out = await new Deno.Command(exe, { args }).output();
+  if (!out.success) {
+    throw new Error(`${exe} ${args.join(" ")}: ${new TextDecoder().decode(out.stderr)}`);
+  }
+  return new TextDecoder().decode(out.stdout).trim().split(/\s+/).map(Number);
+}
+
+/** Writes `count` frames like pcap_ref.c does; returns elapsed ms. */
+async function writeOurs(
+  path: string,
+  format: CaptureFormat,
+  count: number,
+  payloadBytes: number,
+  writeFrame: WriteFrame,
+): Promise<number> {
+  const payload = new Uint8Array(payloadBytes).map((_, i) => i * 7);
+  const frame = new Uint8Array(54 + payloadBytes);
+  const spec: FrameSpec = {
+    srcIp: 0x0a000001,
+    dstIp: 0x0a000002,
+    srcPort: 10001,
+    dstPort: 5930,
+    seq: 0,
+    ack: 1000,
+    flags: TCP_FLAGS.PSH | TCP_FLAGS.ACK,
+    ipId: 0,
+  };
+  const file = await Deno.open(path, { write: true, create: true, truncate: true });
+  const t0 = performance.now();
+  const w = createWriter(format, file.writable, { tsResolution: "us" });
+  const packet = { tsNs: START_NS, data: frame };
+  for (let i = 0; i < count; i++) {
+    spec.seq = (1000 + i * payloadBytes) >>> 0;
+    spec.ipId = i & 0xffff;
+    writeFrame(spec, payload, frame, 0);
+    w.write(packet);
+    packet.tsNs += 1000n;
+    // Backpressure as a real producer applies it (C's fwrite blocks the same way).
+    if ((i & 1023) === 0 && w.bufferedBytes > FLUSH_ABOVE_BYTES) await w.flush();
+  }
+  await w.close();
+  return performance.now() - t0;
+}
+
+/** Reads a file with our reader; returns packets, elapsed ms and peak RSS. */
+async function readOurs(
+  path: string,
+  batches: boolean,
+): Promise<{ packets: number; ms: number; peakRss: number }> {
+  let packets = 0;
+  let sink = 0;
+  let peakRss = Deno.memoryUsage().rss;
+  const t0 = performance.now();
+  if (batches) {
+    let n = 0;
+    for await (const batch of readCaptureFileBatches(path)) {
+      packets += batch.length;
+      for (const r of batch) sink += r.data.length + r.data[0];
+      if ((++n & 255) === 0) peakRss = Math.max(peakRss, Deno.memoryUsage().rss);
+    }
+  } else {
+    for await (const r of readCaptureFile(path)) {
+      sink += r.data.length + r.data[0];
+      if ((++packets & 0xffff) === 0) peakRss = Math.max(peakRss, Deno.memoryUsage().rss);
+    }
+  }
+  const ms = performance.now() - t0;
+  if (sink < 0) throw new Error("unreachable");
+  return { packets, ms, peakRss: Math.max(peakRss, Deno.memoryUsage().rss) };
+}
+
+/** A > 4 GiB (full) or 512 MiB (quick) pcap of 64 KiB packets, generated on the fly. */
+async function streamHuge(
+  totalBytes: number,
+): Promise<{ ms: number; peakRss: number; gb: number }> {
+  const { hugePcapStream } = await import("../lib/pcap/_huge_stream.ts");
+  const { stream, records } = hugePcapStream(totalBytes, 65_536);
+  let seen = 0;
+  let bytes = 0;
+  let peakRss = Deno.memoryUsage().rss;
+  const t0 = performance.now();
+  let n = 0;
+  for await (const batch of readCaptureBatches(stream)) {
+    for (const r of batch) bytes += r.data.length;
+    seen += batch.length;
+    if ((++n & 63) === 0) peakRss = Math.max(peakRss, Deno.memoryUsage().rss);
+  }
+  if (seen !== records) throw new Error(`huge stream: read ${seen} of ${records} records`);
+  return { ms: performance.now() - t0, peakRss, gb: bytes / 2 ** 30 };
+}
+
+const MB = 1e6;
+/** Each measurement is repeated and the best run kept, on both sides (warms our JIT too). */
+const RUNS = 3;
+
+async function best<T extends { ms: number }>(runs: number, f: () => Promise<T>): Promise<T> {
+  let top: T | undefined;
+  for (let i = 0; i < runs; i++) {
+    const r = await f();
+    if (top === undefined || r.ms < top.ms) top = r;
+  }
+  return top!;
+}
+
+function writeRows(
+  format: CaptureFormat,
+  payload: number,
+  pps: number,
+  cPps: number | undefined,
+  source: string,
+): BenchRow[] {
+  const frameBytes = 54 + payload;
+  const note = format === "pcapng" ? "; C ref: pcap_dump (libpcap has no pcapng writer)" : "";
+  const referenceName = cPps === undefined ? undefined : "C libpcap pcap_dump";
+  return [{
+    name: `write ${format} ${payload} B payload frames (frames by ${source}${note})`,
+    value: pps,
+    unit: "frames/s",
+    reference: cPps,
+    referenceName,
+    goal: "≥ 1.0× C",
+    met: cPps === undefined ? undefined : pps >= cPps,
+  }, {
+    name: `write ${format} ${payload} B payload frames`,
+    value: (pps * frameBytes) / MB,
+    unit: "MB/s",
+    reference: cPps === undefined ? undefined : (cPps * frameBytes) / MB,
+    referenceName,
+  }];
+}
+
+function readRows(
+  format: CaptureFormat,
+  payload: number,
+  batches: boolean,
+  r: { packets: number; ms: number; peakRss: number },
+  cPps: number | undefined,
+): BenchRow[] {
+  const pps = r.packets / (r.ms / 1000);
+  const halfC = cPps === undefined ? undefined : pps >= 0.5 * cPps;
+  const api = batches ? "readCaptureFileBatches" : "readCaptureFile";
+  return [{
+    name: `read ${format} ${payload} B payload frames via ${api}` +
+      (format === "pcapng" ? " (C ref reads the same frames as pcap)" : ""),
+    value: pps,
+    unit: "packets/s",
+    reference: cPps,
+    referenceName: cPps === undefined ? undefined : "C libpcap pcap_next_ex",
+    goal: payload === 64 ? "≥ 2.3 M/s and ≥ 0.5× C" : "≥ 0.5× C",
+    met: payload === 64 ? pps >= READ_GOAL_PPS && halfC !== false : halfC,
+  }, {
+    name: `peak RSS reading ${format} ${payload} B via ${api}`,
+    value: r.peakRss / MB,
+    unit: "MB",
+  }];
+}
+
+/** The pcap bench: write/read rows against C libpcap. */
+export const bench: Bench = async ({ quick }) => {
+  const rows: BenchRow[] = [];
+  const dir = await Deno.makeTempDir({ prefix: "spicecap-pcap-bench-" });
+  try {
+    const ref = await buildReference(dir);
+    const { write: writeFrame, source } = await frameWriter();
+    const workloads = [
+      { payload: 64, count: quick ? 200_000 : 3_000_000 },
+      { payload: 1400, count: quick ? 100_000 : 1_000_000 },
+    ];
+    for (const { payload, count } of workloads) {
+      // C and ours alternate within each round so load changes hit both sides alike.
+      const cPath = `${dir}/c_${payload}.pcap`;
+      let cMs = Infinity;
+      const ourMs = { pcap: Infinity, pcapng: Infinity };
+      for (let round = 0; round < RUNS; round++) {
+        if (ref !== undefined) {
+          const [ns] = await runReference(ref, ["write", cPath, String(count), String(payload)]);
+          cMs = Math.min(cMs, ns / 1e6);
+        }
+        for (const format of ["pcap", "pcapng"] as const) {
+          const path = `${dir}/ours_${payload}.${format}`;
+          const ms = await writeOurs(path, format, count, payload, writeFrame);
+          ourMs[format] = Math.min(ourMs[format], ms);
+        }
+      }
+      const cPps = ref === undefined ? undefined : count / (cMs / 1000);
+      for (const format of ["pcap", "pcapng"] as const) {
+        rows.push(...writeRows(format, payload, count / (ourMs[format] / 1000), cPps, source));
+      }
+      const ourPcap = `${dir}/ours_${payload}.pcap`;
+      const cRead = ref === undefined ? undefined : await best(RUNS, async () => {
+        const [packets, ns] = await runReference(ref, ["read", ourPcap]);
+        if (packets !== count) throw new Error(`C read ${packets} of ${count} packets`);
+        return { ms: ns / 1e6 };
+      });
+      const cReadPps = cRead === undefined ? undefined : count / (cRead.ms / 1000);
+      for (const format of ["pcap", "pcapng"] as const) {
+        for (const batches of [true, false]) {
+          let peakRss = 0;
+          const r = await best(RUNS, async () => {
+            const run = await readOurs(`${dir}/ours_${payload}.${format}`, batches);
+            if (run.packets !== count) throw new Error(`read ${run.packets} of ${count} packets`);
+            peakRss = Math.max(peakRss, run.peakRss);
+            return run;
+          });
+          rows.push(...readRows(format, payload, batches, { ...r, peakRss }, cReadPps));
+        }
+      }
+      for (const f of [cPath, ourPcap, `${dir}/ours_${payload}.pcapng`]) {
+        await Deno.remove(f).catch(() => {});
+      }
+    }
+    const huge = await streamHuge(quick ? 512 * 2 ** 20 : 4 * 2 ** 30 + 2 ** 20);
+    rows.push({
+      name: `stream a generated ${
+        huge.gb.toFixed(2)
+      } GiB pcap (64 KiB packets) through readCaptureBatches`,
+      value: (huge.gb * 2 ** 30) / MB / (huge.ms / 1000),
+      unit: "MB/s",
+    });
+    rows.push({
+      name: `peak RSS while streaming ${huge.gb.toFixed(2)} GiB`,
+      value: huge.peakRss / MB,
+      unit: "MB",
+      goal: "flat (< 300 MB)",
+      met: huge.peakRss < 300 * MB,
+    });
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+  return rows;
+};
+
+if (import.meta.main) {
+  const quick = Deno.args.includes("--quick");
+  for (const r of await bench({ quick })) {
+    const ratio = r.reference
+      ? ` ref ${r.reference.toFixed(1)} ratio ${(r.value / r.reference).toFixed(2)}`
+      : "";
+    console.log(
+      `${r.name}: ${r.value.toFixed(1)} ${r.unit}${ratio}${
+        r.met === undefined ? "" : r.met ? " MET" : " NOT MET"
+      }`,
+    );
+  }
+}

@@ -1,0 +1,141 @@
+/**
+ * Append-only byte buffer in front of a `WritableStream`, shared by the pcap and pcapng
+ * writers. Writers reserve room, fill it through {@link ChunkBuffer.view} /
+ * {@link ChunkBuffer.bytes}, and commit; nothing here awaits on the write path.
+ *
+ * A chunk handed to the sink is a view that is never written again: the writer carries on
+ * in the rest of the same chunk, or in a fresh one when it is full. When a chunk fills up it
+ * is handed to the sink at once (auto-flush), so at most one chunk is buffered on top of the
+ * writes the sink has not accepted yet.
+ */
+
+/** Default chunk size and auto-flush threshold: 1 MiB. */
+export const DEFAULT_CHUNK_BYTES = 1 << 20;
+
+/** Buffered bytes in front of one sink. */
+export class ChunkBuffer {
+  /** Current chunk; fill `bytes[offset …]` after {@link reserve}. */
+  bytes: Uint8Array;
+  /** DataView over {@link bytes}. */
+  view: DataView;
+  #start = 0;
+  #used = 0;
+  readonly #chunkBytes: number;
+  readonly #writer: WritableStreamDefaultWriter<Uint8Array>;
+  #pendingBytes = 0;
+  #tail: Promise<void> = Promise.resolve();
+  #failed = false;
+  #error: unknown = undefined;
+
+  /**
+   * @param sink destination; locked for the life of the buffer
+   * @param chunkBytes chunk size and auto-flush threshold
+   */
+  constructor(sink: WritableStream<Uint8Array>, chunkBytes = DEFAULT_CHUNK_BYTES) {
+    this.#writer = sink.getWriter();
+    // The writer's closed promise rejects when the sink errors; observe it so it is handled.
+    this.#writer.closed.catch(() => {});
+    this.#chunkBytes = chunkBytes;
+    this.bytes = new Uint8Array(chunkBytes);
+    this.view = new DataView(this.bytes.buffer);
+  }
+
+  /** Bytes buffered plus bytes handed to the sink and not yet accepted. */
+  get bufferedBytes(): number {
+    return this.#used - this.#start + this.#pendingBytes;
+  }
+
+  /** Whether the sink has failed; later bytes are discarded. */
+  get failed(): boolean {
+    return this.#failed;
+  }
+
+  /**
+   * Makes room for `n` contiguous bytes and returns their offset in {@link bytes}.
+   * Call {@link commit} with the same `n` once they are written.
+   *
+   * @param n bytes needed
+   * @returns offset into the current chunk
+   */
+  reserve(n: number): number {
+    if (this.#used + n <= this.bytes.length) return this.#used;
+    this.#send();
+    const size = n > this.#chunkBytes ? n : this.#chunkBytes;
+    this.bytes = new Uint8Array(size);
+    this.view = new DataView(this.bytes.buffer);
+    this.#start = 0;
+    this.#used = 0;
+    return 0;
+  }
+
+  /**
+   * Marks `n` reserved bytes as written.
+   *
+   * @param n bytes written at the offset returned by {@link reserve}
+   */
+  commit(n: number): void {
+    this.#used += n;
+  }
+
+  /**
+   * Appends a copy of `data`.
+   *
+   * @param data bytes to append
+   */
+  append(data: Uint8Array): void {
+    const at = this.reserve(data.length);
+    this.bytes.set(data, at);
+    this.commit(data.length);
+  }
+
+  /** Hands the buffered part of the current chunk to the sink without waiting. */
+  #send(): void {
+    const n = this.#used - this.#start;
+    if (n === 0) return;
+    const chunk = this.bytes.subarray(this.#start, this.#used);
+    this.#start = this.#used;
+    if (this.#failed) return;
+    this.#pendingBytes += n;
+    const write = this.#writer.write(chunk);
+    this.#tail = write.then(
+      () => {
+        this.#pendingBytes -= n;
+      },
+      (e) => this.#fail(e),
+    );
+  }
+
+  #fail(e: unknown): void {
+    if (!this.#failed) {
+      this.#failed = true;
+      this.#error = e;
+    }
+    this.#pendingBytes = 0;
+  }
+
+  /**
+   * Hands buffered bytes to the sink and waits until it accepted everything so far.
+   *
+   * @throws the sink's error when a write failed
+   */
+  async flush(): Promise<void> {
+    this.#send();
+    await this.#tail;
+    if (this.#failed) throw this.#error;
+  }
+
+  /**
+   * Flushes and closes the sink.
+   *
+   * @throws the sink's error when a write or the close failed
+   */
+  async close(): Promise<void> {
+    try {
+      await this.flush();
+    } catch (e) {
+      await this.#writer.abort(e).catch(() => {});
+      throw e;
+    }
+    await this.#writer.close();
+  }
+}

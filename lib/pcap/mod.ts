@@ -1,0 +1,37 @@
+/**
+ * pcap and pcapng for spicecap: a streaming reader that detects the format, byte order and
+ * timestamp resolution (memory stays flat for any file size, records are views that are
+ * never overwritten), buffered writers whose `write()` never awaits, the codecs both sides
+ * share, and a tcpdump-like text formatter.
+ *
+ * @example
+ * ```ts
+ * import { PcapWriter, readCapture } from "./lib/pcap/mod.ts";
+ * const w = new PcapWriter(file.writable, { tsResolution: "ns" });
+ * w.write({ tsNs: 1_700_000_000_000_000_000n, data: frame });
+ * await w.close();
+ * for await (const r of readCaptureFile("out.pcap")) console.log(r.packetNumber, r.tsNs);
+ * ```
+ *
+ * @module
+ */
+export * from "./types.ts";
+export * from "./pcap_codec.ts";
+export * from "./pcapng_codec.ts";
+export { PcapWriter, type PcapWriterOptions } from "./pcap_writer.ts";
+export {
+  type PcapngInterfaceOptions,
+  PcapngWriter,
+  type PcapngWriterOptions,
+} from "./pcapng_writer.ts";
+export { createWriter, type CreateWriterOptions } from "./writer.ts";
+export {
+  type CaptureSource,
+  DEFAULT_MAX_RECORD_BYTES,
+  readCapture,
+  readCaptureBatches,
+  readCaptureFile,
+  readCaptureFileBatches,
+  type ReadOptions,
+} from "./reader.ts";
+export { asciiLines, formatClock, formatTextLine, type TextLineOptions } from "./text_writer.ts";
