@@ -1,7 +1,208 @@
+/** `deno task diff ACTUAL GOLDEN`: normalised message-level diff of two captures. */
+import { parseArgs } from "node:util";
+import { diffCaptures, type DiffOptions, type DiffRecord } from "../../lib/diff/diff_captures.ts";
+import { NORMALISERS } from "../../lib/diff/normalisers.ts";
+import { UnknownNormaliserError } from "../../lib/diff/normalise.ts";
+import { formatRecord, formatSummary, recordJson } from "../../lib/diff/report.ts";
+import { parseRules, RulesError } from "../../lib/diff/rules.ts";
+import { sessionDiffSource } from "../../lib/diff/session_source.ts";
+import { MANIFEST_FILE, ManifestError, readManifest } from "../../lib/capture/manifest.ts";
+import { UsageError } from "../errors.ts";
 import type { Io } from "../io.ts";
 
-/** `deno task diff`: not implemented yet. */
-export async function run(_args: string[], io: Io): Promise<number> {
-  await io.err("spicecap diff: not implemented yet\n");
-  return 2;
+const DEFAULT_MAX_REPORT = 20;
+
+/** The `--help` text. */
+export function help(): string {
+  const list = NORMALISERS.map((n) =>
+    `    ${n.name.padEnd(12)} ${n.defaultOn ? "" : "(off) "}${n.description}`
+  );
+  return [
+    "Usage: deno task diff [options] ACTUAL GOLDEN",
+    "Compare two captures (session directories or channel files) message by message, per channel",
+    "and direction, after normalising the fields that differ between runs.",
+    "  --keep NAME          turn a normaliser off (repeatable)",
+    "  --normalise NAME     turn an off-by-default normaliser on (repeatable)",
+    "  --ignore-type NAME   drop a message type, e.g. NOTIFY or MAIN_NAME (repeatable)",
+    "  --rules FILE         extra JSON rules: [{channel, direction, message, range|field,",
+    '                       action: "mask"|"ignore"}, …]',
+    "  --timing MS          also report matched messages whose time since the capture start",
+    "                       differs by more than MS milliseconds (default: timing not compared)",
+    "  --lookahead N        resync window in messages per side (default: 64)",
+    `  --max-report N       print at most N differences per channel direction (default: ${DEFAULT_MAX_REPORT});`,
+    "                       counts stay complete",
+    "  --json               NDJSON: one 'difference' object per line, then a 'summary'",
+    "  --update             after showing the diff, rewrite GOLDEN from ACTUAL",
+    "  -h, --help           show this help",
+    "Normalisers (on unless --keep; TCP seq/ack, ports, MACs and segmentation never matter:",
+    "SPICE messages are compared, not frames):",
+    ...list,
+    "Display content: DRAW_* messages, image bytes included, are compared exactly by default",
+    "(only the source image id is masked) — runs that connect at the same boot point get",
+    "identical display streams (replay waits the recorded first-connection delay). Use",
+    "--normalise draw-images to compare only surface and box.",
+    "Alignment: streaming, one pass per file, no LCS; on a mismatch the nearest resync point",
+    "within the look-ahead is taken (units before it are 'missing' or 'extra'), else the pair",
+    "counts as 'changed'. Memory holds the look-ahead windows, not the capture.",
+    "Offsets are into the message body (link-phase units: into the unit). Indexes are message",
+    "numbers per direction of a connection, from 0 (as inspect --messages prints them).",
+    "Exit status: 0 same, 1 differs, 2 unreadable input or bad usage",
+    "Examples:",
+    "  deno task diff captures/run-replay-20240101T000000 fixtures/golden/screenshot",
+    "  deno task diff --keep mm-time --json actual/display.pcap golden/display.pcap",
+    "",
+  ].join("\n");
+}
+
+function parse(args: string[]) {
+  try {
+    return parseArgs({
+      args,
+      allowPositionals: true,
+      strict: true,
+      options: {
+        keep: { type: "string", multiple: true },
+        normalise: { type: "string", multiple: true },
+        "ignore-type": { type: "string", multiple: true },
+        rules: { type: "string" },
+        timing: { type: "string" },
+        lookahead: { type: "string" },
+        "max-report": { type: "string" },
+        json: { type: "boolean" },
+        update: { type: "boolean" },
+        help: { type: "boolean", short: "h" },
+      },
+    });
+  } catch (e) {
+    throw new UsageError(`${(e as Error).message}\nRun 'deno task diff --help' for usage.`);
+  }
+}
+
+function number(name: string, text: string | undefined, integer: boolean): number | undefined {
+  if (text === undefined) return undefined;
+  const n = Number(text);
+  if (!Number.isFinite(n) || n < 0 || (integer && !Number.isInteger(n))) {
+    throw new UsageError(
+      `--${name} expects a non-negative ${integer ? "integer" : "number"}, got '${text}'`,
+    );
+  }
+  return n;
+}
+
+/**
+ * Runs `deno task diff`.
+ *
+ * @param args arguments after the command name
+ * @param io output
+ * @returns 0 same, 1 differs, 2 unreadable or bad usage
+ */
+export async function run(args: string[], io: Io): Promise<number> {
+  const { values, positionals } = parse(args);
+  if (values.help) {
+    await io.out(help());
+    return 0;
+  }
+  if (positionals.length !== 2) {
+    throw new UsageError(
+      `expected ACTUAL and GOLDEN, got ${positionals.length} path(s)\nRun 'deno task diff --help' for usage.`,
+    );
+  }
+  const [actualPath, goldenPath] = positionals;
+  const options: DiffOptions = {
+    keep: values.keep,
+    enable: values.normalise,
+    ignoreTypes: values["ignore-type"],
+    timingToleranceMs: number("timing", values.timing, false),
+    lookahead: number("lookahead", values.lookahead, true),
+  };
+  const maxReport = number("max-report", values["max-report"], true) ?? DEFAULT_MAX_REPORT;
+  if (values.rules !== undefined) {
+    try {
+      options.rules = parseRules(await Deno.readTextFile(values.rules), values.rules);
+    } catch (e) {
+      if (e instanceof RulesError) throw new UsageError(e.message);
+      throw e;
+    }
+  }
+
+  const goldenExists = await exists(goldenPath);
+  if (!goldenExists && values.update) {
+    await updateGolden(actualPath, goldenPath);
+    await io.err(`spicecap diff: ${goldenPath} did not exist; created it from ${actualPath}\n`);
+    return 0;
+  }
+  const onProblem = (file: string, p: { packetNumber: number; message: string }) => {
+    void io.err(`spicecap diff: warning: ${file}: packet ${p.packetNumber}: ${p.message}\n`);
+  };
+  let actual, golden;
+  try {
+    actual = await sessionDiffSource(actualPath, { onProblem });
+    golden = await sessionDiffSource(goldenPath, { onProblem });
+  } catch (e) {
+    if (e instanceof ManifestError) throw new UsageError(e.message);
+    throw e;
+  }
+
+  const shown = new Map<string, number>();
+  let same = true;
+  try {
+    for await (const r of diffCaptures(actual, golden, options)) {
+      if (r.type === "summary") {
+        same = r.same;
+        await io.out(values.json ? recordJson(r) : formatSummary(r));
+        continue;
+      }
+      if (!showRecord(r, shown, maxReport)) continue;
+      await io.out(values.json ? recordJson(r) : formatRecord(r));
+    }
+  } catch (e) {
+    if (e instanceof UnknownNormaliserError) throw new UsageError(e.message);
+    throw e;
+  }
+  if (values.update && !same) {
+    await updateGolden(actualPath, goldenPath);
+    await io.err(`spicecap diff: rewrote ${goldenPath} from ${actualPath}\n`);
+  }
+  return same ? 0 : 1;
+}
+
+function showRecord(r: DiffRecord, shown: Map<string, number>, max: number): boolean {
+  const key = `${r.channel}/${r.direction ?? ""}`;
+  const n = (shown.get(key) ?? 0) + 1;
+  shown.set(key, n);
+  return n <= max;
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await Deno.stat(path);
+    return true;
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) return false;
+    throw e;
+  }
+}
+
+/**
+ * Replaces the golden with a copy of the actual capture: a session directory's manifest and
+ * channel files (the old golden's channel files are removed first), or a single file.
+ */
+export async function updateGolden(actualPath: string, goldenPath: string): Promise<void> {
+  const info = await Deno.stat(actualPath);
+  if (!info.isDirectory) {
+    await Deno.copyFile(actualPath, goldenPath);
+    return;
+  }
+  const manifest = await readManifest(actualPath);
+  await Deno.mkdir(goldenPath, { recursive: true });
+  try {
+    const old = await readManifest(goldenPath);
+    for (const c of old.channels) await Deno.remove(`${goldenPath}/${c.file}`).catch(() => {});
+  } catch (e) {
+    if (!(e instanceof Deno.errors.NotFound)) throw e;
+  }
+  for (const c of manifest.channels) {
+    await Deno.copyFile(`${actualPath}/${c.file}`, `${goldenPath}/${c.file}`);
+  }
+  await Deno.copyFile(`${actualPath}/${MANIFEST_FILE}`, `${goldenPath}/${MANIFEST_FILE}`);
 }

@@ -1,7 +1,174 @@
+/** `deno task replay DIR`: re-drive a recorded client side against a live server. */
+import { parseArgs } from "node:util";
+import { ManifestError } from "../../lib/capture/manifest.ts";
+import { EnvironmentError, UsageError } from "../errors.ts";
 import type { Io } from "../io.ts";
+import { replaySession } from "../replay.ts";
+import { parseSpeed } from "../replay_schedule.ts";
 
-/** `deno task replay`: not implemented yet. */
-export async function run(_args: string[], io: Io): Promise<number> {
-  await io.err("spicecap replay: not implemented yet\n");
-  return 2;
+/** The `--help` text. */
+export const REPLAY_HELP = [
+  "Usage: deno task replay [options] DIR",
+  "Re-drive the recorded client side of a session directory (or one channel file) against a",
+  "live server and record the new conversation as a session directory.",
+  "  --target HOST:PORT   server to replay against (default: start QEMU with the recorded",
+  "                       command line on a free port, or the default capture command line,",
+  "                       and wait the recorded delay before the first connection)",
+  '  --password TEXT      SPICE password for the fresh tickets (default: "")',
+  "  --speed S            max (as fast as causality allows), realtime, or N (N× faster)",
+  "                       (default: max); times anchored at the first recorded packet",
+  "  --timeout MS         how long to wait for the server before a message (default: 10000)",
+  "  --out DIR            replay session directory (default: DIR-replay-<timestamp>)",
+  "  --until N            stop after client message N (1-based, session-wide) and keep the",
+  "                       server running; its port is printed",
+  "  --keep-server        leave the started QEMU running at the end; port and pid printed",
+  "  --verbose            print each message sent or received (time, channel, direction,",
+  "                       index, name, fields)",
+  "  --json               print the result as one JSON object",
+  "  -h, --help           show this help",
+  "What is redone live: the link phase (fresh RSA ticket per connection; the auth mechanism",
+  "word when the recorded client sent one; secondary links carry the live session id), PONG",
+  "for each PING, ACK_SYNC for each SET_ACK, an ACK every window messages, full-header serials;",
+  "the recorded PONG/ACK_SYNC/ACK are dropped (manifest 'droppedFromReplay'). DISPLAY_INIT",
+  "goes out right after the display link result.",
+  "Causality: before client message i the replay waits until the server has sent, on that",
+  "connection, as many counted messages as the recording shows before it, and the same sync",
+  "points (main INIT and CHANNELS_LIST, display SURFACE_CREATE, inputs/cursor INIT). Not",
+  "counted (timing noise): PING, SET_ACK, MULTI_MEDIA_TIME, display drawing/stream/palette",
+  "messages, cursor shapes and moves, playback DATA, inputs KEY_MODIFIERS. Secondary channels",
+  "are linked in recorded order, each only after the live CHANNELS_LIST offers it. A wait",
+  "longer than --timeout is a divergence (channel, message index and what was awaited).",
+  "At the end the replay waits (up to --timeout) until each channel has received as many",
+  "non-PING messages as recorded, stops recording, keeps the channels open ≥ 1 s after the",
+  "last link, and closes secondary channels before main.",
+  "Exit status: 0 replayed, 1 diverged or link refused, 2 usage/environment",
+  "Examples:",
+  "  deno task replay fixtures/golden/screenshot --out /tmp/replay",
+  "  deno task replay captures/x --target 127.0.0.1:5930 --password secret --speed realtime",
+  "",
+].join("\n");
+
+function parse(args: string[]) {
+  try {
+    return parseArgs({
+      args,
+      allowPositionals: true,
+      strict: true,
+      options: {
+        target: { type: "string" },
+        password: { type: "string" },
+        speed: { type: "string" },
+        timeout: { type: "string" },
+        out: { type: "string" },
+        until: { type: "string" },
+        "keep-server": { type: "boolean" },
+        verbose: { type: "boolean" },
+        json: { type: "boolean" },
+        help: { type: "boolean", short: "h" },
+      },
+    });
+  } catch (e) {
+    throw new UsageError(`${(e as Error).message}\nRun 'deno task replay --help' for usage.`);
+  }
+}
+
+/** Parses `HOST:PORT` (IPv6 in brackets). */
+export function parseTarget(text: string): { hostname: string; port: number } {
+  const m = /^(\[[^\]]+\]|[^:]+):(\d+)$/.exec(text);
+  const port = m ? Number(m[2]) : NaN;
+  if (!m || !(port > 0 && port < 65536)) {
+    throw new UsageError(`--target expects HOST:PORT, got '${text}'`);
+  }
+  return { hostname: m[1].replace(/^\[|\]$/g, ""), port };
+}
+
+function positiveInt(name: string, text: string | undefined): number | undefined {
+  if (text === undefined) return undefined;
+  const n = Number(text);
+  if (!Number.isInteger(n) || n <= 0) {
+    throw new UsageError(`--${name} expects a positive integer, got '${text}'`);
+  }
+  return n;
+}
+
+/**
+ * Runs `deno task replay`.
+ *
+ * @returns 0 replayed, 1 diverged or refused, 2 usage or environment
+ */
+export async function run(args: string[], io: Io): Promise<number> {
+  const { values, positionals } = parse(args);
+  if (values.help) {
+    await io.out(REPLAY_HELP);
+    return 0;
+  }
+  if (positionals.length !== 1) {
+    throw new UsageError(
+      `expected one session directory or channel file, got ${positionals.length}\n` +
+        "Run 'deno task replay --help' for usage.",
+    );
+  }
+  const source = positionals[0];
+  const options = {
+    source,
+    target: values.target === undefined ? undefined : parseTarget(values.target),
+    password: values.password,
+    speed: values.speed === undefined ? undefined : parseSpeed(values.speed),
+    timeoutMs: positiveInt("timeout", values.timeout),
+    outDir: values.out,
+    until: positiveInt("until", values.until),
+    keepServer: values["keep-server"],
+  };
+  try {
+    await Deno.stat(source);
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) {
+      throw new UsageError(`${source}: no such file or directory`);
+    }
+    throw e;
+  }
+  const err = (line: string) => void io.err(`spicecap replay: ${line}\n`).catch(() => {});
+  let result;
+  try {
+    result = await replaySession({
+      ...options,
+      verbose: values.verbose ? (line) => void io.out(line).catch(() => {}) : undefined,
+      log: err,
+      signal: io.signal,
+    });
+  } catch (e) {
+    if (e instanceof ManifestError) throw new UsageError(e.message);
+    if (e instanceof Deno.errors.AlreadyExists) {
+      throw new UsageError(`${options.outDir} already holds a session; choose another --out`);
+    }
+    if (e instanceof Deno.errors.ConnectionRefused) {
+      throw new EnvironmentError(`cannot connect to ${values.target}: ${e.message}`);
+    }
+    throw e;
+  }
+  const { divergence, server } = result;
+  if (divergence) err(`diverged: ${divergence.message}`);
+  if (server) {
+    err(`server kept running on 127.0.0.1:${server.port} (QEMU pid ${server.pid})`);
+  }
+  if (values.json) {
+    await io.out(
+      JSON.stringify({
+        type: "summary",
+        outDir: result.outDir,
+        target: result.target,
+        sent: result.sent,
+        diverged: divergence ? { message: divergence.message, ...divergence.detail } : null,
+        server: server ? { port: server.port, pid: server.pid } : null,
+        droppedFromReplay: result.plan.dropped,
+        warnings: result.warnings,
+      }) + "\n",
+    );
+  } else {
+    await io.out(
+      `replayed ${result.sent} client messages against ${result.target} into ${result.outDir}` +
+        `${divergence ? " (diverged)" : ""}\n`,
+    );
+  }
+  return divergence ? 1 : 0;
 }

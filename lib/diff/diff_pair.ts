@@ -1,0 +1,267 @@
+/**
+ * One channel pair of a diff: both directions aligned at once over one pass per file (or one
+ * pass per direction as the fallback), findings turned into records.
+ */
+import { alignStreams } from "./align.ts";
+import type { BindingMap, UnitDifference } from "./compare.ts";
+import type {
+  ChannelRef,
+  DiffOptions,
+  DiffRecord,
+  DiffSource,
+  StreamSummary,
+} from "./diff_captures.ts";
+import { hexExcerpt } from "./hexdump.ts";
+import type { DiffInput, NormalisedUnit } from "./normalise.ts";
+import { DirectionSplitter, SkewError } from "./split.ts";
+
+async function* normalised(
+  batches: AsyncIterable<DiffInput[]>,
+  normalise: (u: DiffInput) => NormalisedUnit | undefined,
+  counter: { n: number; baseNs?: bigint },
+): AsyncGenerator<NormalisedUnit[]> {
+  for await (const batch of batches) {
+    if (batch.length === 0) continue;
+    counter.baseNs ??= batch[0].tsNs;
+    const out: NormalisedUnit[] = [];
+    for (const input of batch) {
+      const u = normalise(input);
+      if (u) out.push(u);
+    }
+    counter.n += out.length;
+    yield out;
+  }
+}
+
+function position(u: NormalisedUnit): number | undefined {
+  return u.input.unit.kind === "message" ? u.input.unit.index : undefined;
+}
+
+/**
+ * Diffs two captures message by message.
+ *
+ * @param actual the run under test
+ * @param golden the expected capture
+ * @param options normalisers, rules, look-ahead, timing tolerance
+ * @returns differences as they are found, then one summary
+ * @throws {UnknownNormaliserError} for an unknown normaliser name
+ */
+function ms(ns: bigint): string {
+  return (Number(ns) / 1e6).toFixed(3);
+}
+
+/** What every pair of a diff run shares. */
+export interface PairRun {
+  options: DiffOptions;
+  normalise: (u: DiffInput) => NormalisedUnit | undefined;
+  bindings: BindingMap;
+  /** Time of the first unit of each capture (timing base). */
+  base: { actual?: bigint; golden?: bigint };
+  toleranceNs?: bigint;
+}
+
+/** Counters and progress of one direction of a pair. */
+export interface DirectionState {
+  fromClient: boolean;
+  s: StreamSummary;
+  /** Alignment events handled so far (a fallback re-run skips them). */
+  processed: number;
+  ac: { n: number; baseNs?: bigint };
+  gc: { n: number; baseNs?: bigint };
+}
+
+/** Most records waiting for the consumer before the alignments pause. */
+const MAX_PENDING_RECORDS = 256;
+
+/**
+ * Diffs one channel pair, both directions at once: one pass over each file when the sources
+ * can read all units at once, else (or when the interleavings differ too much) one pass per
+ * direction, skipping the alignment events already handled — alignment is deterministic.
+ */
+export async function* diffPair(
+  run: PairRun,
+  actual: DiffSource,
+  golden: DiffSource,
+  a: ChannelRef,
+  g: ChannelRef,
+  dirs: DirectionState[],
+): AsyncGenerator<DiffRecord> {
+  const pending: DiffRecord[] = [];
+  let wakeConsumer: (() => void) | undefined;
+  const paused: (() => void)[] = [];
+  const emit = async (r: DiffRecord) => {
+    pending.push(r);
+    wakeConsumer?.();
+    if (pending.length >= MAX_PENDING_RECORDS) await new Promise<void>((res) => paused.push(res));
+  };
+  const work = (async () => {
+    if (actual.allUnits && golden.allUnits) {
+      const limit = run.options.splitQueueLimit;
+      const sa = new DirectionSplitter(actual.allUnits(a), limit);
+      const sg = new DirectionSplitter(golden.allUnits(g), limit);
+      try {
+        await Promise.all(
+          dirs.map((d) =>
+            alignDirection(run, d, sa.stream(d.fromClient), sg.stream(d.fromClient), emit)
+          ),
+        );
+        return;
+      } catch (e) {
+        if (!(e instanceof SkewError)) throw e;
+      }
+    }
+    for (const d of dirs) {
+      await alignDirection(
+        run,
+        d,
+        actual.units(a, d.fromClient),
+        golden.units(g, d.fromClient),
+        emit,
+      );
+    }
+  })();
+  let finished = false;
+  let failure: unknown;
+  work.then(() => finished = true, (e) => {
+    failure = e;
+    finished = true;
+  }).finally(() => wakeConsumer?.());
+  while (true) {
+    if (pending.length > 0) {
+      const batch = pending.splice(0);
+      for (const res of paused.splice(0)) res();
+      yield* batch;
+      continue;
+    }
+    if (finished) break;
+    await new Promise<void>((res) => wakeConsumer = res);
+    wakeConsumer = undefined;
+  }
+  if (failure !== undefined) throw failure;
+}
+
+/** Aligns one direction and turns its events into records and counts. */
+async function alignDirection(
+  run: PairRun,
+  d: DirectionState,
+  actualBatches: AsyncIterable<DiffInput[]>,
+  goldenBatches: AsyncIterable<DiffInput[]>,
+  emit: (r: DiffRecord) => Promise<void>,
+): Promise<void> {
+  const { s } = d;
+  const skip = d.processed;
+  let seen = 0;
+  d.ac = { n: 0, baseNs: run.base.actual };
+  d.gc = { n: 0, baseNs: run.base.golden };
+  const events = alignStreams(
+    normalised(actualBatches, run.normalise, d.ac),
+    normalised(goldenBatches, run.normalise, d.gc),
+    { lookahead: run.options.lookahead, bindings: run.bindings },
+  );
+  const where = {
+    type: "difference" as const,
+    channel: s.channel,
+    channelType: s.channelType,
+    channelId: s.channelId,
+    direction: s.direction,
+  };
+  for await (const batch of events) {
+    run.base.actual ??= d.ac.baseNs;
+    run.base.golden ??= d.gc.baseNs;
+    for (const e of batch) {
+      if (seen++ < skip) continue;
+      d.processed++;
+      if (e.kind === "same" || e.kind === "changed") {
+        if (e.kind === "same") s.same++;
+        else {
+          s.changed++;
+          await emit(changedRecord(where, e.actual, e.golden, e.difference));
+        }
+        const t = timingRecord(run, where, e.actual, e.golden);
+        if (t) {
+          s.timing++;
+          await emit(t);
+        }
+      } else if (e.kind === "missing") {
+        s.missing++;
+        await emit({
+          ...where,
+          kind: "missing",
+          goldenIndex: position(e.golden),
+          goldenName: e.golden.name,
+          goldenPacket: e.golden.input.packetNumber,
+          detail: `${e.golden.name} (${e.golden.data.length} bytes) is missing`,
+        });
+      } else {
+        s.extra++;
+        await emit({
+          ...where,
+          kind: "extra",
+          index: position(e.actual),
+          name: e.actual.name,
+          connection: e.actual.input.connection,
+          packet: e.actual.input.packetNumber,
+          detail: `unexpected ${e.actual.name} (${e.actual.data.length} bytes)`,
+        });
+      }
+    }
+  }
+  s.actualUnits = d.ac.n;
+  s.goldenUnits = d.gc.n;
+}
+
+type Where = Pick<DiffRecord, "type" | "channel" | "channelType" | "channelId" | "direction">;
+
+function changedRecord(
+  where: Where,
+  a: NormalisedUnit,
+  g: NormalisedUnit,
+  d: UnitDifference,
+): DiffRecord {
+  return {
+    ...where,
+    kind: "changed",
+    index: position(a),
+    goldenIndex: position(g),
+    name: a.name,
+    goldenName: g.name,
+    connection: a.input.connection,
+    packet: a.input.packetNumber,
+    goldenPacket: g.input.packetNumber,
+    offset: d.offset,
+    field: d.field,
+    detail: d.detail,
+    expected: d.offset === undefined ? undefined : hexExcerpt(g.data, d.offset),
+    actual: d.offset === undefined ? undefined : hexExcerpt(a.data, d.offset),
+    expectedBytes: g.data,
+    actualBytes: a.data,
+  };
+}
+
+function timingRecord(
+  run: PairRun,
+  where: Where,
+  a: NormalisedUnit,
+  g: NormalisedUnit,
+): DiffRecord | undefined {
+  const { toleranceNs, base } = run;
+  if (toleranceNs === undefined || base.actual === undefined || base.golden === undefined) {
+    return undefined;
+  }
+  const da = a.input.tsNs - base.actual;
+  const dg = g.input.tsNs - base.golden;
+  const delta = da > dg ? da - dg : dg - da;
+  if (delta <= toleranceNs) return undefined;
+  return {
+    ...where,
+    kind: "timing",
+    index: position(a),
+    goldenIndex: position(g),
+    name: a.name,
+    packet: a.input.packetNumber,
+    goldenPacket: g.input.packetNumber,
+    detail: `at ${ms(da)} ms, expected ${
+      ms(dg)
+    } ms (tolerance ${run.options.timingToleranceMs} ms)`,
+  };
+}

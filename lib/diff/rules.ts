@@ -1,0 +1,145 @@
+/**
+ * Extra diff rules from a JSON file (`--rules FILE`): a list of objects
+ *
+ * ```json
+ * [
+ *   { "channel": "display", "direction": "server", "message": "DRAW_COPY", "range": [20, 64], "action": "mask" },
+ *   { "channel": "main", "message": "INIT", "field": "ramHint", "action": "mask" },
+ *   { "channel": "inputs", "message": "KEY_MODIFIERS", "action": "ignore" }
+ * ]
+ * ```
+ *
+ * `channel`: name or number (absent = all); `direction`: "client" (client → server), "server"
+ * or absent (both); `message`: table name, optionally with the channel prefix, or a link-phase
+ * kind ("link", "linkReply", "ticket", …); `range`: [start, end) of the body (messages) or of the
+ * unit (link phase), end optional; `field`: a field name from the layout table instead of a
+ * range; `action`: "mask" (ignore those bytes; the whole unit when neither range nor field is
+ * given) or "ignore" (drop the unit).
+ */
+import { channelName, channelType, messageType } from "../spice/tables.ts";
+import type { SpiceUnitKind } from "../spice/types.ts";
+import { fieldLayout, fieldRange } from "./fields.ts";
+
+/** A validated rule. */
+export interface DiffRule {
+  channel?: number;
+  fromClient?: boolean;
+  message?: string;
+  /** Masked range (action "mask"). */
+  start: number;
+  end?: number;
+  field?: string;
+  action: "mask" | "ignore";
+}
+
+/** A rules file that is not a valid rule list; the message names the file and the rule. */
+export class RulesError extends Error {
+  override name = "RulesError";
+}
+
+const LINK_KINDS: readonly SpiceUnitKind[] = [
+  "link",
+  "linkReply",
+  "authMechanism",
+  "ticket",
+  "linkResult",
+];
+const KEYS = new Set(["channel", "direction", "message", "range", "field", "action", "comment"]);
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === "object" && v !== null && !Array.isArray(v);
+}
+
+/**
+ * Parses and validates a rules file.
+ *
+ * @param text the file's contents
+ * @param file name used in errors
+ * @returns the rules, in file order
+ * @throws {RulesError} naming the rule index and the problem
+ */
+export function parseRules(text: string, file: string): DiffRule[] {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (e) {
+    throw new RulesError(`${file}: not valid JSON: ${(e as SyntaxError).message}`);
+  }
+  if (!Array.isArray(value)) throw new RulesError(`${file}: expected a JSON list of rules`);
+  return value.map((raw, i) => {
+    const fail = (what: string): never => {
+      throw new RulesError(`${file}: rule ${i}: ${what}`);
+    };
+    if (!isObject(raw)) return fail("expected an object");
+    for (const k of Object.keys(raw)) if (!KEYS.has(k)) fail(`unknown key '${k}'`);
+    const rule: DiffRule = { start: 0, action: "mask" };
+    if (raw.action !== "mask" && raw.action !== "ignore") {
+      fail(`'action' must be "mask" or "ignore", got ${JSON.stringify(raw.action)}`);
+    }
+    rule.action = raw.action as "mask" | "ignore";
+    if (raw.channel !== undefined) {
+      const t = typeof raw.channel === "number" ? raw.channel : channelType(String(raw.channel));
+      if (t === undefined || !Number.isInteger(t)) {
+        fail(`unknown channel ${JSON.stringify(raw.channel)}`);
+      }
+      rule.channel = t;
+    }
+    if (raw.direction !== undefined) {
+      if (raw.direction !== "client" && raw.direction !== "server") {
+        fail(`'direction' must be "client" or "server"`);
+      }
+      rule.fromClient = raw.direction === "client";
+    }
+    if (raw.message !== undefined) {
+      if (typeof raw.message !== "string" || raw.message === "") fail("'message' must be a name");
+      rule.message = raw.message as string;
+    }
+    if (raw.range !== undefined) {
+      const r = raw.range;
+      const ok = Array.isArray(r) && (r.length === 1 || r.length === 2) &&
+        r.every((n) => Number.isInteger(n) && n >= 0) && (r.length === 1 || r[1] > r[0]);
+      if (!ok) fail("'range' must be [start] or [start, end] with 0 ≤ start < end");
+      rule.start = (r as number[])[0];
+      rule.end = (r as number[])[1];
+    }
+    if (raw.field !== undefined) {
+      if (raw.range !== undefined) fail("give 'range' or 'field', not both");
+      const range = resolveField(rule, String(raw.field));
+      if (!range) {
+        fail(
+          `field ${JSON.stringify(raw.field)} is not known for ${
+            rule.message ?? "(no message)"
+          }; give 'channel', 'message' and a field from the layout table, or a 'range'`,
+        );
+      }
+      rule.field = String(raw.field);
+      rule.start = range!.start;
+      rule.end = range!.end;
+    }
+    return rule;
+  });
+}
+
+function resolveField(rule: DiffRule, field: string): { start: number; end?: number } | undefined {
+  if (rule.message === undefined) return undefined;
+  const directions = rule.fromClient === undefined ? [true, false] : [rule.fromClient];
+  for (const fromClient of directions) {
+    const kind = LINK_KINDS.find((k) => k.toLowerCase() === rule.message!.toLowerCase());
+    if (kind) {
+      const r = fieldRange(fieldLayout(rule.channel ?? 0, fromClient, kind, undefined), field);
+      if (r) return r;
+      continue;
+    }
+    const ch = rule.channel ?? 0;
+    const upper = rule.message.toUpperCase();
+    const prefix = `${channelName(ch).toUpperCase()}_`;
+    const candidates = upper.startsWith(prefix) ? [upper, upper.slice(prefix.length)] : [upper];
+    for (const name of candidates) {
+      const type = messageType(ch, fromClient, name);
+      if (type === undefined) continue;
+      const r = fieldRange(fieldLayout(ch, fromClient, "message", type), field);
+      if (r) return r;
+    }
+  }
+  return undefined;
+}
