@@ -1,9 +1,16 @@
 /**
- * spicecap: record, read, check, replay and diff SPICE sessions as pcap/pcapng captures.
+ * spicecap: record SPICE sessions as per-channel pcap/pcapng captures with synthetic TCP, read
+ * them back as streams, check their invariants, and diff them against golden captures.
+ *
+ * Layers, lowest first: `lib/pcap` (file formats), `lib/net` (frames, flows, filters),
+ * `lib/spice` (protocol), `lib/capture` (recording), `lib/session` (reading back as SPICE
+ * messages), `lib/check` and `lib/diff`.
  *
  * @module
  */
-export * from "./lib/pcap/types.ts";
-export * from "./lib/net/types.ts";
-export * from "./lib/spice/types.ts";
-export * from "./lib/capture/clock.ts";
+export * from "./lib/pcap/mod.ts";
+export * from "./lib/net/mod.ts";
+export * from "./lib/spice/mod.ts";
+export * from "./lib/capture/mod.ts";
+export * from "./lib/session/mod.ts";
+export * from "./lib/check/mod.ts";

@@ -1,5 +1,5 @@
 /** `deno task check PATH…`: verify TCP and SPICE invariants of captures or session directories. */
-import { parseArgs } from "node:util";
+import { numberFlag, parseCommandArgs } from "../args.ts";
 import { checkPath } from "../../lib/check/check_path.ts";
 import {
   type CheckSummary,
@@ -34,38 +34,19 @@ Examples:
 
 /** Runs `check`. */
 export async function run(args: string[], io: Io): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args,
-      allowPositionals: true,
-      strict: true,
-      options: {
-        json: { type: "boolean" },
-        "warnings-as-errors": { type: "boolean" },
-        "server-port": { type: "string" },
-        quiet: { type: "boolean", short: "q" },
-        help: { type: "boolean", short: "h" },
-      },
-    });
-  } catch (e) {
-    throw new UsageError(`${(e as Error).message}\nRun 'deno task check --help' for usage.`);
-  }
-  const { values, positionals } = parsed;
+  const { values, positionals } = parseCommandArgs("check", args, {
+    json: { type: "boolean" },
+    "warnings-as-errors": { type: "boolean" },
+    "server-port": { type: "string" },
+    quiet: { type: "boolean", short: "q" },
+    help: { type: "boolean", short: "h" },
+  });
   if (values.help) {
     await io.out(HELP);
     return 0;
   }
   if (positionals.length === 0) throw new UsageError("expected at least one PATH (file or dir)");
-  let serverPort: number | undefined;
-  if (values["server-port"] !== undefined) {
-    serverPort = Number(values["server-port"]);
-    if (!Number.isInteger(serverPort) || serverPort < 1 || serverPort > 65535) {
-      throw new UsageError(
-        `--server-port: expected a port 1-65535, got '${values["server-port"]}'`,
-      );
-    }
-  }
+  const serverPort = numberFlag("server-port", values["server-port"], "port");
   const json = values.json === true;
   const summary: CheckSummary = {
     files: 0,

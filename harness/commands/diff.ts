@@ -1,5 +1,5 @@
 /** `deno task diff ACTUAL GOLDEN`: normalised message-level diff of two captures. */
-import { parseArgs } from "node:util";
+import { numberFlag, parseCommandArgs } from "../args.ts";
 import { diffCaptures, type DiffOptions, type DiffRecord } from "../../lib/diff/diff_captures.ts";
 import { NORMALISERS } from "../../lib/diff/normalisers.ts";
 import { UnknownNormaliserError } from "../../lib/diff/normalise.ts";
@@ -55,38 +55,18 @@ export function help(): string {
 }
 
 function parse(args: string[]) {
-  try {
-    return parseArgs({
-      args,
-      allowPositionals: true,
-      strict: true,
-      options: {
-        keep: { type: "string", multiple: true },
-        normalise: { type: "string", multiple: true },
-        "ignore-type": { type: "string", multiple: true },
-        rules: { type: "string" },
-        timing: { type: "string" },
-        lookahead: { type: "string" },
-        "max-report": { type: "string" },
-        json: { type: "boolean" },
-        update: { type: "boolean" },
-        help: { type: "boolean", short: "h" },
-      },
-    });
-  } catch (e) {
-    throw new UsageError(`${(e as Error).message}\nRun 'deno task diff --help' for usage.`);
-  }
-}
-
-function number(name: string, text: string | undefined, integer: boolean): number | undefined {
-  if (text === undefined) return undefined;
-  const n = Number(text);
-  if (!Number.isFinite(n) || n < 0 || (integer && !Number.isInteger(n))) {
-    throw new UsageError(
-      `--${name} expects a non-negative ${integer ? "integer" : "number"}, got '${text}'`,
-    );
-  }
-  return n;
+  return parseCommandArgs("diff", args, {
+    keep: { type: "string", multiple: true },
+    normalise: { type: "string", multiple: true },
+    "ignore-type": { type: "string", multiple: true },
+    rules: { type: "string" },
+    timing: { type: "string" },
+    lookahead: { type: "string" },
+    "max-report": { type: "string" },
+    json: { type: "boolean" },
+    update: { type: "boolean" },
+    help: { type: "boolean", short: "h" },
+  });
 }
 
 /**
@@ -112,10 +92,11 @@ export async function run(args: string[], io: Io): Promise<number> {
     keep: values.keep,
     enable: values.normalise,
     ignoreTypes: values["ignore-type"],
-    timingToleranceMs: number("timing", values.timing, false),
-    lookahead: number("lookahead", values.lookahead, true),
+    timingToleranceMs: numberFlag("timing", values.timing, "non-negative number"),
+    lookahead: numberFlag("lookahead", values.lookahead, "non-negative integer"),
   };
-  const maxReport = number("max-report", values["max-report"], true) ?? DEFAULT_MAX_REPORT;
+  const maxReport = numberFlag("max-report", values["max-report"], "non-negative integer") ??
+    DEFAULT_MAX_REPORT;
   if (values.rules !== undefined) {
     try {
       options.rules = parseRules(await Deno.readTextFile(values.rules), values.rules);

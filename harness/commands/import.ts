@@ -1,5 +1,5 @@
 /** `deno task import PCAP [-o DIR]`: a raw capture of SPICE → a spicecap session directory. */
-import { parseArgs } from "node:util";
+import { numberFlag, parseCommandArgs } from "../args.ts";
 import { readCaptureFile } from "../../lib/pcap/reader.ts";
 import { importCapture } from "../../lib/session/import_capture.ts";
 import { UsageError } from "../errors.ts";
@@ -25,24 +25,13 @@ Example:
 
 /** Runs `import`. */
 export async function run(args: string[], io: Io): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args,
-      allowPositionals: true,
-      strict: true,
-      options: {
-        output: { type: "string", short: "o" },
-        format: { type: "string" },
-        "server-port": { type: "string" },
-        json: { type: "boolean" },
-        help: { type: "boolean", short: "h" },
-      },
-    });
-  } catch (e) {
-    throw new UsageError(`${(e as Error).message}\nRun 'deno task import --help' for usage.`);
-  }
-  const { values, positionals } = parsed;
+  const { values, positionals } = parseCommandArgs("import", args, {
+    output: { type: "string", short: "o" },
+    format: { type: "string" },
+    "server-port": { type: "string" },
+    json: { type: "boolean" },
+    help: { type: "boolean", short: "h" },
+  });
   if (values.help) {
     await io.out(HELP);
     return 0;
@@ -53,15 +42,7 @@ export async function run(args: string[], io: Io): Promise<number> {
   if (format !== "pcap" && format !== "pcapng") {
     throw new UsageError(`--format: expected pcap or pcapng, got '${format}'`);
   }
-  let serverPort: number | undefined;
-  if (values["server-port"] !== undefined) {
-    serverPort = Number(values["server-port"]);
-    if (!Number.isInteger(serverPort) || serverPort < 1 || serverPort > 65535) {
-      throw new UsageError(
-        `--server-port: expected a port 1-65535, got '${values["server-port"]}'`,
-      );
-    }
-  }
+  const serverPort = numberFlag("server-port", values["server-port"], "port");
   const dir = values.output ?? `${input.replace(/\.(pcapng|pcap|cap)$/i, "")}-session`;
   await Deno.stat(input); // NotFound names the input before a directory is created
   let result;

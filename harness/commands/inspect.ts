@@ -1,5 +1,5 @@
 /** `deno task inspect PATH`: one line per packet or per SPICE message, tcpdump-like. */
-import { parseArgs } from "node:util";
+import { numberFlag, parseCommandArgs } from "../args.ts";
 import { decodePacket } from "../../lib/net/decode.ts";
 import { FilterSyntaxError, type Matcher, parseFilter } from "../../lib/net/filter.ts";
 import type { DecodedPacket } from "../../lib/net/types.ts";
@@ -84,38 +84,21 @@ class LineSink {
 }
 
 function parse(args: string[]): { options: Options; path?: string; help: boolean } {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args,
-      allowPositionals: true,
-      strict: true,
-      options: {
-        messages: { type: "boolean" },
-        filter: { type: "string" },
-        channel: { type: "string" },
-        type: { type: "string" },
-        json: { type: "boolean" },
-        count: { type: "string", short: "c" },
-        "relative-time": { type: "boolean" },
-        verbose: { type: "boolean", short: "v" },
-        ascii: { type: "boolean" },
-        help: { type: "boolean", short: "h" },
-      },
-    });
-  } catch (e) {
-    throw new UsageError(`${(e as Error).message}\nRun 'deno task inspect --help' for usage.`);
-  }
-  const { values, positionals } = parsed;
+  const { values, positionals } = parseCommandArgs("inspect", args, {
+    messages: { type: "boolean" },
+    filter: { type: "string" },
+    channel: { type: "string" },
+    type: { type: "string" },
+    json: { type: "boolean" },
+    count: { type: "string", short: "c" },
+    "relative-time": { type: "boolean" },
+    verbose: { type: "boolean", short: "v" },
+    ascii: { type: "boolean" },
+    help: { type: "boolean", short: "h" },
+  });
   if (values.help) return { options: {} as Options, help: true };
   if (positionals.length !== 1) throw new UsageError("expected exactly one PATH (file or dir)");
-  let count = Infinity;
-  if (values.count !== undefined) {
-    count = Number(values.count);
-    if (!Number.isInteger(count) || count < 0) {
-      throw new UsageError(`-c: expected a count ≥ 0, got '${values.count}'`);
-    }
-  }
+  const count = numberFlag("count", values.count, "non-negative integer") ?? Infinity;
   const options: Options = {
     messages: values.messages === true || values.type !== undefined,
     json: values.json === true,

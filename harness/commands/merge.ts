@@ -1,5 +1,5 @@
 /** `deno task merge DIR -o OUT.pcapng`: a session's channel files → one time-ordered pcapng. */
-import { parseArgs } from "node:util";
+import { parseCommandArgs } from "../args.ts";
 import { mergeFiles } from "../../lib/session/merge_files.ts";
 import { openSession } from "../../lib/session/session_files.ts";
 import { UsageError } from "../errors.ts";
@@ -22,22 +22,11 @@ Example:
 
 /** Runs `merge`. */
 export async function run(args: string[], io: Io): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args,
-      allowPositionals: true,
-      strict: true,
-      options: {
-        output: { type: "string", short: "o" },
-        "no-direction": { type: "boolean" },
-        help: { type: "boolean", short: "h" },
-      },
-    });
-  } catch (e) {
-    throw new UsageError(`${(e as Error).message}\nRun 'deno task merge --help' for usage.`);
-  }
-  const { values, positionals } = parsed;
+  const { values, positionals } = parseCommandArgs("merge", args, {
+    output: { type: "string", short: "o" },
+    "no-direction": { type: "boolean" },
+    help: { type: "boolean", short: "h" },
+  });
   if (values.help) {
     await io.out(HELP);
     return 0;

@@ -1,5 +1,5 @@
 /** `deno task replay DIR`: re-drive a recorded client side against a live server. */
-import { parseArgs } from "node:util";
+import { numberFlag, parseCommandArgs } from "../args.ts";
 import { ManifestError } from "../../lib/capture/manifest.ts";
 import { EnvironmentError, UsageError } from "../errors.ts";
 import type { Io } from "../io.ts";
@@ -49,27 +49,18 @@ export const REPLAY_HELP = [
 ].join("\n");
 
 function parse(args: string[]) {
-  try {
-    return parseArgs({
-      args,
-      allowPositionals: true,
-      strict: true,
-      options: {
-        target: { type: "string" },
-        password: { type: "string" },
-        speed: { type: "string" },
-        timeout: { type: "string" },
-        out: { type: "string" },
-        until: { type: "string" },
-        "keep-server": { type: "boolean" },
-        verbose: { type: "boolean" },
-        json: { type: "boolean" },
-        help: { type: "boolean", short: "h" },
-      },
-    });
-  } catch (e) {
-    throw new UsageError(`${(e as Error).message}\nRun 'deno task replay --help' for usage.`);
-  }
+  return parseCommandArgs("replay", args, {
+    target: { type: "string" },
+    password: { type: "string" },
+    speed: { type: "string" },
+    timeout: { type: "string" },
+    out: { type: "string" },
+    until: { type: "string" },
+    "keep-server": { type: "boolean" },
+    verbose: { type: "boolean" },
+    json: { type: "boolean" },
+    help: { type: "boolean", short: "h" },
+  });
 }
 
 /** Parses `HOST:PORT` (IPv6 in brackets). */
@@ -80,15 +71,6 @@ export function parseTarget(text: string): { hostname: string; port: number } {
     throw new UsageError(`--target expects HOST:PORT, got '${text}'`);
   }
   return { hostname: m[1].replace(/^\[|\]$/g, ""), port };
-}
-
-function positiveInt(name: string, text: string | undefined): number | undefined {
-  if (text === undefined) return undefined;
-  const n = Number(text);
-  if (!Number.isInteger(n) || n <= 0) {
-    throw new UsageError(`--${name} expects a positive integer, got '${text}'`);
-  }
-  return n;
 }
 
 /**
@@ -114,9 +96,9 @@ export async function run(args: string[], io: Io): Promise<number> {
     target: values.target === undefined ? undefined : parseTarget(values.target),
     password: values.password,
     speed: values.speed === undefined ? undefined : parseSpeed(values.speed),
-    timeoutMs: positiveInt("timeout", values.timeout),
+    timeoutMs: numberFlag("timeout", values.timeout, "positive integer"),
     outDir: values.out,
-    until: positiveInt("until", values.until),
+    until: numberFlag("until", values.until, "positive integer"),
     keepServer: values["keep-server"],
   };
   try {

@@ -6,10 +6,8 @@ import { channelName } from "../spice/tables.ts";
 export const CLIENT_IP = 0x0a000001;
 /** Synthetic server address, 10.0.0.2. */
 export const SERVER_IP = 0x0a000002;
-/** Synthetic client MAC, 02:00:00:00:00:01 (locally administered); read-only by convention. */
-export const CLIENT_MAC: Uint8Array = new Uint8Array([2, 0, 0, 0, 0, 1]);
-/** Synthetic server MAC, 02:00:00:00:00:02. */
-export const SERVER_MAC: Uint8Array = new Uint8Array([2, 0, 0, 0, 0, 2]);
+/** Synthetic MACs: 02:00:00:00:00:01 (client) and 02:00:00:00:00:02 (server). */
+export { CLIENT_MAC, SERVER_MAC } from "../net/frame.ts";
 /** Default synthetic server port: outside Wireshark's VNC ports, so its SPICE heuristic fires. */
 export const DEFAULT_SERVER_PORT = 5930;
 /** Client ports of first connections: 10000 + channel type (+ 16 × channel id). */
