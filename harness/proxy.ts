@@ -5,6 +5,13 @@
  *
  * Forwarding comes first: a chunk is written to the other side before any capture work, and
  * capture work never throws into (or waits inside) the relay.
+ *
+ * With `tls`, a second listener terminates the client's TLS (the proxy's own certificate) and
+ * each of its connections is relayed over a new TLS connection to the server's TLS port, so the
+ * recorder sees plaintext. The plain listener stays and goes to the server's plain port: SPICE
+ * picks plain or TLS per channel, and a client refused with NEED_SECURED on the plain port comes
+ * back on the TLS port as a new connection. Both handshakes complete before any byte is relayed;
+ * a failure is logged, counted in {@link ProxyStats.tlsFailures} and ends that connection only.
  */
 import type { CaptureSession } from "../lib/capture/session.ts";
 import { ConnectionRecorder, type RecorderOptions } from "./proxy_record.ts";
@@ -25,10 +32,13 @@ export interface ProxyTlsOptions {
   listen?: Partial<HostPort>;
   /** The server's TLS port: connections accepted on the TLS listener go there over TLS. */
   target: HostPort;
-  /** CA certificates (PEM) that sign the server's certificate; absent → system roots. */
+  /**
+   * CA certificates (PEM) that sign the server's certificate, in addition to the default roots.
+   * The server certificate must also name `target.hostname` (a DNS or IP subjectAltName).
+   */
   caCerts?: string[];
-  /** Name checked against the server certificate. @default target.hostname */
-  serverName?: string;
+  /** Time allowed for each TLS handshake (client side and server side). @default 10000 */
+  handshakeTimeoutMs?: number;
 }
 
 /** How {@link SpiceProxy.start} runs. */
@@ -63,6 +73,8 @@ export interface ProxyStats {
   active: number;
   /** Connections where the server could not be reached. */
   refused: number;
+  /** TLS handshakes that failed (with a client on the TLS listener, or with the server). */
+  tlsFailures: number;
   bytesToServer: number;
   bytesToClient: number;
   /** Recording problems (framing errors, …); forwarding went on. */
@@ -78,6 +90,7 @@ interface Relay {
 }
 
 const DEFAULT_READ_BUFFER = 128 * 1024;
+const DEFAULT_HANDSHAKE_TIMEOUT_MS = 10_000;
 
 function closeQuietly(c: Conn | undefined): void {
   try {
@@ -85,6 +98,67 @@ function closeQuietly(c: Conn | undefined): void {
   } catch {
     // already closed
   }
+}
+
+/** A TLS handshake failed or timed out; the message says with whom and why. */
+export class TlsHandshakeError extends Error {
+  override name = "TlsHandshakeError";
+}
+
+/**
+ * Completes `conn`'s TLS handshake (Deno runs it lazily otherwise), closing `conn` on failure.
+ *
+ * @param conn a client or server TLS connection
+ * @param timeoutMs deadline for the handshake
+ * @param who names the peer for the error, e.g. `server 127.0.0.1:5931`
+ * @throws {TlsHandshakeError} `TLS handshake with <who> failed: <reason>`
+ */
+export async function completeHandshake(
+  conn: Deno.TlsConn,
+  timeoutMs: number,
+  who: string,
+): Promise<void> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () => reject(new Error(`no handshake within ${timeoutMs} ms`)),
+      timeoutMs,
+    );
+  });
+  try {
+    await Promise.race([conn.handshake(), timeout]);
+  } catch (e) {
+    closeQuietly(conn);
+    const why = e instanceof Error ? e.message : String(e);
+    throw new TlsHandshakeError(`TLS handshake with ${who} failed: ${why}`);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/**
+ * Opens a TLS connection to `target` and completes the handshake, so a wrong CA or a server
+ * that does not speak TLS shows up before any client connects. The connection is then closed.
+ *
+ * @param target the server's TLS port
+ * @param caCerts CA certificates (PEM) in addition to the default roots
+ * @param timeoutMs deadline for connecting and the handshake
+ * @throws {TlsHandshakeError} when the port does not accept or the handshake fails
+ */
+export async function probeTls(
+  target: HostPort,
+  caCerts?: string[],
+  timeoutMs = DEFAULT_HANDSHAKE_TIMEOUT_MS,
+): Promise<void> {
+  const who = `server ${target.hostname}:${target.port}`;
+  let conn: Deno.TlsConn;
+  try {
+    conn = await Deno.connectTls({ hostname: target.hostname, port: target.port, caCerts });
+  } catch (e) {
+    throw new TlsHandshakeError(`cannot reach ${who}: ${(e as Error).message}`);
+  }
+  await completeHandshake(conn, timeoutMs, who);
+  closeQuietly(conn);
 }
 
 async function writeAll(to: Conn, bytes: Uint8Array): Promise<void> {
@@ -113,6 +187,7 @@ export class SpiceProxy {
     connections: 0,
     active: 0,
     refused: 0,
+    tlsFailures: 0,
     bytesToServer: 0,
     bytesToClient: 0,
     captureErrors: 0,
@@ -209,6 +284,7 @@ export class SpiceProxy {
     }
   }
 
+  /** TCP-connects to the server's plain or TLS port (the TLS handshake comes later). */
   async #connectServer(secure: boolean): Promise<Conn> {
     const tls = this.#o.tls;
     if (secure && tls) {
@@ -216,25 +292,60 @@ export class SpiceProxy {
         hostname: tls.target.hostname,
         port: tls.target.port,
         caCerts: tls.caCerts,
-        ...(tls.serverName ? { serverName: tls.serverName } : {}),
-      } as Deno.ConnectTlsOptions);
+      });
     }
     return await Deno.connect({ hostname: this.#o.target.hostname, port: this.#o.target.port });
   }
 
+  /** Counts and reports a failed handshake, unless the proxy is closing (then it is expected). */
+  #tlsFailed(e: unknown, client: Conn): void {
+    closeQuietly(client);
+    if (this.#closing) return;
+    this.#stats.tlsFailures++;
+    const why = e instanceof Error ? e.message : String(e);
+    this.#o.log?.("warn", `${why}; connection not relayed`);
+  }
+
   async #relay(relay: Relay, secure: boolean): Promise<void> {
     const { client } = relay;
+    const tls = secure ? this.#o.tls : undefined;
+    const handshakeMs = tls?.handshakeTimeoutMs ?? DEFAULT_HANDSHAKE_TIMEOUT_MS;
+    if (tls) {
+      // Terminate the client's TLS first: a client that rejects our certificate never
+      // reaches the server.
+      const from = client.remoteAddr as Deno.NetAddr;
+      try {
+        await completeHandshake(
+          client as Deno.TlsConn,
+          handshakeMs,
+          `client ${from.hostname}:${from.port}`,
+        );
+      } catch (e) {
+        return this.#tlsFailed(e, client);
+      }
+    }
     let server: Conn;
     try {
       server = await this.#connectServer(secure);
     } catch (e) {
       this.#stats.refused++;
-      const t = secure ? this.#o.tls!.target : this.#o.target;
+      const t = tls ? tls.target : this.#o.target;
       this.#o.log?.("warn", `cannot reach ${t.hostname}:${t.port}: ${(e as Error).message}`);
       closeQuietly(client);
       return;
     }
     relay.server = server;
+    if (tls) {
+      try {
+        await completeHandshake(
+          server as Deno.TlsConn,
+          handshakeMs,
+          `server ${tls.target.hostname}:${tls.target.port}`,
+        );
+      } catch (e) {
+        return this.#tlsFailed(e, client);
+      }
+    }
     if (this.#closing) {
       closeQuietly(client);
       closeQuietly(server);

@@ -28,9 +28,16 @@ export interface CaptureOptions {
   serverPort: number;
   tlsCert?: string;
   tlsKey?: string;
+  /** CA for the server's certificate; with our own QEMU defaults to `<x509-dir>/ca-cert.pem`. */
   tlsCa?: string;
   tlsTarget?: HostPort;
+  /** CA file the --client trusts for the proxy's certificate; undefined → `tlsCa`. */
+  clientCa?: string;
   qemuX509Dir?: string;
+  /** Our QEMU's `tls-channel=` values (channel names or `default`). */
+  qemuTlsChannels: string[];
+  /** Our QEMU's `plaintext-channel=` values. */
+  qemuPlaintextChannels: string[];
   json: boolean;
 }
 
@@ -47,13 +54,25 @@ Server:
 Proxy:
   --listen <addr:port>       where clients connect (default: 127.0.0.1:0, a free port)
   --no-record                relay only: no capture files, no per-message work
-TLS (the proxy terminates TLS for the client and originates TLS to the server):
-  --tls-cert <file>          certificate (PEM) the proxy presents on its TLS port
+TLS (the proxy terminates the client's TLS with its own certificate, opens TLS to the
+server, and records the plaintext; it listens on a plain port and a TLS port, relayed to the
+server's plain port and TLS port, so SPICE's per-channel choice and NEED_SECURED reconnections
+work as without the proxy):
+  --tls-cert <file>          certificate (PEM) the proxy presents on its TLS port; its
+                             subjectAltName must match the address clients connect to
   --tls-key <file>           private key (PEM) for --tls-cert
-  --tls-target <host:port>   the server's TLS port (default: our QEMU's TLS port)
-  --tls-ca <file>            CA (PEM) that signed the server's certificate
+  --tls-target <host:port>   the server's TLS port, with --target (default: our QEMU's TLS port)
+  --tls-ca <file>            CA (PEM) that signed the server's certificate (default: the
+                             system roots; with our QEMU, <x509-dir>/ca-cert.pem). The server
+                             certificate must name the --tls-target host (DNS or IP SAN).
+                             Checked once at start: a failed handshake exits 2
+  --client-ca <file>         CA (PEM) the --client trusts for --tls-cert (default: --tls-ca)
   --qemu-x509-dir <dir>      give our QEMU a TLS port with this x509-dir
                              (ca-cert.pem, server-cert.pem, server-key.pem)
+  --qemu-tls-channel <name>  our QEMU's tls-channel=<name>: that channel only over TLS;
+                             'default' for every channel not named (repeatable)
+  --qemu-plaintext-channel <name>
+                             our QEMU's plaintext-channel=<name> (repeatable)
 Output:
   -o, --out <dir>            session directory (default: captures/<UTC time>, e.g.
                              captures/20261123T161200Z)
@@ -73,15 +92,36 @@ Client and duration:
                              plus 1 s for late pings, or on Ctrl-C)
   -h, --help                 show this help
 
-Exit status: 0 recorded, 1 capture errors (dropped packets, file or framing errors),
-2 bad usage or environment (QEMU or client missing, port in use, directory not writable)
+Exit status: 0 recorded, 1 capture errors (dropped packets, file or framing errors,
+failed TLS handshakes: reported as they happen, the capture goes on), 2 bad usage or
+environment (QEMU or client missing, port in use, directory not writable, TLS to the server
+failing at start)
 
 Examples:
   deno task capture --client spicy-screenshot
   deno task capture --target 192.168.1.20:5930 --format pcapng --duration 60
+  deno task capture --qemu-x509-dir pki --qemu-tls-channel main \
+      --tls-cert proxy-cert.pem --tls-key proxy-key.pem --client spicy
+  deno task capture --target 10.0.0.5:5900 --tls-target 10.0.0.5:5901 --tls-ca ca-cert.pem \
+      --tls-cert proxy-cert.pem --tls-key proxy-key.pem
 `;
 
 const FORMATS: readonly CaptureFormat[] = ["pcap", "pcapng"];
+
+/** Channel names spice-server accepts in tls-channel= / plaintext-channel=, plus QEMU's default. */
+const QEMU_CHANNEL_NAMES: readonly string[] = Object.freeze([
+  "default",
+  "main",
+  "display",
+  "inputs",
+  "cursor",
+  "playback",
+  "record",
+  "smartcard",
+  "usbredir",
+  "port",
+  "webdav",
+]);
 
 /**
  * Parses `host:port` (IPv6 in brackets).
@@ -139,7 +179,10 @@ export function parseCaptureArgs(args: string[]): CaptureOptions {
         "tls-key": { type: "string" },
         "tls-ca": { type: "string" },
         "tls-target": { type: "string" },
+        "client-ca": { type: "string" },
         "qemu-x509-dir": { type: "string" },
+        "qemu-tls-channel": { type: "string", multiple: true, default: [] },
+        "qemu-plaintext-channel": { type: "string", multiple: true, default: [] },
         json: { type: "boolean", default: false },
         help: { type: "boolean", short: "h", default: false },
       },
@@ -175,19 +218,38 @@ export function parseCaptureArgs(args: string[]): CaptureOptions {
     throw new UsageError("--tls-cert and --tls-key go together");
   }
   if (v.target !== undefined) {
-    for (const f of ["channels", "qemu-x509-dir"] as const) {
-      const given = f === "channels" ? v.channels !== "default" : v[f] !== undefined;
+    const ownQemu = {
+      channels: v.channels !== "default",
+      "qemu-x509-dir": v["qemu-x509-dir"] !== undefined,
+      "qemu-arg": v["qemu-arg"].length > 0,
+      "qemu-tls-channel": v["qemu-tls-channel"].length > 0,
+      "qemu-plaintext-channel": v["qemu-plaintext-channel"].length > 0,
+    };
+    for (const [f, given] of Object.entries(ownQemu)) {
       if (given) throw new UsageError(`--${f} configures our own QEMU; it cannot go with --target`);
-    }
-    if (v["qemu-arg"].length > 0) {
-      throw new UsageError("--qemu-arg configures our own QEMU; it cannot go with --target");
     }
   }
   const tlsTarget = v["tls-target"] === undefined
     ? undefined
     : parseHostPort("--tls-target", v["tls-target"]);
+  if (tlsTarget && v.target === undefined) {
+    throw new UsageError(
+      "--tls-target is the TLS port of --target; for our own QEMU use --qemu-x509-dir",
+    );
+  }
   if (v["tls-cert"] !== undefined && !tlsTarget && v["qemu-x509-dir"] === undefined) {
     throw new UsageError("--tls-cert needs the server's TLS port: --tls-target or --qemu-x509-dir");
+  }
+  for (const f of ["tls-ca", "client-ca", "tls-target"] as const) {
+    if (v[f] !== undefined && v["tls-cert"] === undefined) {
+      throw new UsageError(`--${f} needs the proxy's TLS port: add --tls-cert and --tls-key`);
+    }
+  }
+  for (const f of ["qemu-tls-channel", "qemu-plaintext-channel"] as const) {
+    if (v[f].length > 0 && v["qemu-x509-dir"] === undefined) {
+      throw new UsageError(`--${f} needs our QEMU's TLS port: add --qemu-x509-dir`);
+    }
+    for (const name of v[f]) oneOf(`--${f}`, name, QEMU_CHANNEL_NAMES);
   }
   return {
     help: v.help,
@@ -211,7 +273,10 @@ export function parseCaptureArgs(args: string[]): CaptureOptions {
     tlsKey: v["tls-key"],
     tlsCa: v["tls-ca"],
     tlsTarget,
+    clientCa: v["client-ca"],
     qemuX509Dir: v["qemu-x509-dir"],
+    qemuTlsChannels: v["qemu-tls-channel"],
+    qemuPlaintextChannels: v["qemu-plaintext-channel"],
     json: v.json,
   };
 }

@@ -18,6 +18,14 @@ export interface QemuTlsOptions {
   x509Dir: string;
   /** TLS port; a free loopback port when absent. */
   port?: number;
+  /**
+   * Channels that must use TLS (`tls-channel=`): spice-server names (`main`, `display`,
+   * `inputs`, `cursor`, `playback`, `record`, `usbredir`, …) or `default` for every channel not
+   * named. A plain link for such a channel gets link error NEED_SECURED.
+   */
+  tlsChannels?: string[];
+  /** Channels that must stay plain (`plaintext-channel=`), same names as `tlsChannels`. */
+  plaintextChannels?: string[];
 }
 
 /** How {@link startQemu} starts QEMU. */
@@ -156,6 +164,10 @@ export function qemuCommandLine(options: QemuOptions, port: number, tlsPort?: nu
   }
   if (options.tls) {
     spice.push(`tls-port=${tlsPort}`, `x509-dir=${qemuEscape(options.tls.x509Dir)}`);
+    for (const name of options.tls.tlsChannels ?? []) spice.push(`tls-channel=${qemuEscape(name)}`);
+    for (const name of options.tls.plaintextChannels ?? []) {
+      spice.push(`plaintext-channel=${qemuEscape(name)}`);
+    }
   }
   if (options.imageCompressionOff) spice.push("image-compression=off");
   args.push("-spice", spice.join(","));

@@ -7,7 +7,13 @@ import type { Manifest } from "../../lib/capture/manifest.ts";
 import { type ClientKind, type ClientRun, runClient } from "../clients.ts";
 import { EnvironmentError, UsageError } from "../errors.ts";
 import type { Io } from "../io.ts";
-import { type ProxyStats, type ProxyTlsOptions, SpiceProxy } from "../proxy.ts";
+import {
+  probeTls,
+  type ProxyStats,
+  type ProxyTlsOptions,
+  SpiceProxy,
+  TlsHandshakeError,
+} from "../proxy.ts";
 import {
   CAPTURE_HELP,
   type CaptureOptions,
@@ -79,26 +85,70 @@ async function createSession(dir: string, o: CaptureOptions, target: string | nu
   }
 }
 
+/** Files QEMU's x509-dir must hold. */
+const QEMU_X509_FILES: readonly string[] = Object.freeze([
+  "ca-cert.pem",
+  "server-cert.pem",
+  "server-key.pem",
+]);
+
+function checkX509Dir(dir: string): void {
+  for (const name of QEMU_X509_FILES) {
+    try {
+      Deno.statSync(`${dir}/${name}`);
+    } catch (e) {
+      throw new EnvironmentError(
+        `--qemu-x509-dir: cannot use ${dir}/${name}: ${(e as Error).message}; QEMU's x509-dir ` +
+          `holds ${QEMU_X509_FILES.join(", ")}`,
+      );
+    }
+  }
+}
+
+/** CA file for the server's certificate: --tls-ca, else our QEMU's own CA. */
+function serverCaFile(o: CaptureOptions): string | undefined {
+  return o.tlsCa ?? (o.qemuX509Dir ? `${o.qemuX509Dir}/ca-cert.pem` : undefined);
+}
+
+/** The proxy's TLS settings, read from the PEM files; undefined without --tls-cert. */
+function tlsOptions(o: CaptureOptions, qemu: QemuServer | undefined): ProxyTlsOptions | undefined {
+  if (!o.tlsCert || !o.tlsKey) return undefined;
+  const tlsTarget = o.tlsTarget ??
+    (qemu?.tlsPort ? { hostname: "127.0.0.1", port: qemu.tlsPort } : undefined);
+  if (!tlsTarget) throw new UsageError("--tls-cert needs --tls-target (the server's TLS port)");
+  const ca = serverCaFile(o);
+  return {
+    cert: readPem("--tls-cert", o.tlsCert),
+    key: readPem("--tls-key", o.tlsKey),
+    target: tlsTarget,
+    caCerts: ca ? [readPem(o.tlsCa ? "--tls-ca" : "--qemu-x509-dir", ca)] : undefined,
+  };
+}
+
+/** One TLS handshake with the server before any client: a wrong CA shows up at once. */
+async function checkServerTls(o: CaptureOptions, tls: ProxyTlsOptions): Promise<void> {
+  try {
+    await probeTls(tls.target, tls.caCerts);
+  } catch (e) {
+    if (!(e instanceof TlsHandshakeError)) throw e;
+    const ca = serverCaFile(o);
+    throw new EnvironmentError(
+      `${e.message}; ${
+        ca ? `is ${ca} the CA that signed` : "the system roots do not trust"
+      } the server's certificate, and does it name ${tls.target.hostname}? (--tls-ca)`,
+    );
+  }
+}
+
 function startProxy(
   o: CaptureOptions,
   qemu: QemuServer | undefined,
   session: CaptureSession | undefined,
+  tls: ProxyTlsOptions | undefined,
   log: (level: "info" | "warn", message: string) => void,
   onFirstConnection: (atMs: number) => void,
 ): SpiceProxy {
   const target = o.target ?? { hostname: "127.0.0.1", port: qemu!.port };
-  let tls: ProxyTlsOptions | undefined;
-  if (o.tlsCert && o.tlsKey) {
-    const tlsTarget = o.tlsTarget ??
-      (qemu?.tlsPort ? { hostname: "127.0.0.1", port: qemu.tlsPort } : undefined);
-    if (!tlsTarget) throw new UsageError("--tls-cert needs --tls-target (the server's TLS port)");
-    tls = {
-      cert: readPem("--tls-cert", o.tlsCert),
-      key: readPem("--tls-key", o.tlsKey),
-      target: tlsTarget,
-      caCerts: o.tlsCa ? [readPem("--tls-ca", o.tlsCa)] : undefined,
-    };
-  }
   try {
     return SpiceProxy.start({
       target,
@@ -122,6 +172,14 @@ function startProxy(
         `cannot listen on ${o.listen.hostname}:${o.listen.port}: ${(e as Error).message}`,
       );
     }
+    if (tls) {
+      // Deno.listenTls rejects a certificate or key it cannot parse.
+      throw new EnvironmentError(
+        `cannot listen for TLS with --tls-cert ${o.tlsCert} and --tls-key ${o.tlsKey}: ${
+          (e as Error).message
+        }`,
+      );
+    }
     throw e;
   }
 }
@@ -137,9 +195,19 @@ async function startClient(
   const client = await runClient(kind, {
     host: anyAddress ? "127.0.0.1" : proxy.hostname,
     port: proxy.port,
+    tlsPort: proxy.tlsPort,
+    caFile: proxy.tlsPort === undefined ? undefined : o.clientCa ?? serverCaFile(o),
     password: o.password,
     outFile: dir ? `${dir}/screenshot.ppm` : "spicy-screenshot.ppm",
   });
+  if (kind === "spicy-screenshot" && proxy.tlsPort !== undefined) {
+    const env = Deno.env.get("SSL_CERT_FILE");
+    await io.err(
+      "spicecap capture: note: spicy-screenshot has no CA option; over TLS it trusts " +
+        (env ? `SSL_CERT_FILE=${env}` : "the system roots") + ", so the proxy's certificate " +
+        "must be signed by a CA found there (e.g. SSL_CERT_FILE=ca-cert.pem deno task capture …)\n",
+    );
+  }
   const shown = client.commandLine.map((a) => a === o.password ? "***" : a).join(" ");
   await io.err(`spicecap capture: started ${shown} (pid ${client.pid})\n`);
   return client;
@@ -204,7 +272,7 @@ function summarize(
     packets: sum("packets"),
     bytes: sum("bytes"),
     dropped: manifest?.dropped ?? sum("dropped"),
-    errors: sum("errors") + proxy.captureErrors,
+    errors: sum("errors") + proxy.captureErrors + proxy.tlsFailures,
     proxy,
     ...(client ? { client } : {}),
   };
@@ -222,7 +290,8 @@ function formatSummary(s: Summary): string {
   lines.push(
     `  ${s.packets} packets, ${s.bytes} bytes recorded; ${s.dropped} dropped; ${s.errors} errors; ` +
       `relayed ${s.proxy.bytesToServer} bytes to the server, ${s.proxy.bytesToClient} to clients ` +
-      `over ${s.proxy.connections} connections`,
+      `over ${s.proxy.connections} connections` +
+      (s.proxy.tlsFailures ? `; failed TLS handshakes: ${s.proxy.tlsFailures}` : ""),
   );
   if (s.client) lines.push(`  client ${s.client.kind} exited with code ${s.client.exitCode}`);
   lines.push(s.dir ? `  session: ${s.dir}` : "  nothing recorded (--no-record)");
@@ -264,14 +333,23 @@ export async function run(args: string[], io: Io): Promise<number> {
   let client: ClientRun | undefined;
   try {
     const qemuStartMs = performance.now();
+    if (o.qemuX509Dir) checkX509Dir(o.qemuX509Dir);
     if (!o.target) {
       qemu = await startQemu({
         password: o.password,
         extraArgs: o.qemuArgs,
         channels: o.channels,
-        tls: o.qemuX509Dir ? { x509Dir: o.qemuX509Dir } : undefined,
+        tls: o.qemuX509Dir
+          ? {
+            x509Dir: o.qemuX509Dir,
+            tlsChannels: o.qemuTlsChannels,
+            plaintextChannels: o.qemuPlaintextChannels,
+          }
+          : undefined,
       });
     }
+    const tls = tlsOptions(o, qemu);
+    if (tls) await checkServerTls(o, tls);
     const target = o.target ? `${o.target.hostname}:${o.target.port}` : null;
     if (dir !== null) session = await createSession(dir, o, target);
     if (session) {
@@ -286,7 +364,7 @@ export async function run(args: string[], io: Io): Promise<number> {
         firstConnectionDelayMs: Math.round((atMs - qemuStartMs) * 10) / 10,
       });
     };
-    proxy = startProxy(o, qemu, session, log, onFirst);
+    proxy = startProxy(o, qemu, session, tls, log, onFirst);
     const url = `spice://${proxy.hostname}:${proxy.port}` +
       (proxy.tlsPort ? `?tls-port=${proxy.tlsPort}` : "");
     await io.err(
@@ -302,7 +380,8 @@ export async function run(args: string[], io: Io): Promise<number> {
     const stoppedBy = await stop.reason;
     stop.cancel();
 
-    await client?.stop();
+    // A client that exited by itself is not "stopped by the harness" (its exit code counts).
+    if (stoppedBy !== "client-exit") await client?.stop();
     await proxy.close();
     const proxyStats = proxy.stats();
     session?.setManifestField("stoppedBy", stoppedBy);
@@ -316,7 +395,8 @@ export async function run(args: string[], io: Io): Promise<number> {
     if (o.json) await io.out(JSON.stringify(summary) + "\n");
     await io.err(formatSummary(summary));
     if (client && clientInfo && clientInfo.exitCode !== 0 && !client.stoppedByHarness) {
-      warn(`client output: ${client.stderrText().trim().split("\n").slice(-3).join(" | ")}`);
+      const tail = client.stderrText().trim().split("\n").slice(-3).join(" | ");
+      await io.err(`spicecap capture: warning: client output: ${tail}\n`).catch(() => {});
     }
     return summary.errors > 0 || summary.dropped > 0 ? 1 : 0;
   } finally {

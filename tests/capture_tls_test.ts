@@ -1,0 +1,434 @@
+/**
+ * TLS capture end to end: QEMU with a `tls-port` and an openssl-made PKI, the proxy terminating
+ * the client's TLS with its own certificate and opening TLS to QEMU, plaintext in the files.
+ */
+import assert from "node:assert/strict";
+import { main } from "../harness/cli.ts";
+import { memoryIo } from "../harness/io.ts";
+import { SpiceProxy } from "../harness/proxy.ts";
+import { qemuCommandLine } from "../harness/qemu.ts";
+import { captureInProcess, pollUntil, tshark, unitsOf } from "../harness/proxy_testing.ts";
+import { missingTools } from "../harness/tools.ts";
+import { readManifest } from "../lib/capture/manifest.ts";
+import { parseLinkReply } from "../lib/spice/link.ts";
+import { linkErrorName } from "../lib/spice/tables.ts";
+
+const CLI = new URL("../harness/cli.ts", import.meta.url).pathname;
+const URL_WITH_TLS = /spice:\/\/[\d.]+:(\d+)\?tls-port=(\d+)/;
+const NEED_SECURED = 5;
+
+/** Files of the test PKI. */
+interface Pki {
+  /** QEMU's x509-dir: ca-cert.pem, server-cert.pem, server-key.pem. */
+  x509Dir: string;
+  caCert: string;
+  /** The proxy's own certificate and key, signed by the same CA. */
+  proxyCert: string;
+  proxyKey: string;
+  /** A CA that signed nothing here. */
+  wrongCaCert: string;
+}
+
+async function openssl(args: string[]): Promise<void> {
+  const out = await new Deno.Command("openssl", { args, stdout: "piped", stderr: "piped" })
+    .output();
+  if (!out.success) {
+    throw new Error(`openssl ${args.join(" ")} failed: ${new TextDecoder().decode(out.stderr)}`);
+  }
+}
+
+const EC_KEY = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"];
+
+async function makeCa(keyFile: string, certFile: string, name: string): Promise<void> {
+  await openssl([
+    ...["req", "-x509", ...EC_KEY, "-keyout", keyFile, "-out", certFile, "-days", "2"],
+    ...["-subj", `/CN=${name}`, "-addext", "basicConstraints=critical,CA:TRUE"],
+    ...["-addext", "keyUsage=critical,keyCertSign,cRLSign"],
+  ]);
+}
+
+/** A leaf certificate for 127.0.0.1 (IP subjectAltName, as rustls and spice-gtk check). */
+async function makeLeaf(dir: string, ca: string, caKey: string, cert: string, key: string) {
+  const ext = `${dir}/leaf.ext`;
+  await Deno.writeTextFile(
+    ext,
+    "basicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature,keyEncipherment\n" +
+      "extendedKeyUsage=serverAuth\nsubjectAltName=IP:127.0.0.1,DNS:localhost\n",
+  );
+  const csr = `${dir}/leaf.csr`;
+  await openssl(["req", ...EC_KEY, "-keyout", key, "-out", csr, "-subj", "/CN=127.0.0.1"]);
+  await openssl([
+    ...["x509", "-req", "-in", csr, "-CA", ca, "-CAkey", caKey, "-CAcreateserial"],
+    ...["-out", cert, "-days", "2", "-extfile", ext],
+  ]);
+}
+
+async function makePki(tmp: string): Promise<Pki> {
+  const x509Dir = `${tmp}/x509`;
+  await Deno.mkdir(x509Dir);
+  const caCert = `${x509Dir}/ca-cert.pem`;
+  const caKey = `${tmp}/ca-key.pem`;
+  await makeCa(caKey, caCert, "spicecap test CA");
+  await makeLeaf(
+    tmp,
+    caCert,
+    caKey,
+    `${x509Dir}/server-cert.pem`,
+    `${x509Dir}/server-key.pem`,
+  );
+  const proxyCert = `${tmp}/proxy-cert.pem`;
+  const proxyKey = `${tmp}/proxy-key.pem`;
+  await makeLeaf(tmp, caCert, caKey, proxyCert, proxyKey);
+  const wrongCaCert = `${tmp}/wrong-ca-cert.pem`;
+  await makeCa(`${tmp}/wrong-ca-key.pem`, wrongCaCert, "some other CA");
+  return { x509Dir, caCert, proxyCert, proxyKey, wrongCaCert };
+}
+
+/** Runs spicy-screenshot against the proxy's plain and TLS ports, trusting `caFile`. */
+async function screenshot(plainPort: number, tlsPort: number, caFile: string, out: string) {
+  // spicy-screenshot has no --spice-ca-file; OpenSSL's default verify paths honour SSL_CERT_FILE.
+  const result = await new Deno.Command("spicy-screenshot", {
+    args: ["-h", "127.0.0.1", "-p", String(plainPort), "-s", String(tlsPort), "-o", out],
+    env: { SSL_CERT_FILE: caFile },
+    stdout: "piped",
+    stderr: "piped",
+    signal: AbortSignal.timeout(10_000),
+  }).output();
+  return { code: result.code, text: new TextDecoder().decode(result.stderr) };
+}
+
+/** The link error of each connection's link reply, in capture order. */
+async function linkErrors(path: string): Promise<number[]> {
+  const { units } = await unitsOf(path);
+  return units.filter((u) => u.kind === "linkReply").map((u) => parseLinkReply(u.bytes).error);
+}
+
+/** QEMU processes still running with `dir` on their command line. */
+function qemusUsing(dir: string): number[] {
+  const pids: number[] = [];
+  for (const e of Deno.readDirSync("/proc")) {
+    if (!/^\d+$/.test(e.name)) continue;
+    try {
+      const cmd = Deno.readTextFileSync(`/proc/${e.name}/cmdline`);
+      if (cmd.startsWith("qemu-system") && cmd.includes(dir)) pids.push(Number(e.name));
+    } catch {
+      // exited meanwhile
+    }
+  }
+  return pids;
+}
+
+const e2eSkip =
+  missingTools("qemu-system-x86_64", "spicy-screenshot", "tshark", "openssl") !== undefined;
+
+Deno.test({
+  name: "capture through TLS records plaintext SPICE that tshark dissects and check accepts",
+  ignore: e2eSkip,
+  fn: async () => {
+    const tmp = await Deno.makeTempDir({ prefix: "spicecap-tls-" });
+    const dir = `${tmp}/session`;
+    let cap: ReturnType<typeof captureInProcess> | undefined;
+    try {
+      const pki = await makePki(tmp);
+      cap = captureInProcess([
+        ...["--qemu-x509-dir", pki.x509Dir, "--qemu-tls-channel", "default"],
+        ...["--tls-cert", pki.proxyCert, "--tls-key", pki.proxyKey, "-o", dir, "--json"],
+      ]);
+      const io = cap.io;
+      const [plain, secure] = await pollUntil(
+        () => {
+          const m = URL_WITH_TLS.exec(io.stderr());
+          return m ? [Number(m[1]), Number(m[2])] : undefined;
+        },
+        15_000,
+        `the capture URL with a tls-port (stderr: ${io.stderr()})`,
+      );
+      const shot = await screenshot(plain, secure, pki.caCert, `${tmp}/shot.ppm`);
+      assert.equal(shot.code, 0, `spicy-screenshot over TLS: ${shot.text}`);
+      await pollUntil(
+        async () => {
+          const text = await Deno.readTextFile(`${dir}/session.json`).catch(() => "{}");
+          return JSON.parse(text).channels?.length >= 2 ? true : undefined;
+        },
+        5000,
+        "main and display in the manifest",
+      );
+      cap.interrupt();
+      assert.equal(await cap.done, 0, io.stderr());
+      const summary = JSON.parse(io.stdout());
+      assert.equal(summary.stoppedBy, "signal");
+      assert.equal(summary.proxy.tlsFailures, 0);
+
+      // Every channel needs TLS: each plain link got NEED_SECURED, then the client came back
+      // on the TLS port; both connections are in the channel's file, each with its own port.
+      const manifest = await readManifest(dir);
+      for (const name of ["main", "display"]) {
+        const ch = manifest.channels.find((c) => c.typeName === name);
+        assert.ok(ch, `${name} recorded`);
+        assert.equal(ch.file, `${name}.pcap`);
+        assert.equal(ch.connections.length, 2, `${name}: plain refusal, then TLS`);
+        const [first, second] = ch.connections.map((c) => c.clientPort);
+        assert.notEqual(first, second, `${name}: the reconnection has its own client port`);
+        const errors = await linkErrors(`${dir}/${ch.file}`);
+        assert.deepEqual(errors, [NEED_SECURED, 0], `${name}: ${errors.map(linkErrorName)}`);
+      }
+
+      const lines = await tshark(["-r", `${dir}/main.pcap`, "-Y", "spice"]);
+      assert.ok(lines.some((l) => l.includes("Spice MAIN")), `tshark: ${lines.join("\n")}`);
+      const init = await tshark([
+        ...["-r", `${dir}/main.pcap`, "-Y", "spice.main_session_id"],
+        ...["-T", "fields", "-e", "spice.main_session_id"],
+      ]);
+      assert.equal(init.length, 1, "MAIN_INIT decoded from the TLS connection");
+      const display = await tshark(["-r", `${dir}/display.pcap`, "-Y", "spice"]);
+      assert.ok(display.some((l) => l.includes("Spice DISPLAY")), display.join("\n"));
+
+      const check = await new Deno.Command(Deno.execPath(), {
+        args: ["run", "-A", CLI, "check", dir],
+        stdout: "piped",
+        stderr: "piped",
+      }).output();
+      const dec = new TextDecoder();
+      assert.equal(check.code, 0, dec.decode(check.stdout) + dec.decode(check.stderr));
+    } finally {
+      cap?.interrupt();
+      await cap?.done.catch(() => {});
+      await Deno.remove(tmp, { recursive: true });
+    }
+  },
+});
+
+const spicySkip = missingTools("qemu-system-x86_64", "spicy", "xvfb-run", "openssl") !== undefined;
+
+Deno.test({
+  name: "capture with main over TLS and the other channels plain records every channel",
+  ignore: spicySkip,
+  fn: async () => {
+    const tmp = await Deno.makeTempDir({ prefix: "spicecap-tls-" });
+    const dir = `${tmp}/session`;
+    try {
+      const pki = await makePki(tmp);
+      const cap = captureInProcess([
+        ...["--qemu-x509-dir", pki.x509Dir, "--qemu-tls-channel", "main"],
+        ...["--qemu-plaintext-channel", "default"],
+        ...["--tls-cert", pki.proxyCert, "--tls-key", pki.proxyKey],
+        ...["--client", "spicy", "--duration", "5", "-o", dir, "--json"],
+      ]);
+      assert.equal(await cap.done, 0, cap.io.stderr());
+      assert.match(cap.io.stderr(), /-s \d+ --spice-ca-file=\S+ca-cert\.pem/, "spicy got both");
+      const manifest = await readManifest(dir);
+      const byName = new Map(manifest.channels.map((c) => [c.typeName, c]));
+      for (const name of ["main", "display", "inputs", "cursor"]) {
+        assert.ok(byName.has(name), `${name} in ${[...byName.keys()].join(", ")}`);
+      }
+      // main: plain link refused with NEED_SECURED, then linked over TLS.
+      assert.deepEqual(await linkErrors(`${dir}/main.pcap`), [NEED_SECURED, 0]);
+      // The others are plaintext-only on the server: linked at once on the plain port.
+      for (const name of ["display", "inputs", "cursor"]) {
+        const ch = byName.get(name)!;
+        assert.equal(ch.connections.length, 1, `${name}: one plain connection`);
+        assert.deepEqual(await linkErrors(`${dir}/${ch.file}`), [0], `${name} linked`);
+        assert.ok(ch.packets.received > 1, `${name}: server messages recorded`);
+      }
+      const summary = JSON.parse(cap.io.stdout());
+      assert.equal(summary.proxy.tlsFailures, 0);
+      assert.ok(summary.proxy.connections >= 5, "4 channels + the refused plain main link");
+    } finally {
+      await Deno.remove(tmp, { recursive: true });
+    }
+  },
+});
+
+Deno.test({
+  name: "capture with a --tls-ca that did not sign QEMU's certificate exits 2 naming the TLS error",
+  ignore: missingTools("qemu-system-x86_64", "openssl") !== undefined,
+  fn: async () => {
+    const tmp = await Deno.makeTempDir({ prefix: "spicecap-tls-" });
+    try {
+      const pki = await makePki(tmp);
+      const io = memoryIo();
+      const code = await main([
+        "capture",
+        ...["--qemu-x509-dir", pki.x509Dir, "--tls-ca", pki.wrongCaCert],
+        ...["--tls-cert", pki.proxyCert, "--tls-key", pki.proxyKey, "-o", `${tmp}/session`],
+      ], io);
+      assert.equal(code, 2, io.stderr());
+      assert.match(
+        io.stderr(),
+        /^spicecap capture: TLS handshake with server 127\.0\.0\.1:\d+ failed: invalid peer certificate: UnknownIssuer; is \S+wrong-ca-cert\.pem the CA/,
+      );
+      assert.doesNotMatch(io.stderr(), /internal error|\n\s+at /, "no stack trace");
+      assert.deepEqual(qemusUsing(pki.x509Dir), [], "our QEMU was stopped");
+      await assert.rejects(Deno.stat(`${tmp}/session`), Deno.errors.NotFound, "no session left");
+    } finally {
+      await Deno.remove(tmp, { recursive: true });
+    }
+  },
+});
+
+/** A TLS "server" that accepts, handshakes and echoes, for proxy-level tests. */
+function echoTlsServer(cert: string, key: string) {
+  const listener = Deno.listenTls({ hostname: "127.0.0.1", port: 0, cert, key });
+  const served = (async () => {
+    for await (const conn of listener) {
+      void (async () => {
+        try {
+          const buf = new Uint8Array(1024);
+          for (let n = await conn.read(buf); n !== null; n = await conn.read(buf)) {
+            await conn.write(buf.subarray(0, n));
+          }
+        } catch {
+          // the proxy gave up on this connection
+        } finally {
+          try {
+            conn.close();
+          } catch {
+            // closed already
+          }
+        }
+      })();
+    }
+  })();
+  return { port: (listener.addr as Deno.NetAddr).port, listener, served };
+}
+
+Deno.test({
+  name: "the proxy reports failed TLS handshakes on either side and keeps relaying",
+  ignore: missingTools("openssl") !== undefined,
+  fn: async () => {
+    const tmp = await Deno.makeTempDir({ prefix: "spicecap-tls-" });
+    try {
+      const pki = await makePki(tmp);
+      const read = (p: string) => Deno.readTextFileSync(p);
+      const server = echoTlsServer(
+        read(`${pki.x509Dir}/server-cert.pem`),
+        read(`${pki.x509Dir}/server-key.pem`),
+      );
+      const plainServer = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+      const warnings: string[] = [];
+      const proxy = SpiceProxy.start({
+        target: { hostname: "127.0.0.1", port: (plainServer.addr as Deno.NetAddr).port },
+        tls: {
+          cert: read(pki.proxyCert),
+          key: read(pki.proxyKey),
+          target: { hostname: "127.0.0.1", port: server.port },
+          caCerts: [read(pki.wrongCaCert)],
+        },
+        log: (_level, message) => warnings.push(message),
+      });
+      try {
+        // Server side: the proxy does not trust the server's certificate.
+        const c1 = await Deno.connectTls({
+          hostname: "127.0.0.1",
+          port: proxy.tlsPort!,
+          caCerts: [read(pki.caCert)],
+        });
+        await c1.handshake();
+        await c1.write(new TextEncoder().encode("REDQ")).catch(() => 0);
+        const got = await c1.read(new Uint8Array(16)).catch(() => null);
+        assert.equal(got, null, "the client connection is closed, nothing relayed");
+        c1.close();
+        await pollUntil(() => warnings.length > 0 || undefined, 5000, "a warning");
+        assert.match(
+          warnings[0],
+          /^TLS handshake with server 127\.0\.0\.1:\d+ failed: invalid peer certificate: UnknownIssuer; connection not relayed$/,
+        );
+
+        // Client side: a client that does not trust the proxy's certificate.
+        const c2 = await Deno.connectTls({
+          hostname: "127.0.0.1",
+          port: proxy.tlsPort!,
+          caCerts: [read(pki.wrongCaCert)],
+        });
+        await assert.rejects(c2.handshake(), /UnknownIssuer/);
+        c2.close();
+        await pollUntil(() => warnings.length > 1 || undefined, 5000, "a second warning");
+        assert.match(warnings[1], /^TLS handshake with client 127\.0\.0\.1:\d+ failed: /);
+        assert.equal(proxy.stats().tlsFailures, 2);
+
+        // The plain listener still relays.
+        const accepted = plainServer.accept();
+        const c3 = await Deno.connect({ hostname: "127.0.0.1", port: proxy.port });
+        const upstream = await accepted;
+        await c3.write(new Uint8Array([1, 2, 3]));
+        const buf = new Uint8Array(3);
+        assert.equal(await upstream.read(buf), 3);
+        c3.close();
+        upstream.close();
+      } finally {
+        await proxy.close();
+        plainServer.close();
+        server.listener.close();
+        await server.served.catch(() => {});
+      }
+    } finally {
+      await Deno.remove(tmp, { recursive: true });
+    }
+  },
+});
+
+Deno.test("capture --help describes the TLS options and their defaults", async () => {
+  const io = memoryIo();
+  assert.equal(await main(["capture", "--help"], io), 0);
+  for (
+    const s of [
+      "--tls-cert <file>",
+      "--tls-key <file>",
+      "--tls-target <host:port>",
+      "--tls-ca <file>",
+      "--client-ca <file>",
+      "--qemu-x509-dir <dir>",
+      "--qemu-tls-channel <name>",
+      "--qemu-plaintext-channel <name>",
+      "<x509-dir>/ca-cert.pem",
+      "NEED_SECURED",
+    ]
+  ) {
+    assert.ok(io.stdout().includes(s), `help mentions ${s}`);
+  }
+});
+
+Deno.test("capture rejects TLS options that cannot work together with exit 2", async () => {
+  const cases: [string[], RegExp][] = [
+    [
+      ["--tls-target", "127.0.0.1:5931", "--tls-cert", "c", "--tls-key", "k"],
+      /is the TLS port of --target/,
+    ],
+    [["--target", "h:1", "--tls-ca", "ca.pem"], /--tls-ca needs the proxy's TLS port/],
+    [["--target", "h:1", "--client-ca", "ca.pem"], /--client-ca needs/],
+    [["--qemu-tls-channel", "main"], /--qemu-tls-channel needs our QEMU's TLS port/],
+    [["--qemu-x509-dir", "d", "--qemu-tls-channel", "mian"], /expected one of default, main/],
+    [["--target", "h:1", "--qemu-plaintext-channel", "main"], /cannot go with --target/],
+  ];
+  for (const [args, message] of cases) {
+    const io = memoryIo();
+    assert.equal(await main(["capture", ...args], io), 2, args.join(" "));
+    assert.match(io.stderr(), message, args.join(" "));
+  }
+});
+
+Deno.test("capture names the missing file of an incomplete --qemu-x509-dir before starting QEMU", async () => {
+  const tmp = await Deno.makeTempDir({ prefix: "spicecap-tls-" });
+  try {
+    await Deno.writeTextFile(`${tmp}/ca-cert.pem`, "");
+    const io = memoryIo();
+    assert.equal(await main(["capture", "--qemu-x509-dir", tmp, "-o", `${tmp}/s`], io), 2);
+    assert.match(io.stderr(), /server-cert\.pem.*x509-dir holds ca-cert\.pem, server-cert\.pem/);
+  } finally {
+    await Deno.remove(tmp, { recursive: true });
+  }
+});
+
+Deno.test("qemuCommandLine() puts the TLS port, x509-dir and channel security in -spice", () => {
+  const line = qemuCommandLine(
+    { tls: { x509Dir: "/p,k", tlsChannels: ["main"], plaintextChannels: ["default"] } },
+    5930,
+    5931,
+  );
+  const spice = line[line.indexOf("-spice") + 1];
+  assert.equal(
+    spice,
+    "port=5930,addr=127.0.0.1,disable-ticketing=on,tls-port=5931,x509-dir=/p,,k," +
+      "tls-channel=main,plaintext-channel=default",
+  );
+});
