@@ -119,6 +119,10 @@ export function runClient(kind: ClientKind, options: ClientOptions): Promise<Cli
   const commandLine = needsX ? ["xvfb-run", "-a", ...own] : own;
   const child = new Deno.Command(commandLine[0], {
     args: commandLine.slice(1),
+    // spicy-screenshot has no CA option: OpenSSL's SSL_CERT_FILE is how it trusts a CA.
+    env: kind === "spicy-screenshot" && options.caFile
+      ? { SSL_CERT_FILE: options.caFile }
+      : undefined,
     stdin: "null",
     stdout: "piped",
     stderr: "piped",
@@ -154,7 +158,7 @@ export function runClient(kind: ClientKind, options: ClientOptions): Promise<Cli
   let stoppedByHarness = false;
   let stopping: Promise<void> | undefined;
   const stop = (): Promise<void> => {
-    stoppedByHarness = true;
+    if (status === undefined) stoppedByHarness = true;
     stopping ??= (async () => {
       if (status !== undefined) return;
       // Under xvfb-run, end the client itself so xvfb-run stops its Xvfb and removes its files.

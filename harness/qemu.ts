@@ -46,6 +46,11 @@ export interface QemuOptions {
   /** Plain SPICE port; a free loopback port when absent. */
   port?: number;
   /**
+   * A recorded command line to run instead of building one (the other options are then
+   * ignored); its `-spice port=` and `tls-port=` are replaced by free ports.
+   */
+  commandLine?: readonly string[];
+  /**
    * How long to wait for the SPICE port to accept connections.
    * @default 15000
    */
@@ -129,6 +134,86 @@ function qemuEscape(value: string): string {
   return value.replaceAll(",", ",,");
 }
 
+/** What stands for a secret's value in a command line kept in a manifest. */
+export const REDACTED_SECRET = "<redacted>";
+
+/** Maps the `data=` value of each `-object secret,…` argument (values stay QEMU-escaped). */
+function mapSecretData(
+  commandLine: readonly string[],
+  f: (escapedValue: string) => string,
+): string[] {
+  return commandLine.map((arg, i) => {
+    if (commandLine[i - 1] !== "-object" || !arg.startsWith("secret,")) return arg;
+    // split on single commas only: ",," is an escaped comma inside a value
+    return arg.split(/(?<!,),(?!,)/)
+      .map((part) => part.startsWith("data=") ? `data=${f(part.slice("data=".length))}` : part)
+      .join(",");
+  });
+}
+
+/**
+ * The command line with every `-object secret,…,data=VALUE` value replaced by
+ * {@link REDACTED_SECRET}, so a manifest never holds the SPICE password.
+ *
+ * @param commandLine argv
+ * @returns a copy, redacted
+ */
+export function redactSecrets(commandLine: readonly string[]): string[] {
+  return mapSecretData(commandLine, () => REDACTED_SECRET);
+}
+
+/**
+ * Whether a (recorded) command line has a redacted secret that needs a password put back.
+ *
+ * @param commandLine argv
+ */
+export function hasRedactedSecret(commandLine: readonly string[]): boolean {
+  let found = false;
+  mapSecretData(commandLine, (v) => {
+    found ||= v === REDACTED_SECRET;
+    return v;
+  });
+  return found;
+}
+
+/**
+ * Puts `password` back where {@link redactSecrets} left {@link REDACTED_SECRET}.
+ *
+ * @param commandLine a redacted argv
+ * @param password the SPICE password
+ * @returns a copy with the password in place
+ */
+export function restoreSecrets(commandLine: readonly string[], password: string): string[] {
+  return mapSecretData(commandLine, (v) => v === REDACTED_SECRET ? qemuEscape(password) : v);
+}
+
+/**
+ * A recorded command line with its SPICE `port=` (and `tls-port=`) replaced.
+ *
+ * @param recorded argv, binary first
+ * @param port new plain port
+ * @param tlsPort new TLS port, used only when the line has one
+ * @returns the new argv
+ * @throws {EnvironmentError} when the line has no `-spice` option with a `port=`
+ */
+export function withSpicePort(
+  recorded: readonly string[],
+  port: number,
+  tlsPort?: number,
+): string[] {
+  const out = [...recorded];
+  const i = out.indexOf("-spice");
+  if (i < 0 || i + 1 >= out.length || !/(^|,)port=\d+/.test(out[i + 1])) {
+    throw new EnvironmentError(
+      `the recorded server command line has no '-spice port=N' option: ${recorded.join(" ")}`,
+    );
+  }
+  out[i + 1] = out[i + 1]
+    .replace(/(^|,)port=\d+/, `$1port=${port}`)
+    .replace(/(^|,)tls-port=\d+/, `$1tls-port=${tlsPort ?? freePort()}`);
+  return out;
+}
+
 /**
  * The QEMU command line for `options` (binary first), with the ports already chosen.
  *
@@ -193,10 +278,12 @@ export function qemuCommandLine(options: QemuOptions, port: number, tlsPort?: nu
  * @throws {EnvironmentError} when QEMU is not installed, exits early, or never accepts
  */
 export async function startQemu(options: QemuOptions = {}): Promise<QemuServer> {
-  requireTool(QEMU_BINARY);
+  requireTool(options.commandLine?.[0] ?? QEMU_BINARY);
   const port = options.port ?? freePort();
   const tlsPort = options.tls ? options.tls.port ?? freePort() : undefined;
-  const commandLine = qemuCommandLine(options, port, tlsPort);
+  const commandLine = options.commandLine
+    ? withSpicePort(options.commandLine, port, tlsPort)
+    : qemuCommandLine(options, port, tlsPort);
   const startedAtNs = systemClock().nowNs();
   const child = new Deno.Command(commandLine[0], {
     args: commandLine.slice(1),

@@ -2,6 +2,13 @@
  * Replay: re-drive the recorded client side of a session against a live server, recording the
  * new conversation as a session directory. See `deno task replay --help` for the rules.
  */
+import {
+  hasRedactedSecret,
+  type QemuServer,
+  redactSecrets,
+  restoreSecrets,
+  startQemu,
+} from "./qemu.ts";
 import { CaptureSession } from "../lib/capture/session.ts";
 import type { Manifest } from "../lib/capture/manifest.ts";
 import { readCaptureFile } from "../lib/pcap/reader.ts";
@@ -21,7 +28,6 @@ import {
   type ReplayPlan,
 } from "./replay_plan.ts";
 import { realTimer, type Speed, targetNs, type Timer, waitUntil } from "./replay_schedule.ts";
-import { type ReplayServer, startReplayServer } from "./replay_server.ts";
 
 /** How {@link replaySession} runs. */
 export interface ReplayOptions {
@@ -151,7 +157,7 @@ export async function replaySession(options: ReplayOptions): Promise<ReplayResul
 
   let server: ReplayServer | undefined;
   if (!options.target) {
-    server = await startReplayServer(manifest?.server?.commandLine, timeoutMs);
+    server = await startOwnServer(manifest, options.password, timeoutMs);
     const delay = manifest?.server?.firstConnectionDelayMs;
     if (delay !== undefined) {
       const left = server.spawnedAtMs + delay - performance.now();
@@ -175,6 +181,32 @@ export async function replaySession(options: ReplayOptions): Promise<ReplayResul
     await server?.stop();
     throw e;
   }
+}
+
+/** The replay's own QEMU, and when it was spawned (performance.now()). */
+type ReplayServer = QemuServer & { spawnedAtMs: number };
+
+/**
+ * Starts our own QEMU from the recorded command line (its password, which session.json never
+ * holds, put back from `password`), or the capture default when nothing was recorded.
+ */
+async function startOwnServer(
+  manifest: Manifest | undefined,
+  password: string | undefined,
+  timeoutMs: number,
+): Promise<ReplayServer> {
+  let commandLine = manifest?.server?.commandLine;
+  if (commandLine && hasRedactedSecret(commandLine)) {
+    if (password === undefined) {
+      throw new UsageError(
+        "the recorded server had a SPICE password, which session.json does not keep: " +
+          "pass it with --password",
+      );
+    }
+    commandLine = restoreSecrets(commandLine, password);
+  }
+  const spawnedAtMs = performance.now();
+  return { ...await startQemu({ commandLine, startTimeoutMs: timeoutMs }), spawnedAtMs };
 }
 
 interface DriveContext {
@@ -202,7 +234,7 @@ async function drive(ctx: DriveContext): Promise<ReplayResult> {
     target: options.target ? target : null,
     server: server
       ? {
-        commandLine: server.commandLine,
+        commandLine: redactSecrets(server.commandLine),
         firstConnectionDelayMs: Math.round((firstMs - server.spawnedAtMs) * 10) / 10,
       }
       : null,

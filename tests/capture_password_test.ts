@@ -26,6 +26,11 @@ Deno.test({
       assert.deepEqual(results.map((u) => readU32(u.bytes)), [0]);
       const ticket = (await unitsOf(`${dir}/display.pcap`)).units.find((u) => u.kind === "ticket");
       assert.ok(ticket?.bytes.every((b) => b === 0), "ticket scrubbed");
+      const manifestText = await Deno.readTextFile(`${dir}/session.json`);
+      assert.ok(!manifestText.includes("pa,,ss word"), "the password is not in session.json");
+      const manifest = await readManifest(dir);
+      assert.deepEqual(manifest.scrubbed, ["ticket", "password"]);
+      assert.ok(manifest.server?.commandLine.includes("secret,id=spsec,data=<redacted>"));
     } finally {
       await Deno.remove(tmp, { recursive: true });
     }

@@ -1,5 +1,14 @@
 import assert from "node:assert/strict";
-import { freePort, qemuCommandLine, startQemu, waitForPort } from "../harness/qemu.ts";
+import {
+  freePort,
+  hasRedactedSecret,
+  qemuCommandLine,
+  REDACTED_SECRET,
+  redactSecrets,
+  restoreSecrets,
+  startQemu,
+  waitForPort,
+} from "../harness/qemu.ts";
 import { missingTools } from "../harness/tools.ts";
 import { EnvironmentError } from "../harness/errors.ts";
 
@@ -73,4 +82,15 @@ Deno.test({
         e.message.includes("no-such-option"),
     );
   },
+});
+
+Deno.test("redactSecrets() hides a QEMU secret's data and restoreSecrets() puts a password back", () => {
+  const line = qemuCommandLine({ password: "pa,ss" }, 5930);
+  const redacted = redactSecrets(line);
+  assert.ok(!redacted.join(" ").includes("pa,,ss"), redacted.join(" "));
+  assert.ok(redacted.includes(`secret,id=spsec,data=${REDACTED_SECRET}`));
+  assert.ok(hasRedactedSecret(redacted));
+  assert.ok(!hasRedactedSecret(line));
+  assert.deepEqual(restoreSecrets(redacted, "pa,ss"), line);
+  assert.deepEqual(redactSecrets(qemuCommandLine({}, 5930)), qemuCommandLine({}, 5930));
 });

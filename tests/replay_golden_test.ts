@@ -3,6 +3,7 @@
  * golden; a wrong password is a refused link; a replayed screenshot session leaves a QEMU whose
  * screen a real client can grab.
  */
+import { startQemu } from "../harness/qemu.ts";
 import assert from "node:assert/strict";
 import { main } from "../harness/cli.ts";
 import { ppmInfo, runClient } from "../harness/clients.ts";
@@ -46,14 +47,43 @@ for (const f of GOLDEN_FIXTURES) {
 }
 
 Deno.test({
-  name: "replaying the password session without the password reports PERMISSION_DENIED, exit 1",
+  name: "replaying the password session without --password is a usage error, exit 2",
   ignore: noQemu,
   fn: () =>
     withTemp(async (tmp) => {
       const io = memoryIo();
       const code = await main(["replay", `${GOLDEN_DIR}password`, "--out", `${tmp}/r`], io);
-      assert.equal(code, 1);
-      assert.match(io.stderr(), /main: server refused the link \(link result\): PERMISSION_DENIED/);
+      assert.equal(code, 2);
+      assert.match(io.stderr(), /recorded server had a SPICE password.*pass it with --password/);
+    }),
+});
+
+Deno.test({
+  name: "replaying against a server with another password reports PERMISSION_DENIED, exit 1",
+  ignore: noQemu,
+  fn: () =>
+    withTemp(async (tmp) => {
+      const qemu = await startQemu({ password: "other" });
+      try {
+        const io = memoryIo();
+        const code = await main([
+          "replay",
+          `${GOLDEN_DIR}password`,
+          "--target",
+          `127.0.0.1:${qemu.port}`,
+          "--password",
+          "secret",
+          "--out",
+          `${tmp}/r`,
+        ], io);
+        assert.equal(code, 1);
+        assert.match(
+          io.stderr(),
+          /main: server refused the link \(link result\): PERMISSION_DENIED/,
+        );
+      } finally {
+        await qemu.stop();
+      }
     }),
 });
 

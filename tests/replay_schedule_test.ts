@@ -12,7 +12,7 @@ import {
   type Timer,
   waitUntil,
 } from "../harness/replay_schedule.ts";
-import { withPort } from "../harness/replay_server.ts";
+import { withSpicePort } from "../harness/qemu.ts";
 import { parseTarget } from "../harness/commands/replay.ts";
 import type { SpiceUnit } from "../lib/spice/types.ts";
 
@@ -168,7 +168,7 @@ Deno.test("causalityMet() names the missing sync point, then the missing count",
   assert.equal(isCounted(1, 4), false, "PING is never counted");
 });
 
-Deno.test("withPort() replaces the recorded SPICE port and keeps the rest", () => {
+Deno.test("withSpicePort() replaces the recorded SPICE port and keeps the rest", () => {
   const line = [
     "qemu-system-x86_64",
     "-m",
@@ -176,14 +176,14 @@ Deno.test("withPort() replaces the recorded SPICE port and keeps the rest", () =
     "-spice",
     "port=5930,addr=127.0.0.1,disable-ticketing=on",
   ];
-  assert.deepEqual(withPort(line, 4000), [
+  assert.deepEqual(withSpicePort(line, 4000), [
     "qemu-system-x86_64",
     "-m",
     "128",
     "-spice",
     "port=4000,addr=127.0.0.1,disable-ticketing=on",
   ]);
-  assert.throws(() => withPort(["qemu-system-x86_64"], 1), /no '-spice port=N' option/);
+  assert.throws(() => withSpicePort(["qemu-system-x86_64"], 1), /no '-spice port=N' option/);
 });
 
 Deno.test("parseTarget() and defaultReplayDir() shape their inputs", () => {

@@ -21,7 +21,7 @@ import {
   isLoopback,
   parseCaptureArgs,
 } from "../proxy_cli.ts";
-import { type QemuServer, startQemu } from "../qemu.ts";
+import { type QemuServer, redactSecrets, startQemu } from "../qemu.ts";
 import { requireTool } from "../tools.ts";
 
 /** After a one-shot client (spicy-screenshot) exits: time for the server's late pings. */
@@ -200,14 +200,6 @@ async function startClient(
     password: o.password,
     outFile: dir ? `${dir}/screenshot.ppm` : "spicy-screenshot.ppm",
   });
-  if (kind === "spicy-screenshot" && proxy.tlsPort !== undefined) {
-    const env = Deno.env.get("SSL_CERT_FILE");
-    await io.err(
-      "spicecap capture: note: spicy-screenshot has no CA option; over TLS it trusts " +
-        (env ? `SSL_CERT_FILE=${env}` : "the system roots") + ", so the proxy's certificate " +
-        "must be signed by a CA found there (e.g. SSL_CERT_FILE=ca-cert.pem deno task capture …)\n",
-    );
-  }
   const shown = client.commandLine.map((a) => a === o.password ? "***" : a).join(" ");
   await io.err(`spicecap capture: started ${shown} (pid ${client.pid})\n`);
   return client;
@@ -353,14 +345,20 @@ export async function run(args: string[], io: Io): Promise<number> {
     const target = o.target ? `${o.target.hostname}:${o.target.port}` : null;
     if (dir !== null) session = await createSession(dir, o, target);
     if (session) {
-      session.setManifestField("scrubbed", o.keepTicket ? [] : ["ticket"]);
+      const scrubbed = [
+        ...(o.keepTicket ? [] : ["ticket"]),
+        ...(qemu && o.password !== undefined ? ["password"] : []),
+      ];
+      session.setManifestField("scrubbed", scrubbed);
       if (o.redactInputs) session.setManifestField("redacted", ["inputs"]);
-      if (qemu) session.setManifestField("server", { commandLine: qemu.commandLine });
+      if (qemu) {
+        session.setManifestField("server", { commandLine: redactSecrets(qemu.commandLine) });
+      }
     }
     const onFirst = (atMs: number) => {
       if (!qemu || !session) return;
       session.setManifestField("server", {
-        commandLine: qemu.commandLine,
+        commandLine: redactSecrets(qemu.commandLine),
         firstConnectionDelayMs: Math.round((atMs - qemuStartMs) * 10) / 10,
       });
     };
@@ -391,6 +389,10 @@ export async function run(args: string[], io: Io): Promise<number> {
     await qemu?.stop();
     let clientInfo: { kind: string; exitCode: number } | undefined;
     if (client) clientInfo = { kind: client.kind, exitCode: (await client.exited).code };
+    // The client wrote the screenshot with its umask; session files are private (0600).
+    if (dir && client?.kind === "spicy-screenshot") {
+      await Deno.chmod(`${dir}/screenshot.ppm`, 0o600).catch(() => {});
+    }
     const summary = summarize(dir, url, stoppedBy, stats, manifest, proxyStats, clientInfo);
     if (o.json) await io.out(JSON.stringify(summary) + "\n");
     await io.err(formatSummary(summary));
