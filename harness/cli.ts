@@ -2,7 +2,13 @@
  * spicecap's single command-line entry: `deno run -A harness/cli.ts <command> [args…]`.
  * `deno task <command>` maps onto it.
  */
+import { ManifestError } from "../lib/capture/manifest.ts";
+import { RulesError } from "../lib/diff/rules.ts";
+import { UnknownNormaliserError } from "../lib/diff/normalise.ts";
+import { AddressSyntaxError } from "../lib/net/ipv4.ts";
+import { FilterSyntaxError } from "../lib/net/filter.ts";
 import { CaptureFormatError } from "../lib/pcap/types.ts";
+import { SpiceTicketError } from "../lib/spice/ticket.ts";
 import { SpiceFramingError } from "../lib/spice/types.ts";
 import { EnvironmentError, UsageError } from "./errors.ts";
 import { type Command, type Io, processIo } from "./io.ts";
@@ -52,11 +58,26 @@ function usage(): string {
 }
 
 /** Errors whose message is for the user as it is: exit 2, no stack. */
+const KNOWN_ERRORS = [
+  UsageError,
+  EnvironmentError,
+  CaptureFormatError,
+  SpiceFramingError,
+  SpiceTicketError,
+  ManifestError,
+  FilterSyntaxError,
+  AddressSyntaxError,
+  RulesError,
+  UnknownNormaliserError,
+  Deno.errors.NotFound,
+  Deno.errors.PermissionDenied,
+  Deno.errors.IsADirectory,
+  Deno.errors.NotADirectory,
+  Deno.errors.AlreadyExists,
+] as const;
+
 function isKnownError(e: unknown): e is Error {
-  return e instanceof UsageError || e instanceof EnvironmentError ||
-    e instanceof CaptureFormatError || e instanceof SpiceFramingError ||
-    e instanceof Deno.errors.NotFound || e instanceof Deno.errors.PermissionDenied ||
-    e instanceof Deno.errors.IsADirectory;
+  return KNOWN_ERRORS.some((type) => e instanceof type);
 }
 
 function isBrokenPipe(e: unknown): boolean {
