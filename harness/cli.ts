@@ -10,6 +10,7 @@ import { FilterSyntaxError } from "../lib/net/filter.ts";
 import { CaptureFormatError } from "../lib/pcap/types.ts";
 import { SpiceTicketError } from "../lib/spice/ticket.ts";
 import { SpiceFramingError } from "../lib/spice/types.ts";
+import { killChildrenNow } from "./children.ts";
 import { EnvironmentError, UsageError } from "./errors.ts";
 import { type Command, type Io, processIo } from "./io.ts";
 
@@ -121,7 +122,12 @@ if (import.meta.main) {
   let interrupts = 0;
   const onSignal = () => {
     interrupts++;
-    if (interrupts > 1) Deno.exit(130); // second Ctrl-C: at once; files were flushed periodically
+    if (interrupts > 1) {
+      // Second Ctrl-C: exit at once (files were flushed within the last second), but take
+      // down the QEMU and clients we started rather than leave them running.
+      killChildrenNow();
+      Deno.exit(130);
+    }
     controller.abort();
   };
   Deno.addSignalListener("SIGINT", onSignal);

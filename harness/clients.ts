@@ -2,6 +2,7 @@
  * Running real SPICE clients (spice-gtk's `spicy-screenshot` and `spicy`, virt-viewer's
  * `remote-viewer`) against a host and port, headless.
  */
+import { trackChild } from "./children.ts";
 import { requireTool } from "./tools.ts";
 
 /** The real clients the harness can drive. */
@@ -128,6 +129,7 @@ export function runClient(kind: ClientKind, options: ClientOptions): Promise<Cli
     stderr: "piped",
     detached: true,
   }).spawn();
+  trackChild(child);
 
   let output = "";
   const collect = async (stream: ReadableStream<Uint8Array>) => {

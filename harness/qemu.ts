@@ -5,6 +5,7 @@
  * main, display, inputs and cursor channels (plus playback, record and usbredir with
  * `channels: "all"`).
  */
+import { trackChild } from "./children.ts";
 import { systemClock } from "../lib/capture/clock.ts";
 import { EnvironmentError } from "./errors.ts";
 import { requireTool } from "./tools.ts";
@@ -292,6 +293,7 @@ export async function startQemu(options: QemuOptions = {}): Promise<QemuServer> 
     stderr: "piped",
     detached: true,
   }).spawn();
+  trackChild(child);
 
   let tail = "";
   const stderrDone = (async () => {
