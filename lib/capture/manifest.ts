@@ -10,23 +10,33 @@ export const MANIFEST_VERSION = 1;
 
 /** One TCP connection of a channel. */
 export interface ManifestConnection {
+  /** Synthetic client TCP port this connection was given in the channel file. */
   clientPort: number;
   /** Open time, ns since the epoch, as a decimal string. */
   openedNs: string;
+  /** Close time, ns since the epoch, as a decimal string; absent while still open. */
   closedNs?: string;
 }
 
 /** One channel (type, id) of the session: its file and what it holds. */
 export interface ManifestChannel {
+  /** SPICE channel type number (main = 1, display = 2, …). */
   type: number;
+  /** Channel type name from the tables, e.g. "display". */
   typeName: string;
+  /** SPICE channel id (0 for the first channel of a type). */
   id: number;
+  /** Channel file name inside the session directory, no path (e.g. "display-1.pcap"). */
   file: string;
   /** Client port of the first connection. */
   clientPort: number;
+  /** Synthetic server TCP port in the channel file. */
   serverPort: number;
+  /** Every TCP connection of this channel, in open order. */
   connections: ManifestConnection[];
+  /** Frames with payload written: `sent` client → server, `received` server → client. */
   packets: { sent: number; received: number };
+  /** Payload bytes written: `sent` client → server, `received` server → client. */
   bytes: { sent: number; received: number };
   /** Packets dropped because the queue was full or the file failed. */
   dropped: number;
@@ -44,8 +54,11 @@ export interface ServerInfo {
 
 /** Contents of `session.json`. */
 export interface Manifest {
+  /** Always {@link MANIFEST_FORMAT}; readers reject anything else. */
   format: typeof MANIFEST_FORMAT;
+  /** Schema version; readers reject one newer than {@link MANIFEST_VERSION}. */
   version: number;
+  /** Program that wrote the session and its version. */
   tool: { name: string; version: string };
   /** ISO time of the session start. */
   started: string;
@@ -55,11 +68,17 @@ export interface Manifest {
   complete: boolean;
   /** host:port captured, or null. */
   target: string | null;
+  /** How the server was run when spicecap started it; null when it was already running. */
   server: ServerInfo | null;
+  /** Timestamp resolution of the channel files. */
   tsResolution: TsResolution;
+  /** File format of the channel files. */
   captureFormat: CaptureFormat;
+  /** Synthetic server TCP port used in every channel file. */
   serverPort: number;
+  /** True when timestamps count from the session start instead of the epoch. */
   relativeTime: boolean;
+  /** One entry per (type, id) channel recorded. */
   channels: ManifestChannel[];
   /** Connections of channel types outside the table: not recorded. */
   skipped: { type: number; connections: number }[];
@@ -73,8 +92,16 @@ export interface Manifest {
 
 /** A manifest that this version cannot use; the message names the file and the problem. */
 export class ManifestError extends Error {
+  /** Always "ManifestError". */
   override name = "ManifestError";
+  /** Path of the manifest file that was rejected. */
   readonly file: string;
+  /**
+   * Builds the error; the message is `<file>: <problem>`.
+   *
+   * @param file path of the manifest, put at the start of the message
+   * @param problem what is wrong with it
+   */
   constructor(file: string, problem: string) {
     super(`${file}: ${problem}`);
     this.file = file;

@@ -15,8 +15,9 @@ import type { Finding, Severity } from "./findings.ts";
 import type { ObservedChannel } from "./manifest_checks.ts";
 import { TcpConnectionChecker } from "./tcp_checks.ts";
 
-/** Synthetic addresses of our own captures (ARCHITECTURE.md "Fake addressing"). */
+/** Synthetic client address of our own captures (ARCHITECTURE.md "Fake addressing"). */
 export const OUR_CLIENT_IP = "10.0.0.1";
+/** Synthetic server address of our own captures. */
 export const OUR_SERVER_IP = "10.0.0.2";
 /** Lowest synthetic client port. */
 export const OUR_MIN_CLIENT_PORT = 10000;
@@ -40,12 +41,15 @@ export interface FileCheckOptions {
 
 /** Totals of one file. */
 export interface FileCheckResult {
+  /** Records read from the file. */
   packets: number;
   /** SPICE units (link pieces and messages). */
   messages: number;
+  /** TCP connections seen (tshark's tcp.stream count). */
   connections: number;
   /** Counts comparable with the manifest. */
   observed: ObservedChannel;
+  /** Whether the file was checked as one of our captures (given, or decided from addressing). */
   ours: boolean;
 }
 
@@ -97,7 +101,11 @@ export class FileChecker {
     serverPorts: [],
   };
 
-  /** @param options file name, ours/foreign, server port, finding sink */
+  /**
+   * Starts a checker for one file; nothing is read until {@link FileChecker.push}.
+   *
+   * @param options file name, ours/foreign, server port, finding sink
+   */
   constructor(options: FileCheckOptions) {
     this.#file = options.file;
     this.#ours = options.ours;

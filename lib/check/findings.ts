@@ -35,6 +35,7 @@ export const FINDING_CODES: Readonly<Record<string, string>> = Object.freeze({
 
 /** One violated invariant (or a warning), located as precisely as the check allows. */
 export interface Finding {
+  /** "error" makes `check` exit 1; "warning" does not. */
   severity: Severity;
   /** A key of {@link FINDING_CODES}. */
   code: string;
@@ -56,11 +57,17 @@ export interface Finding {
 
 /** Totals reported after the findings. */
 export interface CheckSummary {
+  /** Capture files checked, unreadable ones included. */
   files: number;
+  /** Packets (records) read, over all files. */
   packets: number;
+  /** SPICE units (link pieces and messages) framed, over all files. */
   messages: number;
+  /** TCP connections seen, over all files. */
   connections: number;
+  /** Findings of severity "error". */
   errors: number;
+  /** Findings of severity "warning". */
   warnings: number;
   /** Files that could not be read (exit 2). */
   unreadable: number;

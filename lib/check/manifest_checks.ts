@@ -7,7 +7,9 @@ import type { Finding } from "./findings.ts";
 
 /** What a channel file holds, counted the way the recorder counts (data-carrying segments). */
 export interface ObservedChannel {
+  /** Segments with payload: `sent` client → server, `received` server → client. */
   packets: { sent: number; received: number };
+  /** Payload bytes: `sent` client → server, `received` server → client. */
   bytes: { sent: number; received: number };
   /** Client ports of the file's connections, in order of their first packet. */
   clientPorts: number[];
@@ -17,13 +19,21 @@ export interface ObservedChannel {
 
 /** The manifest fields the checks read; see lib/capture/manifest.ts for the whole contract. */
 export interface ManifestChannelLike {
+  /** SPICE channel type number. */
   type: number;
+  /** SPICE channel id. */
   id: number;
+  /** Channel file name inside the session directory; also the `file` of findings. */
   file: string;
+  /** Client port of the first connection; compared only when `connections` is absent. */
   clientPort?: number;
+  /** Server port every connection of the file must use; not compared when absent. */
   serverPort?: number;
+  /** Client port of each connection, in open order. */
   connections?: { clientPort: number }[];
+  /** Recorded payload-carrying packets per direction (`sent` = client → server). */
   packets: { sent: number; received: number };
+  /** Recorded payload bytes per direction (`sent` = client → server). */
   bytes: { sent: number; received: number };
 }
 

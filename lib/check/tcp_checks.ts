@@ -7,22 +7,33 @@ import type { Severity } from "./findings.ts";
 
 /** What the checker needs to know about one segment. */
 export interface SegmentInput {
+  /** 1-based packet number, copied into findings. */
   packetNumber: number;
+  /** TCP sequence number, unsigned 32-bit. */
   seq: number;
+  /** TCP acknowledgement number; only looked at when `flags` has ACK. */
   ack: number;
   /** Bitwise OR of TCP_FLAGS. */
   flags: number;
+  /** TCP payload bytes (SYN and FIN add one sequence number each on top). */
   payloadLength: number;
 }
 
 /** A violated TCP invariant; the caller adds file and flow. `side` is the sender (0 or 1). */
 export interface TcpFinding {
+  /** A key of FINDING_CODES. */
   code: "seq-gap" | "seq-overlap" | "retransmission" | "ack-unsent" | "direction";
+  /** Retransmissions and overlaps are warnings unless the checker is strict; the rest errors. */
   severity: Severity;
+  /** Sender of the offending segment. */
   side: 0 | 1;
+  /** Packet number of the offending segment, from its {@link SegmentInput}. */
   packetNumber: number;
+  /** What went wrong, in words. */
   message: string;
+  /** What the invariant expected, e.g. "seq 1001". */
   expected: string;
+  /** What the segment holds instead, e.g. "seq 1201". */
   actual: string;
 }
 
@@ -68,6 +79,11 @@ export class TcpConnectionChecker {
     { started: false, next: 0 },
   ];
 
+  /**
+   * Starts with neither side seen; each side's first segment sets its sequence base.
+   *
+   * @param options strictness
+   */
   constructor(options: TcpCheckOptions = {}) {
     this.#strict = options.strict ?? false;
   }

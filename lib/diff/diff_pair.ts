@@ -37,36 +37,36 @@ function position(u: NormalisedUnit): number | undefined {
   return u.input.unit.kind === "message" ? u.input.unit.index : undefined;
 }
 
-/**
- * Diffs two captures message by message.
- *
- * @param actual the run under test
- * @param golden the expected capture
- * @param options normalisers, rules, look-ahead, timing tolerance
- * @returns differences as they are found, then one summary
- * @throws {UnknownNormaliserError} for an unknown normaliser name
- */
+/** Nanoseconds as milliseconds with three decimals, for timing details. */
 function ms(ns: bigint): string {
   return (Number(ns) / 1e6).toFixed(3);
 }
 
 /** What every pair of a diff run shares. */
 export interface PairRun {
+  /** The options given to diffCaptures. */
   options: DiffOptions;
+  /** The run's configured normaliser; undefined drops the unit. */
   normalise: (u: DiffInput) => NormalisedUnit | undefined;
+  /** Bound identifiers, shared by every channel so a session id maps the same everywhere. */
   bindings: BindingMap;
   /** Time of the first unit of each capture (timing base). */
   base: { actual?: bigint; golden?: bigint };
+  /** Timing tolerance in ns; absent = timing not compared. */
   toleranceNs?: bigint;
 }
 
 /** Counters and progress of one direction of a pair. */
 export interface DirectionState {
+  /** The direction: true client → server. */
   fromClient: boolean;
+  /** This direction's counts, filled in as events are handled. */
   s: StreamSummary;
   /** Alignment events handled so far (a fallback re-run skips them). */
   processed: number;
+  /** Actual side: units compared, and the time of its first unit (ns). */
   ac: { n: number; baseNs?: bigint };
+  /** Golden side: units compared, and the time of its first unit (ns). */
   gc: { n: number; baseNs?: bigint };
 }
 

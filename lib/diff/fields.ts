@@ -14,9 +14,13 @@ export type FieldSpec = readonly [name: string, start: number, end?: number];
 export interface FieldLayout {
   /** Channel type; absent = common to every channel. */
   channel?: number;
+  /** Direction: true client → server. */
   fromClient: boolean;
+  /** Unit kind. @default "message" */
   kind?: SpiceUnitKind;
+  /** Message type (messages only). */
   type?: number;
+  /** The fields in offset order. */
   fields: readonly FieldSpec[];
 }
 

@@ -18,11 +18,15 @@ const DISPLAY = 2;
 
 /** One unit read from a capture, as the diff sees it. */
 export interface DiffInput {
+  /** SPICE channel type number of the unit's file. */
   channelType: number;
+  /** SPICE channel id of the unit's file. */
   channelId: number;
   /** 0-based connection index within the channel file. */
   connection: number;
+  /** The framed unit. */
   unit: SpiceUnit;
+  /** Timestamp of the packet that completed the unit, ns. */
   tsNs: bigint;
   /** Packet that completed the unit. */
   packetNumber: number;
@@ -30,14 +34,19 @@ export interface DiffInput {
 
 /** A range of the compared bytes and the normaliser (or rule) that owns it. */
 export interface OwnedRange {
+  /** First byte, offset into the compared bytes. */
   start: number;
+  /** Byte after the range (clipped to the unit's length). */
   end: number;
+  /** Field name shown in reports. */
   field: string;
+  /** Name of the normaliser that owns the range, or "rule" for `--rules` entries. */
   by: string;
 }
 
 /** A unit ready for comparison. */
 export interface NormalisedUnit {
+  /** The unit as read. */
   input: DiffInput;
   /** Message name ("INIT", "DRAW_COPY") or unit kind ("link", "ticket", …). */
   name: string;
@@ -91,7 +100,13 @@ export type Normalise = (input: DiffInput) => NormalisedUnit | undefined;
 
 /** An unknown normaliser name in `keep` / `enable`. */
 export class UnknownNormaliserError extends Error {
+  /** Always "UnknownNormaliserError". */
   override name = "UnknownNormaliserError";
+  /**
+   * Builds the error; the message lists the known names.
+   *
+   * @param name the unknown name as given
+   */
   constructor(name: string) {
     super(`unknown normaliser '${name}'; known: ${NORMALISER_NAMES.join(", ")}`);
   }

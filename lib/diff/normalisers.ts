@@ -20,18 +20,23 @@ export interface UnitSelector {
   type?: number;
   /** Message types from `typeMin` to `typeMax` inclusive, instead of `type`. */
   typeMin?: number;
+  /** Upper end (inclusive) of the `typeMin` range. */
   typeMax?: number;
 }
 
 /** A byte range [start, end) of the compared bytes; `end` absent = to the end. */
 export interface FieldRange extends UnitSelector {
+  /** Field name shown in reports, e.g. "sessionId". */
   field: string;
+  /** First byte of the range, offset into the compared bytes. */
   start: number;
+  /** Byte after the range; absent = to the end of the compared bytes. */
   end?: number;
 }
 
 /** One named normaliser. */
 export interface Normaliser {
+  /** Name used by `--keep NAME` and `--normalise NAME`, e.g. "session-id". */
   readonly name: string;
   /** One line for `--help`. */
   readonly description: string;
@@ -73,10 +78,15 @@ const MSGC_PONG = 3;
 const MSGC_DISCONNECTING = 6;
 
 /** Offsets in link-phase units, counted from the unit start (§2). */
-export const LINK_OFFSETS = Object.freeze({
+export const LINK_OFFSETS: Readonly<{
   /** Client link message: connection_id after the 16-byte header. */
-  connectionId: 16,
+  connectionId: number;
   /** Link reply: pub_key after header + u32 error. */
+  pubKey: number;
+  /** Link reply: byte after the 162-byte pub_key. */
+  pubKeyEnd: number;
+}> = Object.freeze({
+  connectionId: 16,
   pubKey: 20,
   pubKeyEnd: 182,
 });
@@ -194,7 +204,7 @@ export const NORMALISERS: readonly Normaliser[] = Object.freeze([
 export const NORMALISER_NAMES: readonly string[] = Object.freeze(NORMALISERS.map((n) => n.name));
 
 /** Only for tests and the help text: the SET_ACK number, compared but never dropped. */
-export const SET_ACK_TYPE = MSG_SET_ACK;
+export const SET_ACK_TYPE: number = MSG_SET_ACK;
 
 /**
  * Whether a selector matches a unit.

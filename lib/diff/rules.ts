@@ -22,18 +22,25 @@ import { fieldLayout, fieldRange } from "./fields.ts";
 
 /** A validated rule. */
 export interface DiffRule {
+  /** Channel type number; absent = every channel. */
   channel?: number;
+  /** true client → server, false server → client; absent = both directions. */
   fromClient?: boolean;
+  /** Message name as given (matched as `nameMatches` does) or link-phase kind; absent = all. */
   message?: string;
-  /** Masked range (action "mask"). */
+  /** Start of the masked range (action "mask"), offset into the compared bytes. @default 0 */
   start: number;
+  /** Byte after the masked range; absent = to the end. */
   end?: number;
+  /** Field name the range was resolved from, when the rule named one. */
   field?: string;
+  /** "mask" ignores the range (or the whole unit without one); "ignore" drops the unit. */
   action: "mask" | "ignore";
 }
 
 /** A rules file that is not a valid rule list; the message names the file and the rule. */
 export class RulesError extends Error {
+  /** Always "RulesError". */
   override name = "RulesError";
 }
 

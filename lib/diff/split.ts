@@ -9,6 +9,7 @@ import type { DiffInput } from "./normalise.ts";
 
 /** The interleaving of the two captures differs too much for one pass. */
 export class SkewError extends Error {
+  /** Always "SkewError". */
   override name = "SkewError";
 }
 
@@ -22,6 +23,8 @@ export class DirectionSplitter {
   #error?: SkewError;
 
   /**
+   * Wraps a unit stream; nothing is read until a direction's stream is pulled.
+   *
    * @param batches the file's units (both directions) in capture order
    * @param maxQueued largest number of units one queue may hold
    */

@@ -1,7 +1,14 @@
 /** Types shared by the frame codecs, flows and filters. */
 
 /** TCP header flag bits. */
-export const TCP_FLAGS = Object.freeze(
+export const TCP_FLAGS: Readonly<{
+  FIN: 0x01;
+  SYN: 0x02;
+  RST: 0x04;
+  PSH: 0x08;
+  ACK: 0x10;
+  URG: 0x20;
+}> = Object.freeze(
   {
     FIN: 0x01,
     SYN: 0x02,
@@ -13,7 +20,9 @@ export const TCP_FLAGS = Object.freeze(
 );
 
 /** IP protocol numbers used by the decoder and filters. */
-export const IP_PROTOCOL = Object.freeze({ ICMP: 1, TCP: 6, UDP: 17, ICMP6: 58 } as const);
+export const IP_PROTOCOL: Readonly<{ ICMP: 1; TCP: 6; UDP: 17; ICMP6: 58 }> = Object.freeze(
+  { ICMP: 1, TCP: 6, UDP: 17, ICMP6: 58 } as const,
+);
 
 /** Everything needed to build one Ethernet II + IPv4 + TCP frame. */
 export interface FrameSpec {
@@ -21,29 +30,39 @@ export interface FrameSpec {
   srcMac?: Uint8Array;
   /** 6 bytes. @default 02:00:00:00:00:02 */
   dstMac?: Uint8Array;
-  /** IPv4 address as an unsigned 32-bit number (10.0.0.1 = 0x0a000001). */
+  /** IPv4 source address as an unsigned 32-bit number (10.0.0.1 = 0x0a000001). */
   srcIp: number;
+  /** IPv4 destination address as an unsigned 32-bit number. */
   dstIp: number;
+  /** TCP source port, 0..65535. */
   srcPort: number;
+  /** TCP destination port, 0..65535. */
   dstPort: number;
+  /** TCP sequence number, unsigned 32-bit. */
   seq: number;
+  /** TCP acknowledgement number, unsigned 32-bit (meaningful with the ACK flag). */
   ack: number;
   /** Bitwise OR of {@link TCP_FLAGS}. */
   flags: number;
-  /** @default 65535 */
+  /** Advertised TCP receive window, bytes (no window scaling). @default 65535 */
   window?: number;
   /** IPv4 identification. @default 0 */
   ipId?: number;
-  /** @default 64 */
+  /** IPv4 time to live, hops. @default 64 */
   ttl?: number;
 }
 
 /** TCP header fields of a decoded packet. */
 export interface TcpInfo {
+  /** Sequence number, unsigned 32-bit. */
   seq: number;
+  /** Acknowledgement number, unsigned 32-bit. */
   ack: number;
+  /** Flag bits, see {@link TCP_FLAGS}. */
   flags: number;
+  /** Advertised receive window as in the header, unscaled. */
   window: number;
+  /** TCP header length in bytes, options included (data offset × 4). */
   headerLength: number;
 }
 
@@ -53,12 +72,15 @@ export interface DecodedPacket {
   ipVersion: 0 | 4 | 6;
   /** Dotted IPv4 or RFC 5952 IPv6 text; "" when absent. */
   srcIp: string;
+  /** Destination address, same form as `srcIp`. */
   dstIp: string;
   /** IP protocol number; -1 when there is no IP layer. */
   protocol: number;
   /** 0 when the transport has no ports. */
   srcPort: number;
+  /** Transport destination port; 0 when the transport has no ports. */
   dstPort: number;
+  /** TCP header fields; absent when not TCP or fewer than 20 TCP header bytes were captured. */
   tcp?: TcpInfo;
   /** Transport payload (TCP/UDP data), a view into the frame. */
   payload: Uint8Array;

@@ -28,6 +28,7 @@ export interface ImportOptions {
 
 /** What an import did. */
 export interface ImportResult {
+  /** The manifest written to the new session directory. */
   manifest: Manifest;
   /** TCP connections in the source. */
   connections: number;
@@ -35,6 +36,7 @@ export interface ImportResult {
   imported: number;
   /** SPICE units recorded. */
   units: number;
+  /** Every problem the reader found, in order. */
   problems: StreamProblem[];
   /** True when something could not be carried over (lost bytes, bad framing, unknown channel). */
   partial: boolean;

@@ -2,7 +2,9 @@
 
 /** One merged item and the index of the source it came from. */
 export interface Merged<T> {
+  /** The item, unchanged. */
   item: T;
+  /** 0-based index of its source in the list given to the merge. */
   source: number;
 }
 

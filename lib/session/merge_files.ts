@@ -21,6 +21,7 @@ export interface MergeOptions {
 
 /** Totals of a merge. */
 export interface MergeResult {
+  /** Packets written to the merged file. */
   packets: number;
   /** Packets per input file, in input order. */
   perFile: number[];

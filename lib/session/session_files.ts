@@ -11,14 +11,17 @@ export interface SessionFile {
   file: string;
   /** From the manifest, in a session directory. */
   channelType?: number;
+  /** Channel id from the manifest, in a session directory. */
   channelId?: number;
 }
 
 /** What {@link openSession} found: the files and, for a session directory, its manifest. */
 export interface SessionListing {
+  /** Files to read: the manifest's channels in manifest order, or the one file given. */
   files: SessionFile[];
   /** Session directory, when `path` is one. */
   dir?: string;
+  /** The validated `session.json`, for a session directory. */
   manifest?: Manifest;
 }
 

@@ -11,6 +11,7 @@ export type SpiceUnitKind =
 
 /** One whole unit of a SPICE byte stream: a link-phase piece or a message. */
 export interface SpiceUnit {
+  /** Which link-phase piece this is, or "message". */
   kind: SpiceUnitKind;
   /** True for client → server. */
   fromClient: boolean;
@@ -34,7 +35,9 @@ export interface SpiceUnit {
 
 /** A sub-message from a message's sub-list. */
 export interface SpiceSubMessage {
+  /** Sub-message type number. */
   type: number;
+  /** Sub-message name from the tables, or "unknown(n)". */
   name: string;
   /** Body bytes. */
   body: Uint8Array;
@@ -42,10 +45,20 @@ export interface SpiceSubMessage {
 
 /** A byte stream that is not valid SPICE at `offset`. */
 export class SpiceFramingError extends Error {
+  /** Always "SpiceFramingError". */
   override name = "SpiceFramingError";
+  /** Offset of the bad byte in its direction's byte stream. */
   readonly offset: number;
+  /** True when the bad stream is client → server. */
   readonly fromClient: boolean;
+  /** What the framer expected to find at `offset`. */
   readonly expected: string;
+  /**
+   * Builds the error; the message is `<client|server> stream byte <offset>: <expected>`.
+   *
+   * @param expected what should have been at the offset
+   * @param where offset in the direction's byte stream and the direction
+   */
   constructor(expected: string, where: { offset: number; fromClient: boolean }) {
     super(
       `${where.fromClient ? "client" : "server"} stream byte ${where.offset}: ${expected}`,
