@@ -14,3 +14,4 @@ export * from "./lib/spice/mod.ts";
 export * from "./lib/capture/mod.ts";
 export * from "./lib/session/mod.ts";
 export * from "./lib/check/mod.ts";
+export * from "./lib/diff/mod.ts";

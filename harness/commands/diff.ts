@@ -3,7 +3,7 @@ import { numberFlag, parseCommandArgs } from "../args.ts";
 import { diffCaptures, type DiffOptions, type DiffRecord } from "../../lib/diff/diff_captures.ts";
 import { NORMALISERS } from "../../lib/diff/normalisers.ts";
 import { UnknownNormaliserError } from "../../lib/diff/normalise.ts";
-import { formatRecord, formatSummary, recordJson } from "../../lib/diff/report.ts";
+import { formatDiffSummary, formatRecord, recordJson } from "../../lib/diff/report.ts";
 import { parseRules, RulesError } from "../../lib/diff/rules.ts";
 import { sessionDiffSource } from "../../lib/diff/session_source.ts";
 import { MANIFEST_FILE, ManifestError, readManifest } from "../../lib/capture/manifest.ts";
@@ -130,7 +130,7 @@ export async function run(args: string[], io: Io): Promise<number> {
     for await (const r of diffCaptures(actual, golden, options)) {
       if (r.type === "summary") {
         same = r.same;
-        await io.out(values.json ? recordJson(r) : formatSummary(r));
+        await io.out(values.json ? recordJson(r) : formatDiffSummary(r));
         continue;
       }
       if (!showRecord(r, shown, maxReport)) continue;

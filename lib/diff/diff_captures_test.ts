@@ -8,7 +8,7 @@ import {
 } from "./diff_captures.ts";
 import { hexExcerpt, hexRows } from "./hexdump.ts";
 import type { DiffInput } from "./normalise.ts";
-import { formatRecord, formatSummary, recordJson } from "./report.ts";
+import { formatDiffSummary, formatRecord, recordJson } from "./report.ts";
 import { clientLink, fromArray, mainInit, message, u32le } from "./_test_units.ts";
 
 /** A fake session: channel key → units (both directions, capture order). */
@@ -94,7 +94,7 @@ Deno.test("diffCaptures() names channel, index, message name and offset of a cha
   assert.equal(json.expectedBytes, undefined);
   assert.equal(json.expected.split(" ").length, 32);
   assert.match(
-    formatSummary(summary),
+    formatDiffSummary(summary),
     /display\s+server→client\s+3\s+3\s+2\s+1\s+0\s+0\ndiffers: 1 difference/,
   );
 });

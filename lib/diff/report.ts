@@ -70,7 +70,7 @@ export function recordJson(r: DiffRecord | DiffSummary): string {
  * @param s the summary
  * @returns lines ending in a newline
  */
-export function formatSummary(s: DiffSummary): string {
+export function formatDiffSummary(s: DiffSummary): string {
   const header = [
     "channel",
     "direction",
