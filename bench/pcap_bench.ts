@@ -57,6 +57,13 @@ async function runReference(exe: string, args: string[]): Promise<number[]> {
   return new TextDecoder().decode(out.stdout).trim().split(/\s+/).map(Number);
 }
 
+/**
+ * How our side builds and stores frames: "copy" builds each frame in a scratch buffer and
+ * hands it to `write()`; "in place" builds it straight into the writer's buffer between
+ * `beginRecord()` and `commitRecord()` (what CaptureSession does through TcpFlow.sendInto).
+ */
+type WriteMode = "copy" | "in place";
+
 /** Writes `count` frames like pcap_ref.c does; returns elapsed ms. */
 async function writeOurs(
   path: string,
@@ -64,9 +71,11 @@ async function writeOurs(
   count: number,
   payloadBytes: number,
   writeFrame: WriteFrame,
+  mode: WriteMode,
 ): Promise<number> {
   const payload = new Uint8Array(payloadBytes).map((_, i) => i * 7);
-  const frame = new Uint8Array(54 + payloadBytes);
+  const frameBytes = 54 + payloadBytes;
+  const frame = new Uint8Array(frameBytes);
   const spec: FrameSpec = {
     srcIp: 0x0a000001,
     dstIp: 0x0a000002,
@@ -79,14 +88,28 @@ async function writeOurs(
   };
   const file = await Deno.open(path, { write: true, create: true, truncate: true });
   const t0 = performance.now();
-  const w = createWriter(format, file.writable, { tsResolution: "us" });
+  // A file's writable is done with a chunk once its write resolved: chunks can be reused.
+  const w = createWriter(format, file.writable, { tsResolution: "us", recycleChunks: true });
   const packet = { tsNs: START_NS, data: frame };
+  let seconds = Number(START_NS / 1_000_000_000n);
+  let nanoseconds = Number(START_NS % 1_000_000_000n);
   for (let i = 0; i < count; i++) {
     spec.seq = (1000 + i * payloadBytes) >>> 0;
     spec.ipId = i & 0xffff;
-    writeFrame(spec, payload, frame, 0);
-    w.write(packet);
-    packet.tsNs += 1000n;
+    if (mode === "copy") {
+      writeFrame(spec, payload, frame, 0);
+      w.write(packet);
+      packet.tsNs += 1000n;
+    } else {
+      const at = w.beginRecord(seconds, nanoseconds, frameBytes);
+      writeFrame(spec, payload, w.recordBytes, at);
+      w.commitRecord();
+      nanoseconds += 1000;
+      if (nanoseconds >= 1_000_000_000) {
+        nanoseconds -= 1_000_000_000;
+        seconds++;
+      }
+    }
     // Backpressure as a real producer applies it (C's fwrite blocks the same way).
     if ((i & 1023) === 0 && w.bufferedBytes > FLUSH_ABOVE_BYTES) await w.flush();
   }
@@ -156,6 +179,7 @@ async function best<T extends { ms: number }>(runs: number, f: () => Promise<T>)
 
 function writeRows(
   format: CaptureFormat,
+  mode: WriteMode,
   payload: number,
   pps: number,
   cPps: number | undefined,
@@ -163,9 +187,10 @@ function writeRows(
 ): BenchRow[] {
   const frameBytes = 54 + payload;
   const note = format === "pcapng" ? "; C ref: pcap_dump (libpcap has no pcapng writer)" : "";
+  const how = mode === "copy" ? "write()" : "in place: beginRecord/commitRecord";
   const referenceName = cPps === undefined ? undefined : "C libpcap pcap_dump";
   return [{
-    name: `write ${format} ${payload} B payload frames (frames by ${source}${note})`,
+    name: `write ${format} ${payload} B payload frames, ${how} (frames by ${source}${note})`,
     value: pps,
     unit: "frames/s",
     reference: cPps,
@@ -173,7 +198,7 @@ function writeRows(
     goal: "≥ 1.0× C",
     met: cPps === undefined ? undefined : pps >= cPps,
   }, {
-    name: `write ${format} ${payload} B payload frames`,
+    name: `write ${format} ${payload} B payload frames, ${how}`,
     value: (pps * frameBytes) / MB,
     unit: "MB/s",
     reference: cPps === undefined ? undefined : (cPps * frameBytes) / MB,
@@ -222,21 +247,27 @@ export const bench: Bench = async ({ quick }) => {
       // C and ours alternate within each round so load changes hit both sides alike.
       const cPath = `${dir}/c_${payload}.pcap`;
       let cMs = Infinity;
-      const ourMs = { pcap: Infinity, pcapng: Infinity };
+      const variants = [
+        { format: "pcap", mode: "in place" },
+        { format: "pcapng", mode: "in place" },
+        { format: "pcap", mode: "copy" },
+        { format: "pcapng", mode: "copy" },
+      ] as const;
+      const ourMs = variants.map(() => Infinity);
       for (let round = 0; round < RUNS; round++) {
         if (ref !== undefined) {
           const [ns] = await runReference(ref, ["write", cPath, String(count), String(payload)]);
           cMs = Math.min(cMs, ns / 1e6);
         }
-        for (const format of ["pcap", "pcapng"] as const) {
+        for (const [i, { format, mode }] of variants.entries()) {
           const path = `${dir}/ours_${payload}.${format}`;
-          const ms = await writeOurs(path, format, count, payload, writeFrame);
-          ourMs[format] = Math.min(ourMs[format], ms);
+          const ms = await writeOurs(path, format, count, payload, writeFrame, mode);
+          ourMs[i] = Math.min(ourMs[i], ms);
         }
       }
       const cPps = ref === undefined ? undefined : count / (cMs / 1000);
-      for (const format of ["pcap", "pcapng"] as const) {
-        rows.push(...writeRows(format, payload, count / (ourMs[format] / 1000), cPps, source));
+      for (const [i, { format, mode }] of variants.entries()) {
+        rows.push(...writeRows(format, mode, payload, count / (ourMs[i] / 1000), cPps, source));
       }
       const ourPcap = `${dir}/ours_${payload}.pcap`;
       const cRead = ref === undefined ? undefined : await best(RUNS, async () => {

@@ -6,10 +6,16 @@
  * counted when the queue is full or the file has failed.
  */
 import denoJson from "../../deno.json" with { type: "json" };
-import { TcpFlow } from "../net/tcp_flow.ts";
+import { type FrameSink, TcpFlow } from "../net/tcp_flow.ts";
 import type { FlowDirection } from "../net/types.ts";
 import { createWriter } from "../pcap/writer.ts";
-import type { CaptureFormat, CaptureWriter, TsResolution } from "../pcap/types.ts";
+import type {
+  CaptureFormat,
+  CaptureWriter,
+  InPlaceCaptureWriter,
+  RecordInfo,
+  TsResolution,
+} from "../pcap/types.ts";
 import { CHANNEL_TYPES, channelName } from "../spice/tables.ts";
 import { type Clock, systemClock } from "./clock.ts";
 import { fileSink } from "./file_sink.ts";
@@ -114,7 +120,7 @@ interface Channel {
   type: number;
   id: number;
   file: string;
-  writer: CaptureWriter;
+  writer: InPlaceCaptureWriter;
   connections: Connection[];
   current?: Connection;
   stats: ChannelStats;
@@ -154,6 +160,44 @@ class Connection implements ChannelConnection {
     this.session._offer(this, "close");
   }
 }
+
+/**
+ * Where a flow's frames go: straight into the channel writer's buffer (zero-copy), one record
+ * per frame, all frames of one packet with the same time; the comment goes on the first frame
+ * carrying payload. One per session, retargeted per packet.
+ */
+class WriterFrameSink implements FrameSink {
+  writer!: InPlaceCaptureWriter;
+  seconds = 0;
+  nanoseconds = 0;
+  /** Comment still to put on the next payload-carrying frame. */
+  comment: string | undefined;
+  /** Payload-carrying frames written since the last reset. */
+  dataFrames = 0;
+  readonly #info: RecordInfo = { direction: undefined, comment: undefined };
+
+  get buffer(): Uint8Array {
+    return this.writer.recordBytes;
+  }
+
+  reserve(frameLength: number, direction: FlowDirection, payloadLength: number): number {
+    const info = this.#info;
+    info.direction = direction === "toServer" ? "outbound" : "inbound";
+    info.comment = undefined;
+    if (payloadLength > 0) {
+      this.dataFrames++;
+      info.comment = this.comment;
+      this.comment = undefined;
+    }
+    return this.writer.beginRecord(this.seconds, this.nanoseconds, frameLength, info);
+  }
+
+  commit(): void {
+    this.writer.commitRecord();
+  }
+}
+
+const NS_PER_SECOND = 1_000_000_000n;
 
 const DEFAULTS = Object.freeze({
   format: "pcap" as CaptureFormat,
@@ -198,6 +242,11 @@ export class CaptureSession {
   #timer?: ReturnType<typeof setInterval>;
   #closing?: Promise<Manifest>;
   #manifestWrite: Promise<void> = Promise.resolve();
+  readonly #sink = new WriterFrameSink();
+  // [#secBase, #secEnd): the whole second of the last packet written, in ns (empty at first)
+  #secBase = 1n;
+  #secEnd = 0n;
+  #secNumber = 0;
 
   private constructor(dir: string, options: CaptureSessionOptions) {
     this.dir = dir;
@@ -346,6 +395,8 @@ export class CaptureSession {
       const sink = this.#opts.sinkFactory(`${this.dir}/${file}`);
       const writer = createWriter(this.#opts.format, sink, {
         tsResolution: this.#opts.tsResolution,
+        // fileSink is done with a chunk once its write resolves; other sinks may keep chunks.
+        recycleChunks: this.#opts.sinkFactory === fileSink,
         interfaces: [{
           name: file,
           description: `SPICE ${channelName(type)} channel ${id}`,
@@ -395,49 +446,57 @@ export class CaptureSession {
       if (isData) ch.stats.dropped++;
       return;
     }
-    const op: Op = { conn, kind, tsNs: this.#now(), bytes, comment };
+    const tsNs = this.#now();
     if (this.#queue.length === 0 && !this.#busy(ch)) {
-      this.#encode(op);
+      this.#encode(conn, kind, tsNs, bytes, comment);
       return;
     }
     if (isData && this.#queue.length >= this.#opts.queueLength) {
       ch.stats.dropped++;
       return;
     }
-    if (bytes) op.bytes = bytes.slice();
-    this.#queue.push(op);
+    this.#queue.push({ conn, kind, tsNs, bytes: bytes?.slice(), comment });
     void this.#drain();
   }
 
-  #encode(op: Op): void {
-    const ch = op.conn.channel;
+  /** Frames one packet (or the handshake / teardown) straight into the channel's writer. */
+  #encode(
+    conn: Connection,
+    kind: OpKind,
+    tsNs: bigint,
+    bytes: Uint8Array | undefined,
+    comment: string | undefined,
+  ): void {
+    const ch = conn.channel;
     if (ch.failed) {
-      if (op.bytes) ch.stats.dropped++;
+      if (bytes) ch.stats.dropped++;
       return;
     }
-    const flow = op.conn.flow;
-    let frames;
-    if (op.kind === "open") frames = flow.open();
-    else if (op.kind === "close") {
-      op.conn.closedNs = op.tsNs;
-      frames = flow.close();
+    const flow = conn.flow;
+    if (kind !== "open" && kind !== "close" && flow.closed) return void ch.stats.dropped++;
+    const ts = this.#opts.relativeTime ? tsNs - this.#startNs : tsNs;
+    if (ts < this.#secBase || ts >= this.#secEnd) {
+      this.#secNumber = Number(ts / NS_PER_SECOND);
+      this.#secBase = BigInt(this.#secNumber) * NS_PER_SECOND;
+      this.#secEnd = this.#secBase + NS_PER_SECOND;
+    }
+    const sink = this.#sink;
+    sink.writer = ch.writer;
+    sink.seconds = this.#secNumber;
+    sink.nanoseconds = Number(ts - this.#secBase);
+    sink.comment = comment;
+    sink.dataFrames = 0;
+    if (kind === "open") flow.openInto(sink);
+    else if (kind === "close") {
+      conn.closedNs = tsNs;
+      flow.closeInto(sink);
     } else {
-      if (flow.closed) return void ch.stats.dropped++;
-      frames = flow.send(op.kind, op.bytes!);
-      const dir = op.kind === "toServer" ? "sent" : "received";
-      ch.stats.packets[dir] += frames.filter((f) => f.payloadLength > 0).length;
-      ch.stats.bytes[dir] += op.bytes!.length;
+      flow.sendInto(kind, bytes!, sink);
+      const dir = kind === "toServer" ? "sent" : "received";
+      ch.stats.packets[dir] += sink.dataFrames;
+      ch.stats.bytes[dir] += bytes!.length;
     }
-    let comment = op.comment;
-    for (const f of frames) {
-      ch.writer.write({
-        tsNs: this.#opts.relativeTime ? op.tsNs - this.#startNs : op.tsNs,
-        data: f.frame,
-        direction: f.direction === "toServer" ? "outbound" : "inbound",
-        comment: f.payloadLength > 0 ? comment : undefined,
-      });
-      if (f.payloadLength > 0) comment = undefined;
-    }
+    sink.comment = undefined;
     if (ch.writer.bufferedBytes >= this.#opts.flushThresholdBytes) void this.#flush(ch);
   }
 
@@ -457,7 +516,8 @@ export class CaptureSession {
         await this.#flush(ch);
         continue;
       }
-      this.#encode(this.#queue.shift()!);
+      const op = this.#queue.shift()!;
+      this.#encode(op.conn, op.kind, op.tsNs, op.bytes, op.comment);
     }
   }
 

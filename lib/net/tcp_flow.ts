@@ -58,7 +58,7 @@ export interface FlowFrame {
 
 /**
  * Destination of the zero-copy methods ({@link TcpFlow.sendInto} and friends): the flow asks
- * for room, then writes the frame straight into `buffer`.
+ * for room, writes the frame straight into `buffer`, then calls `commit` (when present).
  */
 export interface FrameSink {
   /**
@@ -68,6 +68,11 @@ export interface FrameSink {
   reserve(frameLength: number, direction: FlowDirection, payloadLength: number): number;
   /** Buffer that the offsets returned by `reserve` refer to. */
   readonly buffer: Uint8Array;
+  /**
+   * Called right after the frame of the last `reserve` was written, before the next
+   * `reserve`, e.g. to commit a record a capture writer opened in `reserve`.
+   */
+  commit?(): void;
 }
 
 /** Thrown when sending on a {@link TcpFlow} that was closed. */
@@ -91,7 +96,6 @@ export class FlowClosedError extends Error {
 const DEFAULT_ISN = 1000;
 const DEFAULT_WINDOW = 0xffff;
 const ACK = TCP_FLAGS.ACK;
-const SEQ_MODULUS = 0x1_0000_0000;
 
 interface Side {
   /** Frame fields reused for every frame this side sends. */
@@ -102,8 +106,9 @@ interface Side {
   acked: number;
 }
 
+/** `(seq + n) mod 2^32` for seq, n in 0..2^32-1 (`>>> 0` is that, without a float modulo). */
 function addSeq(seq: number, n: number): number {
-  return (seq + n) % SEQ_MODULUS;
+  return (seq + n) >>> 0;
 }
 
 /** Bytes per slab that the copying methods carve frames from. */
@@ -316,7 +321,7 @@ export class TcpFlow {
     for (let start = 0; start < length; start += mss) {
       const end = Math.min(length, start + mss);
       const segment = end - start;
-      const inFlight = (sender.next - receiver.acked + SEQ_MODULUS) % SEQ_MODULUS;
+      const inFlight = (sender.next - receiver.acked) >>> 0; // mod 2^32
       // Never fill the peer's window (Wireshark flags "window full"): the peer ACKs first.
       if (this.#windowAcks && inFlight > 0 && inFlight + segment >= this.#window) {
         this.#emit(receiver, back, ACK, sender.next, undefined, sink);
@@ -374,6 +379,7 @@ export class TcpFlow {
     spec.flags = flags;
     const offset = sink.reserve(FRAME_HEADER_BYTES + data.length, direction, data.length);
     writeFrame(spec, data, sink.buffer, offset);
+    sink.commit?.();
     spec.ipId = ((spec.ipId ?? 0) + 1) & 0xffff;
     if (flags & ACK) side.acked = ack;
   }

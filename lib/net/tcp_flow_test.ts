@@ -230,3 +230,41 @@ Deno.test("TcpFlow without windowAcks gives exactly one frame per segment", () =
     ["toClient", 3515],
   ]);
 });
+
+Deno.test("TcpFlow calls a sink's commit() once after each frame is written", () => {
+  const flow = new TcpFlow({
+    clientIp: 0x0a000001,
+    serverIp: 0x0a000002,
+    clientPort: 10001,
+    serverPort: 5930,
+    mss: 10,
+  });
+  const events: string[] = [];
+  const buffer = new Uint8Array(200);
+  const sink = {
+    buffer,
+    reserve(frameLength: number) {
+      events.push(`reserve ${frameLength}`);
+      buffer.fill(0);
+      return 0;
+    },
+    commit() {
+      // The frame is complete when commit() runs: its IPv4 version/IHL byte is written.
+      events.push(`commit ${buffer[14].toString(16)}`);
+    },
+  };
+  const frames = flow.sendInto("toServer", new Uint8Array(15), sink);
+  assert.equal(frames, 5); // SYN, SYN-ACK, ACK, 10 + 5 bytes
+  assert.deepEqual(events, [
+    "reserve 54",
+    "commit 45",
+    "reserve 54",
+    "commit 45",
+    "reserve 54",
+    "commit 45",
+    "reserve 64",
+    "commit 45",
+    "reserve 59",
+    "commit 45",
+  ]);
+});

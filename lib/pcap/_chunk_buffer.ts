@@ -7,7 +7,22 @@
  * in the rest of the same chunk, or in a fresh one when it is full. When a chunk fills up it
  * is handed to the sink at once (auto-flush), so at most one chunk is buffered on top of the
  * writes the sink has not accepted yet.
+ *
+ * With `recycle`, a full chunk whose writes the sink has all accepted is reused for later
+ * bytes instead of allocating a fresh one (fresh memory costs ~100-200 µs per MiB in page
+ * faults on first touch, ~15-25 ns per small record). Only for sinks that are done with a
+ * chunk once its write resolved, such as a file: never for a sink that keeps the chunks.
  */
+
+/** Chunks kept for reuse at most. */
+const SPARE_CHUNKS = 2;
+
+/** One chunk array: writes of views of it not yet accepted, and whether it was replaced. */
+interface Slab {
+  bytes: Uint8Array;
+  writes: number;
+  retired: boolean;
+}
 
 /** Default chunk size and auto-flush threshold: 1 MiB. */
 export const DEFAULT_CHUNK_BYTES = 1 << 20;
@@ -26,18 +41,25 @@ export class ChunkBuffer {
   #tail: Promise<void> = Promise.resolve();
   #failed = false;
   #error: unknown = undefined;
+  readonly #recycle: boolean;
+  /** The current chunk and its writes not yet accepted (tracked with `recycle` only). */
+  #slab: Slab;
+  readonly #spare: Uint8Array[] = [];
 
   /**
    * @param sink destination; locked for the life of the buffer
    * @param chunkBytes chunk size and auto-flush threshold
+   * @param recycle reuse chunks the sink has accepted (only for sinks that do not keep them)
    */
-  constructor(sink: WritableStream<Uint8Array>, chunkBytes = DEFAULT_CHUNK_BYTES) {
+  constructor(sink: WritableStream<Uint8Array>, chunkBytes = DEFAULT_CHUNK_BYTES, recycle = false) {
+    this.#recycle = recycle;
     this.#writer = sink.getWriter();
     // The writer's closed promise rejects when the sink errors; observe it so it is handled.
     this.#writer.closed.catch(() => {});
     this.#chunkBytes = chunkBytes;
     this.bytes = new Uint8Array(chunkBytes);
     this.view = new DataView(this.bytes.buffer);
+    this.#slab = { bytes: this.bytes, writes: 0, retired: false };
   }
 
   /** Bytes buffered plus bytes handed to the sink and not yet accepted. */
@@ -60,9 +82,12 @@ export class ChunkBuffer {
   reserve(n: number): number {
     if (this.#used + n <= this.bytes.length) return this.#used;
     this.#send();
+    if (this.#recycle) this.#retire();
     const size = n > this.#chunkBytes ? n : this.#chunkBytes;
-    this.bytes = new Uint8Array(size);
+    const spare = size === this.#chunkBytes ? this.#spare.pop() : undefined;
+    this.bytes = spare ?? new Uint8Array(size);
     this.view = new DataView(this.bytes.buffer);
+    if (this.#recycle) this.#slab = { bytes: this.bytes, writes: 0, retired: false };
     this.#start = 0;
     this.#used = 0;
     return 0;
@@ -97,12 +122,37 @@ export class ChunkBuffer {
     if (this.#failed) return;
     this.#pendingBytes += n;
     const write = this.#writer.write(chunk);
+    if (this.#recycle) {
+      const slab = this.#slab;
+      slab.writes++;
+      this.#tail = write.then(
+        () => {
+          this.#pendingBytes -= n;
+          if (--slab.writes === 0 && slab.retired) this.#keep(slab.bytes);
+        },
+        (e) => this.#fail(e),
+      );
+      return;
+    }
     this.#tail = write.then(
       () => {
         this.#pendingBytes -= n;
       },
       (e) => this.#fail(e),
     );
+  }
+
+  /** The current chunk is being replaced: reuse it once the sink accepted all its writes. */
+  #retire(): void {
+    const slab = this.#slab;
+    slab.retired = true;
+    if (slab.writes === 0) this.#keep(slab.bytes);
+  }
+
+  #keep(bytes: Uint8Array): void {
+    if (!this.#failed && bytes.length === this.#chunkBytes && this.#spare.length < SPARE_CHUNKS) {
+      this.#spare.push(bytes);
+    }
   }
 
   #fail(e: unknown): void {

@@ -6,7 +6,9 @@ import {
   decodeIdb,
   decodeOptions,
   EPB_FIXED_BYTES,
+  FLAG_DIRECTIONS,
   MIN_BLOCK_BYTES,
+  OPTION,
   packetOptions,
   pad4,
   PB_FIXED_BYTES,
@@ -37,7 +39,13 @@ interface Iface {
   offsetNs: bigint;
   lastHigh: number;
   lastHighUnits: bigint;
+  /** Lower 32 bits and value of the last timestamp, reused by a packet with the same time. */
+  lastLow: number;
+  lastTsNs: bigint;
 }
+
+/** An options area holding only `epb_flags` (4 + 4 bytes) and `opt_endofopt` (4 bytes). */
+const FLAGS_ONLY_OPTION_BYTES = 12;
 
 /** Block trailer plus the fixed EPB part: the smallest EPB. */
 const EPB_MIN_BYTES = EPB_FIXED_BYTES + 4;
@@ -70,9 +78,11 @@ export async function* pcapngBatches(
     if (high !== iface.lastHigh) {
       iface.lastHigh = high;
       iface.lastHighUnits = BigInt(high) * 0x1_0000_0000n;
-    }
+    } else if (low === iface.lastLow) return iface.lastTsNs;
     const units = iface.lastHighUnits + BigInt(low);
-    return iface.plainNs ? units : units * iface.mul / iface.div + iface.offsetNs;
+    iface.lastLow = low;
+    iface.lastTsNs = iface.plainNs ? units : units * iface.mul / iface.div + iface.offsetNs;
+    return iface.lastTsNs;
   };
 
   /** Record of an EPB (or obsolete PB) whose length was checked; undefined = bad. */
@@ -101,10 +111,20 @@ export async function* pcapngBatches(
       tsNs: timestamp(iface, view.getUint32(pos + 12, le), view.getUint32(pos + 16, le)),
       interfaceId: iface.id,
       linkType: iface.linkType,
-      data: buf.subarray(start, start + caplen),
+      // A view made by the constructor: measured ~8 ns cheaper than subarray().
+      data: new Uint8Array(buf.buffer, buf.byteOffset + start, caplen),
       originalLength: view.getUint32(pos + 24, le),
     };
-    if (dataEnd < pos + length - 4) {
+    const optionsEnd = pos + length - 4;
+    if (
+      optionsEnd - dataEnd === FLAGS_ONLY_OPTION_BYTES &&
+      view.getUint16(dataEnd, le) === OPTION.EPB_FLAGS && view.getUint16(dataEnd + 2, le) === 4 &&
+      view.getUint32(dataEnd + 8, le) === 0
+    ) {
+      // Just epb_flags and opt_endofopt (what spicecap writes): no option list to allocate.
+      const direction = FLAG_DIRECTIONS.get(view.getUint32(dataEnd + 4, le) & 3);
+      if (direction !== undefined) record.direction = direction;
+    } else if (dataEnd < optionsEnd) {
       const { options, problem } = decodeOptions(buf.subarray(dataEnd, pos + length - 4), le);
       if (problem !== undefined) return problem;
       const { comment, direction } = packetOptions(options, le);
@@ -238,6 +258,8 @@ export async function* pcapngBatches(
         offsetNs,
         lastHigh: -1,
         lastHighUnits: 0n,
+        lastLow: -1,
+        lastTsNs: 0n,
       });
       const info: InterfaceInfo = {
         id,

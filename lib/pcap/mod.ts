@@ -4,6 +4,11 @@
  * never overwritten), buffered writers whose `write()` never awaits, the codecs both sides
  * share, and a tcpdump-like text formatter.
  *
+ * Fast paths: read with `readCaptureBatches` (one await per up to 512 records; `readCapture`
+ * pays a promise per record); write frames in place with `beginRecord` / `commitRecord`
+ * (see `InPlaceCaptureWriter`: no copy, no BigInt per record), and pass `recycleChunks` for
+ * a file sink.
+ *
  * @example
  * ```ts
  * import { PcapWriter, readCapture } from "./lib/pcap/mod.ts";

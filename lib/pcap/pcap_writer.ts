@@ -5,7 +5,13 @@ import {
   PCAP_DEFAULT_SNAPLEN,
   PCAP_RECORD_HEADER_BYTES,
 } from "./pcap_codec.ts";
-import { type CaptureFormat, type CaptureWriter, LINKTYPE, type PacketToWrite } from "./types.ts";
+import {
+  type CaptureFormat,
+  type InPlaceCaptureWriter,
+  LINKTYPE,
+  type PacketToWrite,
+  type RecordInfo,
+} from "./types.ts";
 import type { TsResolution } from "./types.ts";
 
 /** Options of {@link PcapWriter}. */
@@ -20,14 +26,23 @@ export interface PcapWriterOptions {
   littleEndian?: boolean;
   /** Chunk size and auto-flush threshold in bytes. @default 1048576 */
   chunkBytes?: number;
+  /**
+   * Reuse a chunk once the sink accepted it, instead of allocating a fresh one (faster:
+   * fresh memory page-faults on first touch). Only for sinks that are done with a chunk when
+   * its write resolves, such as a file's `writable`; never for sinks that keep chunks.
+   * @default false
+   */
+  recycleChunks?: boolean;
 }
 
 const NS_PER_SECOND = 1_000_000_000n;
+const NS_PER_SECOND_NUMBER = 1_000_000_000;
 
 /**
  * Writes a classic pcap file into a `WritableStream`. `write()` copies the packet into a
  * buffer and never awaits; bytes reach the sink on {@link flush}, on {@link close}, and
- * whenever a 1 MiB chunk fills up.
+ * whenever a 1 MiB chunk fills up. {@link beginRecord} / {@link commitRecord} let a frame be
+ * built in place instead (see {@link InPlaceCaptureWriter}).
  *
  * @example
  * ```ts
@@ -37,7 +52,7 @@ const NS_PER_SECOND = 1_000_000_000n;
  * await w.close();
  * ```
  */
-export class PcapWriter implements CaptureWriter {
+export class PcapWriter implements InPlaceCaptureWriter {
   /** Always "pcap". */
   readonly format: CaptureFormat = "pcap";
   /** Timestamp resolution of the file. */
@@ -55,6 +70,8 @@ export class PcapWriter implements CaptureWriter {
   #secNumber = 0;
   #closing: Promise<void> | undefined;
   #packets = 0;
+  /** Bytes to commit for the open record; 0 when none is open. */
+  #pending = 0;
 
   /**
    * Queues the file header; it reaches the sink with the first flush.
@@ -71,7 +88,7 @@ export class PcapWriter implements CaptureWriter {
     }
     this.#le = options.littleEndian ?? true;
     this.#nanos = this.tsResolution === "ns";
-    this.#buf = new ChunkBuffer(sink, options.chunkBytes);
+    this.#buf = new ChunkBuffer(sink, options.chunkBytes, options.recycleChunks);
     this.#buf.append(encodePcapFileHeader({
       littleEndian: this.#le,
       tsResolution: this.tsResolution,
@@ -98,11 +115,6 @@ export class PcapWriter implements CaptureWriter {
    * @throws RangeError after close, or for a timestamp outside the u32 seconds range
    */
   write(packet: PacketToWrite): void {
-    if (this.#closing !== undefined) throw new RangeError("PcapWriter is closed");
-    const data = packet.data;
-    let cap = data.length;
-    if (cap > this.snapLength) cap = this.snapLength;
-    const original = packet.originalLength ?? data.length;
     const ts = packet.tsNs;
     if (ts < this.#secBase || ts >= this.#secEnd) {
       if (ts < 0n || ts >= 0x1_0000_0000n * NS_PER_SECOND) {
@@ -112,19 +124,74 @@ export class PcapWriter implements CaptureWriter {
       this.#secBase = BigInt(this.#secNumber) * NS_PER_SECOND;
       this.#secEnd = this.#secBase + NS_PER_SECOND;
     }
-    let fraction = Number(ts - this.#secBase);
-    if (!this.#nanos) fraction = Math.floor(fraction / 1000);
+    const data = packet.data;
+    const cap = data.length > this.snapLength ? this.snapLength : data.length;
+    const at = this.#begin(
+      this.#secNumber,
+      Number(ts - this.#secBase),
+      cap,
+      packet.originalLength ?? data.length,
+    );
+    copyInto(this.#buf.bytes, at, data, cap);
+    this.#buf.commit(PCAP_RECORD_HEADER_BYTES + cap);
+    this.#pending = 0;
+    this.#packets++;
+  }
+
+  /**
+   * Zero-copy record: writes the record header and returns where the caller builds the frame
+   * in {@link recordBytes}; then {@link commitRecord}. Bytes beyond the snap length are
+   * written by the caller but left out of the file.
+   *
+   * @param seconds whole seconds since the epoch, 0..2^32-1
+   * @param nanoseconds within the second, 0..999999999 (floored to µs for a µs file)
+   * @param length frame bytes the caller writes
+   * @param info original length (interface, direction and comment are pcapng-only, ignored)
+   * @returns offset of the frame in {@link recordBytes}
+   * @throws RangeError after close, while a record is open, or for an out-of-range time
+   */
+  beginRecord(seconds: number, nanoseconds: number, length: number, info?: RecordInfo): number {
+    if ((seconds >>> 0) !== seconds) {
+      throw new RangeError(`timestamp second ${seconds} does not fit a pcap record`);
+    }
+    if ((nanoseconds >>> 0) !== nanoseconds || nanoseconds >= NS_PER_SECOND_NUMBER) {
+      throw new RangeError(`nanoseconds ${nanoseconds} must be an integer 0..999999999`);
+    }
+    return this.#begin(seconds, nanoseconds, length, info?.originalLength ?? length);
+  }
+
+  /** Buffer that {@link beginRecord}'s offset refers to. */
+  get recordBytes(): Uint8Array {
+    return this.#buf.bytes;
+  }
+
+  /**
+   * Ends the record begun last.
+   *
+   * @throws RangeError when no record is open
+   */
+  commitRecord(): void {
+    const n = this.#pending;
+    if (n === 0) throw new RangeError("PcapWriter.commitRecord() without beginRecord()");
+    this.#buf.commit(n);
+    this.#pending = 0;
+    this.#packets++;
+  }
+
+  #begin(seconds: number, nanoseconds: number, length: number, original: number): number {
+    if (this.#closing !== undefined) throw new RangeError("PcapWriter is closed");
+    if (this.#pending !== 0) throw new RangeError("PcapWriter: a record is still open");
+    const cap = length > this.snapLength ? this.snapLength : length;
     const buf = this.#buf;
-    const at = buf.reserve(PCAP_RECORD_HEADER_BYTES + cap);
+    const at = buf.reserve(PCAP_RECORD_HEADER_BYTES + length);
     const v = buf.view;
     const le = this.#le;
-    v.setUint32(at, this.#secNumber, le);
-    v.setUint32(at + 4, fraction, le);
+    v.setUint32(at, seconds, le);
+    v.setUint32(at + 4, this.#nanos ? nanoseconds : Math.floor(nanoseconds / 1000), le);
     v.setUint32(at + 8, cap, le);
     v.setUint32(at + 12, original, le);
-    copyInto(buf.bytes, at + PCAP_RECORD_HEADER_BYTES, data, cap);
-    buf.commit(PCAP_RECORD_HEADER_BYTES + cap);
-    this.#packets++;
+    this.#pending = PCAP_RECORD_HEADER_BYTES + cap;
+    return at + PCAP_RECORD_HEADER_BYTES;
   }
 
   /**

@@ -91,6 +91,50 @@ export interface CaptureWriter {
   close(): Promise<void>;
 }
 
+/** Per-record facts of {@link InPlaceCaptureWriter.beginRecord}, all optional. */
+export interface RecordInfo {
+  /** Wire length; defaults to the frame length. */
+  originalLength?: number;
+  /** pcapng interface id. @default 0 */
+  interfaceId?: number;
+  /** pcapng direction flag. */
+  direction?: Direction;
+  /** pcapng `opt_comment`. */
+  comment?: string;
+}
+
+/**
+ * A {@link CaptureWriter} that lets the caller build a frame straight into its buffer
+ * (zero-copy): `beginRecord` writes the record header and returns where the frame goes in
+ * `recordBytes`; the caller writes exactly `length` bytes there, then calls `commitRecord`,
+ * with no other call on the writer in between. Time comes as whole seconds plus nanoseconds
+ * (plain numbers), so the hot path needs no BigInt.
+ *
+ * @example
+ * ```ts
+ * const at = writer.beginRecord(1_700_000_000, 5_000, frameLength);
+ * writeFrame(spec, payload, writer.recordBytes, at);
+ * writer.commitRecord();
+ * ```
+ */
+export interface InPlaceCaptureWriter extends CaptureWriter {
+  /**
+   * Starts a record of `length` frame bytes (cut to the snap length on commit).
+   *
+   * @param seconds whole seconds since the Unix epoch, an integer ≥ 0
+   * @param nanoseconds nanoseconds within that second, an integer 0..999999999
+   * @param length frame bytes the caller will write
+   * @param info original length, interface, direction, comment
+   * @returns offset in {@link InPlaceCaptureWriter.recordBytes} where the frame goes
+   * @throws RangeError after close, while a record is open, or for a time the format cannot hold
+   */
+  beginRecord(seconds: number, nanoseconds: number, length: number, info?: RecordInfo): number;
+  /** Buffer the offset of `beginRecord` refers to; read it after each `beginRecord`. */
+  readonly recordBytes: Uint8Array;
+  /** Ends the record begun last (writes trailers, counts it). */
+  commitRecord(): void;
+}
+
 /** Malformed or truncated capture input. */
 export class CaptureFormatError extends Error {
   override name = "CaptureFormatError";

@@ -1,7 +1,7 @@
 /** One entry point for both capture writers. */
 import { PcapngWriter, type PcapngWriterOptions } from "./pcapng_writer.ts";
 import { PcapWriter, type PcapWriterOptions } from "./pcap_writer.ts";
-import type { CaptureFormat, CaptureWriter } from "./types.ts";
+import type { CaptureFormat, InPlaceCaptureWriter } from "./types.ts";
 
 /** Options of {@link createWriter}: the options of whichever writer the format selects. */
 export type CreateWriterOptions = PcapWriterOptions & PcapngWriterOptions;
@@ -16,13 +16,13 @@ export type CreateWriterOptions = PcapWriterOptions & PcapngWriterOptions;
  * @param format "pcap" or "pcapng"
  * @param sink destination, locked until close
  * @param options options of the selected writer
- * @returns the writer
+ * @returns the writer (both writers also build frames in place, see {@link InPlaceCaptureWriter})
  */
 export function createWriter(
   format: CaptureFormat,
   sink: WritableStream<Uint8Array>,
   options: CreateWriterOptions = {},
-): CaptureWriter {
+): InPlaceCaptureWriter {
   if (format === "pcap") return new PcapWriter(sink, options);
   const interfaces = options.interfaces ?? [{
     linkType: options.linkType,
