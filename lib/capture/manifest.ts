@@ -170,3 +170,18 @@ export async function readManifest(dir: string): Promise<Manifest> {
   }
   return validateManifest(value, file);
 }
+
+/**
+ * Writes `<dir>/session.json` atomically (a temporary file renamed over it), mode 0600, so a
+ * reader never sees half a manifest.
+ *
+ * @param dir session directory
+ * @param manifest what to write
+ */
+export async function writeManifest(dir: string, manifest: Manifest): Promise<void> {
+  const path = `${dir}/${MANIFEST_FILE}`;
+  await Deno.writeTextFile(`${path}.tmp`, JSON.stringify(manifest, null, 2) + "\n", {
+    mode: 0o600,
+  });
+  await Deno.rename(`${path}.tmp`, path);
+}

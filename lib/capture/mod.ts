@@ -9,3 +9,4 @@ export * from "./file_sink.ts";
 export * from "./manifest.ts";
 export * from "./naming.ts";
 export * from "./session.ts";
+export * from "./session_types.ts";

@@ -6,19 +6,25 @@
  * counted when the queue is full or the file has failed.
  */
 import denoJson from "../../deno.json" with { type: "json" };
-import { type FrameSink, TcpFlow } from "../net/tcp_flow.ts";
+import { TcpFlow } from "../net/tcp_flow.ts";
 import type { FlowDirection } from "../net/types.ts";
 import { createWriter } from "../pcap/writer.ts";
 import type {
   CaptureFormat,
   CaptureWriter,
   InPlaceCaptureWriter,
-  RecordInfo,
   TsResolution,
 } from "../pcap/types.ts";
 import { CHANNEL_TYPES, channelName } from "../spice/tables.ts";
 import { type Clock, systemClock } from "./clock.ts";
+import { WriterFrameSink } from "./_writer_frame_sink.ts";
 import { fileSink } from "./file_sink.ts";
+import type {
+  CaptureSessionOptions,
+  ChannelConnection,
+  ChannelStats,
+  SessionStats,
+} from "./session_types.ts";
 import {
   type Manifest,
   MANIFEST_FILE,
@@ -26,6 +32,7 @@ import {
   MANIFEST_VERSION,
   type ManifestChannel,
   type ServerInfo,
+  writeManifest,
 } from "./manifest.ts";
 import {
   channelFileName,
@@ -38,73 +45,12 @@ import {
   SERVER_MAC,
 } from "./naming.ts";
 
-/** Options of {@link CaptureSession.create}. */
-export interface CaptureSessionOptions {
-  /** Channel file format. @default "pcap" */
-  format?: CaptureFormat;
-  /** Timestamp resolution written. @default "ns" */
-  tsResolution?: TsResolution;
-  /** Synthetic server port; 5900 reproduces the original design (Wireshark then needs Decode As). @default 5930 */
-  serverPort?: number;
-  /** Timestamps as time since the session start (from the epoch) instead of wall time. @default false */
-  relativeTime?: boolean;
-  /** Timestamp source. @default systemClock() */
-  clock?: Clock;
-  /** Packets queued while a file's sink is backed up; beyond this they are dropped and counted. @default 256 */
-  queueLength?: number;
-  /** Buffered bytes per file above which the sink counts as backed up. @default 16 MiB */
-  maxBufferedBytes?: number;
-  /** Buffered bytes per file that start a write without waiting for the timer. @default 1 MiB */
-  flushThresholdBytes?: number;
-  /** Period of the flush (and provisional manifest) timer; 0 disables it. @default 1000 */
-  flushIntervalMs?: number;
-  /** Opens a channel file; tests pass failing or in-memory sinks. @default fileSink */
-  sinkFactory?: (path: string) => WritableStream<Uint8Array>;
-  /** host:port being captured, for the manifest. @default null */
-  target?: string | null;
-  /** How the server was started, for the manifest. @default null */
-  server?: ServerInfo | null;
-  /** Diagnostics. @default ignore */
-  logger?: (level: "debug" | "info" | "warn", message: string) => void;
-}
-
-/** One TCP connection of a channel, as handed out by {@link CaptureSession.openConnection}. */
-export interface ChannelConnection {
-  /** Records client → server bytes as one packet (split only above the MSS). */
-  sent(bytes: Uint8Array, comment?: string): void;
-  /** Records server → client bytes as one packet. */
-  received(bytes: Uint8Array, comment?: string): void;
-  /** Records the connection's FIN exchange. Idempotent. */
-  close(): void;
-  /** Synthetic client port of this connection. */
-  readonly clientPort: number;
-}
-
-/** Counters of one channel. */
-export interface ChannelStats {
-  type: number;
-  typeName: string;
-  id: number;
-  file: string;
-  connections: number;
-  /** Data-carrying TCP segments written, per direction. */
-  packets: { sent: number; received: number };
-  /** TCP payload bytes written, per direction. */
-  bytes: { sent: number; received: number };
-  dropped: number;
-  errors: number;
-}
-
-/** Snapshot of a session's counters. */
-export interface SessionStats {
-  channels: ChannelStats[];
-  dropped: number;
-  errors: number;
-  /** Connections of unknown channel types, not recorded. */
-  skipped: number;
-  /** Packets waiting in the queue. */
-  queued: number;
-}
+export type {
+  CaptureSessionOptions,
+  ChannelConnection,
+  ChannelStats,
+  SessionStats,
+} from "./session_types.ts";
 
 type OpKind = FlowDirection | "open" | "close";
 
@@ -161,42 +107,6 @@ class Connection implements ChannelConnection {
   }
 }
 
-/**
- * Where a flow's frames go: straight into the channel writer's buffer (zero-copy), one record
- * per frame, all frames of one packet with the same time; the comment goes on the first frame
- * carrying payload. One per session, retargeted per packet.
- */
-class WriterFrameSink implements FrameSink {
-  writer!: InPlaceCaptureWriter;
-  seconds = 0;
-  nanoseconds = 0;
-  /** Comment still to put on the next payload-carrying frame. */
-  comment: string | undefined;
-  /** Payload-carrying frames written since the last reset. */
-  dataFrames = 0;
-  readonly #info: RecordInfo = { direction: undefined, comment: undefined };
-
-  get buffer(): Uint8Array {
-    return this.writer.recordBytes;
-  }
-
-  reserve(frameLength: number, direction: FlowDirection, payloadLength: number): number {
-    const info = this.#info;
-    info.direction = direction === "toServer" ? "outbound" : "inbound";
-    info.comment = undefined;
-    if (payloadLength > 0) {
-      this.dataFrames++;
-      info.comment = this.comment;
-      this.comment = undefined;
-    }
-    return this.writer.beginRecord(this.seconds, this.nanoseconds, frameLength, info);
-  }
-
-  commit(): void {
-    this.writer.commitRecord();
-  }
-}
-
 const NS_PER_SECOND = 1_000_000_000n;
 
 const DEFAULTS = Object.freeze({
@@ -223,6 +133,7 @@ const KNOWN_TYPES = new Set<number>(Object.values(CHANNEL_TYPES));
  * ```
  */
 export class CaptureSession {
+  /** The session directory. */
   readonly dir: string;
   readonly #opts: Required<Omit<CaptureSessionOptions, "target" | "server" | "logger" | "clock">>;
   readonly #clock: Clock;
@@ -586,16 +497,10 @@ export class CaptureSession {
     };
   }
 
-  /** Writes session.json atomically (temp file + rename), one write at a time. */
+  /** Writes session.json, one write at a time. */
   #writeManifest(complete: boolean): Promise<Manifest> {
     const manifest = this.#manifest(complete);
-    const path = `${this.dir}/${MANIFEST_FILE}`;
-    const write = this.#manifestWrite.then(async () => {
-      await Deno.writeTextFile(`${path}.tmp`, JSON.stringify(manifest, null, 2) + "\n", {
-        mode: 0o600,
-      });
-      await Deno.rename(`${path}.tmp`, path);
-    });
+    const write = this.#manifestWrite.then(() => writeManifest(this.dir, manifest));
     this.#manifestWrite = write.catch(() => {});
     return write.then(() => manifest);
   }

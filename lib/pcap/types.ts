@@ -13,7 +13,16 @@ export type CaptureFormat = "pcap" | "pcapng";
 export type Direction = "inbound" | "outbound";
 
 /** Link-layer header types (LINKTYPE_* numbers from the tcpdump registry). */
-export const LINKTYPE = Object.freeze(
+export const LINKTYPE: Readonly<{
+  NULL: 0;
+  ETHERNET: 1;
+  RAW: 101;
+  LOOP: 108;
+  LINUX_SLL: 113;
+  IPV4: 228;
+  IPV6: 229;
+  LINUX_SLL2: 276;
+}> = Object.freeze(
   {
     NULL: 0,
     ETHERNET: 1,
@@ -50,11 +59,17 @@ export interface CaptureRecord {
 
 /** Description of one capture interface (pcapng IDB; classic pcap has one). */
 export interface InterfaceInfo {
+  /** Interface id: 0 for classic pcap; numbered across the file's sections for pcapng. */
   id: number;
+  /** LINKTYPE_* of the interface's packets. */
   linkType: number;
+  /** Bytes captured per packet at most. */
   snapLength: number;
+  /** Timestamp resolution of the interface's records. */
   tsResolution: TsResolution;
+  /** pcapng `if_name`. */
   name?: string;
+  /** pcapng `if_description`. */
   description?: string;
   /** Raw pcapng `if_tsresol` byte (6 = µs, 9 = ns, bit 7 set = binary power), when read from pcapng. */
   tsresol?: number;
@@ -80,6 +95,7 @@ export interface PacketToWrite {
 
 /** Buffered writer of one capture file. */
 export interface CaptureWriter {
+  /** Which format the writer produces. */
   readonly format: CaptureFormat;
   /** Appends one packet to the buffer; never awaits. */
   write(packet: PacketToWrite): void;
@@ -137,6 +153,7 @@ export interface InPlaceCaptureWriter extends CaptureWriter {
 
 /** Malformed or truncated capture input. */
 export class CaptureFormatError extends Error {
+  /** Error name, for `instanceof`-free checks and messages. */
   override name = "CaptureFormatError";
   /** File name, when the input came from a file. */
   readonly file?: string;
@@ -147,6 +164,12 @@ export class CaptureFormatError extends Error {
   /** What the reader expected to find. */
   readonly expected: string;
 
+  /**
+   * Builds the message `file, packet N, byte O: expected`.
+   *
+   * @param expected what the reader expected to find, e.g. "a record header: need 16 bytes"
+   * @param where the file, packet number and byte offset of the problem
+   */
   constructor(
     expected: string,
     where: { offset: number; packetNumber?: number; file?: string },
@@ -163,5 +186,6 @@ export class CaptureFormatError extends Error {
 
 /** The input ended inside a record; every complete record before it was delivered. */
 export class TruncatedCaptureError extends CaptureFormatError {
+  /** Error name. */
   override name = "TruncatedCaptureError";
 }

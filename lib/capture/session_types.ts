@@ -1,0 +1,82 @@
+/** Public types of `CaptureSession`: its options, connections and counters. */
+import type { CaptureFormat, TsResolution } from "../pcap/types.ts";
+import type { Clock } from "./clock.ts";
+import type { ServerInfo } from "./manifest.ts";
+
+/** Options of `CaptureSession.create`. */
+export interface CaptureSessionOptions {
+  /** Channel file format. @default "pcap" */
+  format?: CaptureFormat;
+  /** Timestamp resolution written. @default "ns" */
+  tsResolution?: TsResolution;
+  /** Synthetic server port; 5900 reproduces the original design (Wireshark then needs Decode As). @default 5930 */
+  serverPort?: number;
+  /** Timestamps as time since the session start (from the epoch) instead of wall time. @default false */
+  relativeTime?: boolean;
+  /** Timestamp source. @default systemClock() */
+  clock?: Clock;
+  /** Packets queued while a file's sink is backed up; beyond this they are dropped and counted. @default 256 */
+  queueLength?: number;
+  /** Buffered bytes per file above which the sink counts as backed up. @default 16 MiB */
+  maxBufferedBytes?: number;
+  /** Buffered bytes per file that start a write without waiting for the timer. @default 1 MiB */
+  flushThresholdBytes?: number;
+  /** Period of the flush (and provisional manifest) timer; 0 disables it. @default 1000 */
+  flushIntervalMs?: number;
+  /** Opens a channel file; tests pass failing or in-memory sinks. @default fileSink */
+  sinkFactory?: (path: string) => WritableStream<Uint8Array>;
+  /** host:port being captured, for the manifest. @default null */
+  target?: string | null;
+  /** How the server was started, for the manifest. @default null */
+  server?: ServerInfo | null;
+  /** Diagnostics. @default ignore */
+  logger?: (level: "debug" | "info" | "warn", message: string) => void;
+}
+
+/** One TCP connection of a channel, as handed out by `CaptureSession.openConnection`. */
+export interface ChannelConnection {
+  /** Records client → server bytes as one packet (split only above the MSS). */
+  sent(bytes: Uint8Array, comment?: string): void;
+  /** Records server → client bytes as one packet. */
+  received(bytes: Uint8Array, comment?: string): void;
+  /** Records the connection's FIN exchange. Idempotent. */
+  close(): void;
+  /** Synthetic client port of this connection. */
+  readonly clientPort: number;
+}
+
+/** Counters of one channel. */
+export interface ChannelStats {
+  /** SPICE channel type number. */
+  type: number;
+  /** Channel type name, e.g. "display". */
+  typeName: string;
+  /** SPICE channel id. */
+  id: number;
+  /** Capture file name in the session directory. */
+  file: string;
+  /** TCP connections recorded (reconnections included). */
+  connections: number;
+  /** Data-carrying TCP segments written, per direction. */
+  packets: { sent: number; received: number };
+  /** TCP payload bytes written, per direction. */
+  bytes: { sent: number; received: number };
+  /** Packets not written: queue full, or the file had failed. */
+  dropped: number;
+  /** Write errors of the file. */
+  errors: number;
+}
+
+/** Snapshot of a session's counters. */
+export interface SessionStats {
+  /** One entry per channel (type, id), in the order they opened. */
+  channels: ChannelStats[];
+  /** Sum of the channels' drops. */
+  dropped: number;
+  /** Sum of the channels' write errors. */
+  errors: number;
+  /** Connections of unknown channel types, not recorded. */
+  skipped: number;
+  /** Packets waiting in the queue. */
+  queued: number;
+}
