@@ -69,29 +69,6 @@ Deno.test("buildFrame() writes a SYN byte for byte as computed by hand", () => {
 Deno.test("internetChecksum() of a header holding its checksum is zero", () => {
   const ipHeader = KNOWN_SYN.subarray(14, 34);
   assert.equal(internetChecksum(ipHeader), 0);
-  const header = Uint8Array.of(
-    0x45,
-    0,
-    0,
-    20,
-    0,
-    0,
-    0x40,
-    0,
-    64,
-    6,
-    0,
-    0,
-    10,
-    0,
-    0,
-    1,
-    10,
-    0,
-    0,
-    2,
-  );
-  assert.equal(internetChecksum(header), 0x26e2);
 });
 
 Deno.test("internetChecksum() matches a word-by-word sum at every length and alignment", () => {
