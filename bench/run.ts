@@ -14,6 +14,18 @@ function fmt(n: number | undefined): string {
   return Number.isInteger(n) ? String(n) : n.toFixed(3);
 }
 
+const TIME_UNITS = new Set(["s", "ms", "µs", "us", "ns", "ns/message"]);
+
+/**
+ * The row's ratio as "times better than the reference": value ÷ reference for rates,
+ * reference ÷ value for times; the row's own ratio when it gives one.
+ */
+export function ratioOf(row: BenchRow): number | undefined {
+  if (row.ratio !== undefined) return row.ratio;
+  if (row.reference === undefined || row.reference === 0 || row.value === 0) return undefined;
+  return TIME_UNITS.has(row.unit) ? row.reference / row.value : row.value / row.reference;
+}
+
 /** Renders rows as an aligned text table. */
 export function renderTable(rows: BenchRow[]): string {
   const header = ["benchmark", "ours", "unit", "reference", "ratio", "goal", "met"];
@@ -22,7 +34,7 @@ export function renderTable(rows: BenchRow[]): string {
     fmt(r.value),
     r.unit,
     r.reference === undefined ? "" : `${fmt(r.reference)} (${r.referenceName ?? "ref"})`,
-    r.ratio === undefined ? "" : `${r.ratio.toFixed(2)}×`,
+    ratioOf(r) === undefined ? "" : `${ratioOf(r)!.toFixed(2)}×`,
     r.goal ?? "",
     r.met === undefined ? "" : r.met ? "yes" : "NO",
   ]);
