@@ -1,10 +1,13 @@
 /**
  * A recording SPICE proxy: clients connect to it, it connects to the real server, forwards the
- * bytes unchanged both ways and, when given a {@link CaptureSession}, records every SPICE unit as
+ * bytes unchanged both ways and, when given a {@link Recording}, records every SPICE unit as
  * one packet of its channel's capture file.
  *
- * Forwarding comes first: a chunk is written to the other side before any capture work, and
- * capture work never throws into (or waits inside) the relay.
+ * Forwarding comes first: a chunk is written to the other side, then copied into the recording
+ * worker's shared ring (harness/recording.ts) — no framing or file work on the relay thread, and
+ * capture never throws into (or waits inside) the relay. When the worker falls behind by more
+ * than the ring holds, that connection stops being recorded (counted as dropped) and the relay
+ * goes on at full speed.
  *
  * With `tls`, a second listener terminates the client's TLS (the proxy's own certificate) and
  * each of its connections is relayed over a new TLS connection to the server's TLS port, so the
@@ -13,8 +16,7 @@
  * back on the TLS port as a new connection. Both handshakes complete before any byte is relayed;
  * a failure is logged, counted in {@link ProxyStats.tlsFailures} and ends that connection only.
  */
-import type { CaptureSession } from "../lib/capture/session.ts";
-import { ConnectionRecorder, type RecorderOptions } from "./proxy_record.ts";
+import type { Recording, RecordingConnection } from "./recording.ts";
 
 /** A host and port. */
 export interface HostPort {
@@ -47,14 +49,11 @@ export interface ProxyOptions {
   target: HostPort;
   /** Where clients connect. @default 127.0.0.1, a free port */
   listen?: Partial<HostPort>;
-  /** Records into this session; absent → a plain relay with no per-message work. */
-  session?: CaptureSession;
-  /** Keep the ticket bytes in the record (default: zeros). */
-  keepTicket?: boolean;
-  /** Zero inputs key codes and mouse buttons in the record. */
-  redactInputs?: boolean;
-  /** Per-packet comments (pcapng). */
-  comments?: boolean;
+  /**
+   * Records through this recording (its worker frames and writes); absent → a plain relay
+   * with no per-chunk work. Recorder options (ticket, redaction, comments) are the recording's.
+   */
+  recording?: Recording;
   /** A second, TLS-terminating listener. */
   tls?: ProxyTlsOptions;
   /** Bytes read from a socket at once. @default 131072 */
@@ -77,8 +76,10 @@ export interface ProxyStats {
   tlsFailures: number;
   bytesToServer: number;
   bytesToClient: number;
-  /** Recording problems (framing errors, …); forwarding went on. */
+  /** Recording problems (framing errors, …) reported by the recording so far; forwarding went on. */
   captureErrors: number;
+  /** Connections that stopped being recorded because the recorder fell behind. */
+  lossyConnections: number;
 }
 
 type Conn = Deno.Conn | Deno.TlsConn;
@@ -171,11 +172,11 @@ async function writeAll(to: Conn, bytes: Uint8Array): Promise<void> {
  *
  * @example
  * ```ts
- * const session = await CaptureSession.create("captures/x");
- * const proxy = SpiceProxy.start({ target: { hostname: "127.0.0.1", port: 5930 }, session });
+ * const recording = await Recording.start({ dir: "captures/x" });
+ * const proxy = SpiceProxy.start({ target: { hostname: "127.0.0.1", port: 5930 }, recording });
  * // spicy -h 127.0.0.1 -p ${proxy.port}
  * await proxy.close();
- * await session.close();
+ * await recording.close();
  * ```
  */
 export class SpiceProxy {
@@ -191,6 +192,7 @@ export class SpiceProxy {
     bytesToServer: 0,
     bytesToClient: 0,
     captureErrors: 0,
+    lossyConnections: 0,
   };
   #closing?: Promise<void>;
   /** Plain listener address. */
@@ -232,7 +234,7 @@ export class SpiceProxy {
   /**
    * Listens and starts relaying.
    *
-   * @param options target, listen address, session, TLS
+   * @param options target, listen address, recording, TLS
    * @returns the running proxy
    * @throws {Deno.errors.AddrInUse} when the listen port is taken
    */
@@ -242,7 +244,7 @@ export class SpiceProxy {
 
   /** A snapshot of the counters. */
   stats(): ProxyStats {
-    return { ...this.#stats };
+    return { ...this.#stats, captureErrors: this.#o.recording?.errors ?? 0 };
   }
 
   /** Stops accepting, closes every relayed connection and waits for the relays to end. */
@@ -358,7 +360,7 @@ export class SpiceProxy {
         // TLS connections may not expose it
       }
     }
-    const recorder = this.#recorder();
+    const recorder = this.#o.recording?.openConnection();
     const fail = () => {
       closeQuietly(client);
       closeQuietly(server);
@@ -369,39 +371,26 @@ export class SpiceProxy {
     ]);
     closeQuietly(client);
     closeQuietly(server);
-    recorder?.close();
-  }
-
-  #recorder(): ConnectionRecorder | undefined {
-    const session = this.#o.session;
-    if (!session) return undefined;
-    const options: RecorderOptions = {
-      session,
-      keepTicket: this.#o.keepTicket,
-      redactInputs: this.#o.redactInputs,
-      comments: this.#o.comments,
-      onSessionId: (id) => session.setManifestField("sessionId", id),
-      onError: (message) => {
-        this.#stats.captureErrors++;
-        this.#o.log?.("warn", message);
-      },
-    };
-    return new ConnectionRecorder(options);
+    if (recorder) {
+      if (recorder.lossy) this.#stats.lossyConnections++;
+      recorder.close();
+    }
   }
 
   /**
    * Copies one direction until EOF (then half-closes the other side) or an error (then closes
-   * both). The chunk goes to the peer first; the recorder sees it afterwards.
+   * both). The chunk goes to the peer first, then is copied into the recording's ring (one
+   * memcpy; the read buffer is reused).
    */
   async #pump(
     from: Conn,
     to: Conn,
     fromClient: boolean,
-    recorder: ConnectionRecorder | undefined,
+    recorder: RecordingConnection | undefined,
     fail: () => void,
   ): Promise<void> {
     const bufferBytes = this.#o.readBufferBytes ?? DEFAULT_READ_BUFFER;
-    let buf = new Uint8Array(bufferBytes);
+    const buf = new Uint8Array(bufferBytes);
     const stats = this.#stats;
     while (true) {
       let n: number | null;
@@ -421,11 +410,7 @@ export class SpiceProxy {
       }
       if (fromClient) stats.bytesToServer += n;
       else stats.bytesToClient += n;
-      // The recorder may keep the bytes of an incomplete unit by reference: then read into a
-      // new buffer next time instead of copying every chunk.
-      if (recorder && (fromClient ? recorder.client(chunk) : recorder.server(chunk))) {
-        buf = new Uint8Array(bufferBytes);
-      }
+      recorder?.push(fromClient, chunk);
     }
     try {
       await to.closeWrite();

@@ -25,6 +25,8 @@ export interface CaptureOptions {
   keepTicket: boolean;
   redactInputs: boolean;
   noRecord: boolean;
+  /** Bytes relayed and not yet recorded at most; undefined → 64 MiB. */
+  maxInFlightBytes?: number;
   serverPort: number;
   tlsCert?: string;
   tlsKey?: string;
@@ -54,6 +56,13 @@ Server:
 Proxy:
   --listen <addr:port>       where clients connect (default: 127.0.0.1:0, a free port)
   --no-record                relay only: no capture files, no per-message work
+  --record-backlog <MiB>     bytes relayed but not yet recorded, at most (default: 64).
+                             Recording runs in a worker thread beside the relay and never
+                             slows it: a connection that would pass this backlog stops being
+                             recorded from there on (its channel file ends that connection,
+                             session.json counts the dropped chunks in the channel's 'dropped'
+                             and lists it under 'lossy'), one warning is printed, relaying goes
+                             on, and the capture exits 1
 TLS (the proxy terminates the client's TLS with its own certificate, opens TLS to the
 server, and records the plaintext; it listens on a plain port and a TLS port, relayed to the
 server's plain port and TLS port, so SPICE's per-channel choice and NEED_SECURED reconnections
@@ -174,6 +183,7 @@ export function parseCaptureArgs(args: string[]): CaptureOptions {
         "keep-ticket": { type: "boolean", default: false },
         "redact-inputs": { type: "boolean", default: false },
         "no-record": { type: "boolean", default: false },
+        "record-backlog": { type: "string" },
         "server-port": { type: "string", default: "5930" },
         "tls-cert": { type: "string" },
         "tls-key": { type: "string" },
@@ -209,6 +219,19 @@ export function parseCaptureArgs(args: string[]): CaptureOptions {
       );
     }
     clientDelayMs = s * 1000;
+  }
+  let maxInFlightBytes: number | undefined;
+  if (v["record-backlog"] !== undefined) {
+    const mib = Number(v["record-backlog"]);
+    if (!Number.isFinite(mib) || mib <= 0 || mib > 65536) {
+      throw new UsageError(
+        `--record-backlog: expected a number of MiB, more than 0 and at most 65536, got '${
+          v["record-backlog"]
+        }'`,
+      );
+    }
+    if (v["no-record"]) throw new UsageError("--record-backlog cannot go with --no-record");
+    maxInFlightBytes = Math.round(mib * (1 << 20));
   }
   const serverPort = Number(v["server-port"]);
   if (!Number.isInteger(serverPort) || serverPort < 1 || serverPort > 65535) {
@@ -268,6 +291,7 @@ export function parseCaptureArgs(args: string[]): CaptureOptions {
     keepTicket: v["keep-ticket"],
     redactInputs: v["redact-inputs"],
     noRecord: v["no-record"],
+    maxInFlightBytes,
     serverPort,
     tlsCert: v["tls-cert"],
     tlsKey: v["tls-key"],

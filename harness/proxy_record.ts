@@ -108,6 +108,21 @@ export class ConnectionRecorder {
     return this.#framer.channelType;
   }
 
+  /** Channel id once linked. */
+  get channelId(): number | undefined {
+    return this.#framer.channelId ?? this.#framer.link?.channelId;
+  }
+
+  /** Synthetic client port of the recorded connection; undefined before the link or when not recorded. */
+  get clientPort(): number | undefined {
+    return this.#conn?.clientPort;
+  }
+
+  /** Channel name as in messages, e.g. `display` or `display-1`; "?" before the link. */
+  get name(): string {
+    return this.#name;
+  }
+
   /**
    * Client → server bytes, already forwarded.
    *

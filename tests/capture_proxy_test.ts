@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
 import { readManifest } from "../lib/capture/manifest.ts";
-import { CaptureSession } from "../lib/capture/session.ts";
 import { CHANNEL_TYPES } from "../lib/spice/tables.ts";
 import { SpiceProxy } from "../harness/proxy.ts";
+import { Recording } from "../harness/recording.ts";
 import { syntheticLink, syntheticMessage } from "../harness/proxy_synthetic.ts";
 
 async function readExactly(conn: Deno.Conn, n: number, what: string): Promise<Uint8Array> {
@@ -34,13 +34,12 @@ async function readToEnd(conn: Deno.Conn): Promise<Uint8Array> {
 }
 
 /** A fake server, the proxy in front of it, and one client connected through it. */
-async function through(session?: CaptureSession) {
+async function through(recording?: Recording) {
   const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   const port = (listener.addr as Deno.NetAddr).port;
   const proxy = SpiceProxy.start({
     target: { hostname: "127.0.0.1", port },
-    session,
-    comments: true,
+    recording,
   });
   const client = await Deno.connect({ hostname: "127.0.0.1", port: proxy.port });
   const server = await listener.accept();
@@ -91,8 +90,13 @@ Deno.test("SpiceProxy relays bytes unchanged both ways and half-closes (no recor
 Deno.test("SpiceProxy records each SPICE unit of a relayed connection as one packet", async () => {
   const dir = await Deno.makeTempDir();
   try {
-    const session = await CaptureSession.create(dir, { format: "pcapng", flushIntervalMs: 0 });
-    const { client, server, cleanup } = await through(session);
+    const recording = await Recording.start({
+      dir,
+      format: "pcapng",
+      flushIntervalMs: 0,
+      comments: true,
+    });
+    const { client, server, cleanup } = await through(recording);
     const l = syntheticLink(CHANNEL_TYPES.display, { channelId: 0, connectionId: 99 });
     const msgs = [syntheticMessage(302, 40), syntheticMessage(304, 70_000)];
     try {
@@ -118,7 +122,7 @@ Deno.test("SpiceProxy records each SPICE unit of a relayed connection as one pac
     } finally {
       await cleanup();
     }
-    const m = await session.close();
+    const m = await recording.close();
     const display = m.channels.find((c) => c.type === CHANNEL_TYPES.display);
     assert.ok(display, "a display channel in the manifest");
     assert.equal(display.file, "display.pcapng");
@@ -135,19 +139,20 @@ Deno.test("SpiceProxy records each SPICE unit of a relayed connection as one pac
 Deno.test("SpiceProxy keeps forwarding when the bytes are not SPICE", async () => {
   const dir = await Deno.makeTempDir();
   try {
-    const session = await CaptureSession.create(dir, { flushIntervalMs: 0 });
-    const { proxy, client, server, cleanup } = await through(session);
+    const recording = await Recording.start({ dir, flushIntervalMs: 0, comments: true });
+    const { proxy, client, server, cleanup } = await through(recording);
     try {
       const junk = new TextEncoder().encode("GET / HTTP/1.1\r\nHost: x\r\n\r\n");
       await client.write(junk);
       assert.deepEqual(await readExactly(server, junk.length, "junk"), junk);
       await server.write(junk);
       assert.deepEqual(await readExactly(client, junk.length, "junk back"), junk);
+      await recording.stats(); // a round trip: the worker's reports on earlier chunks are in
       assert.equal(proxy.stats().captureErrors, 1);
     } finally {
       await cleanup();
     }
-    await session.close();
+    await recording.close();
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

@@ -2,7 +2,7 @@
  * `deno task capture`: record a SPICE session through the recording proxy, one capture file per
  * channel, starting our own QEMU (and optionally a real client) when asked.
  */
-import { CaptureSession, type SessionStats } from "../../lib/capture/session.ts";
+import type { SessionStats } from "../../lib/capture/session.ts";
 import type { Manifest } from "../../lib/capture/manifest.ts";
 import { type ClientKind, type ClientRun, runClient } from "../clients.ts";
 import { EnvironmentError, UsageError } from "../errors.ts";
@@ -22,6 +22,7 @@ import {
   parseCaptureArgs,
 } from "../proxy_cli.ts";
 import { type QemuServer, redactSecrets, startQemu } from "../qemu.ts";
+import { Recording } from "../recording.ts";
 import { requireTool } from "../tools.ts";
 
 /** After a one-shot client (spicy-screenshot) exits: time for the server's late pings. */
@@ -69,12 +70,25 @@ function readPem(flag: string, path: string): string {
   }
 }
 
-async function createSession(dir: string, o: CaptureOptions, target: string | null) {
+/** Starts the recording worker and its session (recorder options from the command line). */
+async function createRecording(
+  dir: string,
+  o: CaptureOptions,
+  target: string | null,
+  log: (level: "info" | "warn", message: string) => void,
+): Promise<Recording> {
   try {
-    return await CaptureSession.create(dir, {
+    return await Recording.start({
+      dir,
       format: o.format,
       serverPort: o.serverPort,
       target,
+      keepTicket: o.keepTicket,
+      redactInputs: o.redactInputs,
+      comments: o.format === "pcapng",
+      maxInFlightBytes: o.maxInFlightBytes,
+      log,
+      onRecorderError: (message) => log("warn", message),
     });
   } catch (e) {
     if (e instanceof Deno.errors.AlreadyExists) {
@@ -143,7 +157,7 @@ async function checkServerTls(o: CaptureOptions, tls: ProxyTlsOptions): Promise<
 function startProxy(
   o: CaptureOptions,
   qemu: QemuServer | undefined,
-  session: CaptureSession | undefined,
+  recording: Recording | undefined,
   tls: ProxyTlsOptions | undefined,
   log: (level: "info" | "warn", message: string) => void,
   onFirstConnection: (atMs: number) => void,
@@ -153,10 +167,7 @@ function startProxy(
     return SpiceProxy.start({
       target,
       listen: o.listen,
-      session,
-      keepTicket: o.keepTicket,
-      redactInputs: o.redactInputs,
-      comments: o.format === "pcapng",
+      recording,
       tls,
       log,
       onFirstConnection,
@@ -308,7 +319,7 @@ export async function run(args: string[], io: Io): Promise<number> {
     if (!Deno.env.get("DISPLAY")) requireTool("xvfb-run");
   }
   const warn = (message: string) => void io.err(`spicecap capture: ${message}\n`).catch(() => {});
-  const log = (level: string, message: string) => {
+  const log = (level: "info" | "warn", message: string) => {
     if (level === "warn") warn(`warning: ${message}`);
   };
   if (!isLoopback(o.listen.hostname)) {
@@ -320,7 +331,7 @@ export async function run(args: string[], io: Io): Promise<number> {
 
   const dir = o.noRecord ? null : o.out ?? defaultOutDir(new Date());
   let qemu: QemuServer | undefined;
-  let session: CaptureSession | undefined;
+  let recording: Recording | undefined;
   let proxy: SpiceProxy | undefined;
   let client: ClientRun | undefined;
   try {
@@ -343,26 +354,26 @@ export async function run(args: string[], io: Io): Promise<number> {
     const tls = tlsOptions(o, qemu);
     if (tls) await checkServerTls(o, tls);
     const target = o.target ? `${o.target.hostname}:${o.target.port}` : null;
-    if (dir !== null) session = await createSession(dir, o, target);
-    if (session) {
+    if (dir !== null) recording = await createRecording(dir, o, target, log);
+    if (recording) {
       const scrubbed = [
         ...(o.keepTicket ? [] : ["ticket"]),
         ...(qemu && o.password !== undefined ? ["password"] : []),
       ];
-      session.setManifestField("scrubbed", scrubbed);
-      if (o.redactInputs) session.setManifestField("redacted", ["inputs"]);
+      recording.setManifestField("scrubbed", scrubbed);
+      if (o.redactInputs) recording.setManifestField("redacted", ["inputs"]);
       if (qemu) {
-        session.setManifestField("server", { commandLine: redactSecrets(qemu.commandLine) });
+        recording.setManifestField("server", { commandLine: redactSecrets(qemu.commandLine) });
       }
     }
     const onFirst = (atMs: number) => {
-      if (!qemu || !session) return;
-      session.setManifestField("server", {
+      if (!qemu || !recording) return;
+      recording.setManifestField("server", {
         commandLine: redactSecrets(qemu.commandLine),
         firstConnectionDelayMs: Math.round((atMs - qemuStartMs) * 10) / 10,
       });
     };
-    proxy = startProxy(o, qemu, session, tls, log, onFirst);
+    proxy = startProxy(o, qemu, recording, tls, log, onFirst);
     const url = `spice://${proxy.hostname}:${proxy.port}` +
       (proxy.tlsPort ? `?tls-port=${proxy.tlsPort}` : "");
     await io.err(
@@ -381,11 +392,11 @@ export async function run(args: string[], io: Io): Promise<number> {
     // A client that exited by itself is not "stopped by the harness" (its exit code counts).
     if (stoppedBy !== "client-exit") await client?.stop();
     await proxy.close();
+    recording?.setManifestField("stoppedBy", stoppedBy);
+    // The worker works off what it was handed, then closes the session (it sets recorderErrors).
+    const manifest = await recording?.close();
+    const stats = await recording?.stats();
     const proxyStats = proxy.stats();
-    session?.setManifestField("stoppedBy", stoppedBy);
-    session?.setManifestField("recorderErrors", proxyStats.captureErrors);
-    const stats = session?.stats();
-    const manifest = await session?.close();
     await qemu?.stop();
     let clientInfo: { kind: string; exitCode: number } | undefined;
     if (client) clientInfo = { kind: client.kind, exitCode: (await client.exited).code };
@@ -405,7 +416,7 @@ export async function run(args: string[], io: Io): Promise<number> {
     // On an error path: leave nothing running.
     await client?.stop().catch(() => {});
     await proxy?.close().catch(() => {});
-    await session?.close().catch(() => {});
+    await recording?.close().catch(() => {});
     await qemu?.stop().catch(() => {});
   }
 }

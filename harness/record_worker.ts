@@ -1,0 +1,289 @@
+/**
+ * The recording worker started by {@link Recording} (harness/recording.ts): owns the
+ * CaptureSession and one ConnectionRecorder per proxied connection, and reads the chunks the
+ * relay thread forwarded from the shared ring (harness/record_ring.ts), in order. Between
+ * batches it yields to its event loop so file writes and the session's flush timer run.
+ * Protocol: {@link ToWorker} in, {@link FromWorker} out.
+ *
+ * @module
+ */
+import { type Manifest, writeManifest } from "../lib/capture/manifest.ts";
+import { channelFileName } from "../lib/capture/naming.ts";
+import { CaptureSession, type SessionStats } from "../lib/capture/session.ts";
+import { ConnectionRecorder } from "./proxy_record.ts";
+import { decodeDropped, FROM_CLIENT, RECORD_KIND, RingReader } from "./record_ring.ts";
+import { PayloadSlabs } from "./record_slabs.ts";
+import type { FromWorker, RecordingSessionOptions, ToWorker } from "./recording.ts";
+
+/** The worker's global scope, as far as this module uses it. */
+interface WorkerScope {
+  onmessage: ((e: MessageEvent<ToWorker>) => void) | null;
+  postMessage(message: FromWorker): void;
+}
+
+const scope = globalThis as unknown as WorkerScope;
+
+/** Ring bytes processed before the worker yields to its event loop (file writes, timers). */
+const BATCH_BYTES = 4 << 20;
+/** Records between two looks at the session's queue. */
+const QUEUE_CHECK_RECORDS = 32;
+/** Pause while the session's files are backed up: the ring holds the bytes meanwhile. */
+const BACKED_UP_PAUSE_MS = 1;
+/** Longest sleep on an empty ring: a missed wake-up costs at most this. */
+const WAIT_MS = 100;
+
+/** One connection that stopped being recorded because the worker fell behind. */
+interface LossyEntry {
+  /** Channel file, when the connection was being recorded. */
+  file: string | null;
+  /** Channel name ("display", "display-1"; "?" before the link). */
+  channel: string;
+  clientPort: number | null;
+  /** The direction whose chunk did not fit. */
+  trigger: "toServer" | "toClient";
+  droppedChunks: { sent: number; received: number };
+  droppedBytes: { sent: number; received: number };
+}
+
+interface Entry {
+  recorder: ConnectionRecorder;
+  lossy?: LossyEntry;
+}
+
+let session: CaptureSession | undefined;
+let options: RecordingSessionOptions;
+let ring: RingReader | undefined;
+let stopping = false;
+const early: ToWorker[] = [];
+const conns = new Map<number, Entry>();
+const lossy: LossyEntry[] = [];
+let recorderErrors = 0;
+const slabs = new PayloadSlabs();
+
+function post(m: FromWorker): void {
+  scope.postMessage(m);
+}
+
+function describe(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}
+
+/** Resolves after one turn of the event loop (a zero timer would be clamped to 4 ms). */
+function yieldToEventLoop(): Promise<void> {
+  return new Promise((resolve) => {
+    const { port1, port2 } = new MessageChannel();
+    port1.onmessage = () => {
+      port1.close();
+      resolve();
+    };
+    port2.postMessage(null);
+  });
+}
+
+async function start(o: RecordingSessionOptions, reader: RingReader): Promise<void> {
+  options = o;
+  try {
+    session = await CaptureSession.create(o.dir, {
+      format: o.format,
+      tsResolution: o.tsResolution,
+      serverPort: o.serverPort,
+      target: o.target ?? null,
+      flushIntervalMs: o.flushIntervalMs,
+      queueLength: o.queueLength,
+      logger: (level, message) => {
+        if (level !== "debug") post({ t: "log", level, message });
+      },
+    });
+  } catch (e) {
+    post({ t: "failed", name: e instanceof Error ? e.name : "Error", message: describe(e) });
+    return;
+  }
+  ring = reader;
+  post({ t: "ready" });
+  for (const m of early.splice(0)) handle(m);
+  void pump();
+}
+
+/**
+ * Whether the session queues packets because a file's writes lag: then the worker leaves the
+ * bytes in the ring (which bounds them) instead of overflowing the session's queue, which
+ * would drop packets.
+ */
+function backedUp(): boolean {
+  return session!.stats().queued > 0;
+}
+
+function pause(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** Works the ring off, yielding between batches, sleeping while it is empty. */
+async function pump(): Promise<void> {
+  while (!stopping) {
+    if (backedUp()) await pause(BACKED_UP_PAUSE_MS);
+    else if (drain(BATCH_BYTES) > 0) await yieldToEventLoop();
+    else await ring!.wait(WAIT_MS);
+  }
+}
+
+/** Works off everything in the ring now (not what comes later), with {@link pump}'s pauses. */
+async function catchUp(): Promise<void> {
+  const r = ring!;
+  const until = r.consumed + r.available;
+  while (r.consumed < until) {
+    if (backedUp()) await pause(BACKED_UP_PAUSE_MS);
+    else if (drain(BATCH_BYTES) > 0) await yieldToEventLoop();
+  }
+}
+
+/**
+ * Processes ring records until the budget is spent, the ring is empty or the session backs up.
+ *
+ * @param budgetBytes stop after about this many payload bytes
+ * @returns payload bytes processed (+1 per record)
+ */
+function drain(budgetBytes: number): number {
+  let done = 0;
+  let count = 0;
+  let rec;
+  while (done < budgetBytes && (rec = ring!.next(slabs.take)) !== undefined) {
+    done += rec.payload.length + 1;
+    if (++count % QUEUE_CHECK_RECORDS === 0 && backedUp()) budgetBytes = 0;
+    const generation = slabs.generation;
+    const key = rec.conn * 2 + (rec.flags & FROM_CLIENT);
+    try {
+      if (rec.kind === RECORD_KIND.data) {
+        const r = conns.get(rec.conn)?.recorder;
+        const kept = r !== undefined &&
+          (rec.flags & FROM_CLIENT ? r.client(rec.payload) : r.server(rec.payload));
+        slabs.retained(key, kept, generation);
+      } else if (rec.kind === RECORD_KIND.open) open(rec.conn);
+      else if (rec.kind === RECORD_KIND.close) close(rec.conn, decodeDropped(rec.payload));
+      else if (rec.kind === RECORD_KIND.lossy) markLossy(rec.conn, (rec.flags & FROM_CLIENT) !== 0);
+    } catch (e) {
+      if (rec.kind === RECORD_KIND.data) slabs.retained(key, true, generation); // to be safe
+      recorderErrors++;
+      post({ t: "recorderError", message: `recorder: ${describe(e)}` });
+    }
+  }
+  return done;
+}
+
+/** A connection is no longer recorded: the memory its recorder held may be reused. */
+function releaseSlabs(id: number): void {
+  slabs.release(id * 2);
+  slabs.release(id * 2 + 1);
+}
+
+function open(id: number): void {
+  const s = session!;
+  const recorder = new ConnectionRecorder({
+    session: s,
+    keepTicket: options.keepTicket,
+    redactInputs: options.redactInputs,
+    comments: options.comments,
+    onSessionId: (sessionId) => s.setManifestField("sessionId", sessionId),
+    onError: (message) => {
+      recorderErrors++;
+      post({ t: "recorderError", message });
+    },
+  });
+  conns.set(id, { recorder });
+}
+
+/** The relay stopped handing this connection over: end its flow in the file and note it. */
+function markLossy(id: number, fromClient: boolean): void {
+  const entry = conns.get(id);
+  if (!entry || entry.lossy) return;
+  const r = entry.recorder;
+  const type = r.channelType;
+  entry.lossy = {
+    file: type === undefined || r.clientPort === undefined
+      ? null
+      : channelFileName(type, r.channelId ?? 0, options.format ?? "pcap"),
+    channel: r.name,
+    clientPort: r.clientPort ?? null,
+    trigger: fromClient ? "toServer" : "toClient",
+    droppedChunks: { sent: 0, received: 0 },
+    droppedBytes: { sent: 0, received: 0 },
+  };
+  lossy.push(entry.lossy);
+  r.close();
+  releaseSlabs(id);
+  const mib = Math.round((options.maxInFlightBytes ?? 0) / (1 << 20) * 10) / 10;
+  post({
+    t: "log",
+    level: "warn",
+    message: `${r.name === "?" ? "a connection before its link" : `${r.name} channel`}: ` +
+      `recording fell ${mib} MiB behind the relay; the rest of this connection is relayed ` +
+      "but not recorded (counted as dropped in session.json)",
+  });
+  session!.setManifestField("lossy", lossyNote());
+}
+
+function lossyNote(): { note: string; connections: LossyEntry[] } {
+  return {
+    note: "connections whose recording stopped early because the recorder fell " +
+      `${options.maxInFlightBytes} bytes behind the relay; the rest was relayed, not recorded; ` +
+      "each relay chunk not recorded counts as one dropped packet of its channel",
+    connections: lossy,
+  };
+}
+
+function close(id: number, dropped: ReturnType<typeof decodeDropped>): void {
+  const entry = conns.get(id);
+  if (!entry) return;
+  conns.delete(id);
+  entry.recorder.close();
+  releaseSlabs(id);
+  if (entry.lossy && dropped) {
+    entry.lossy.droppedChunks = { sent: dropped.chunks[0], received: dropped.chunks[1] };
+    entry.lossy.droppedBytes = { sent: dropped.bytes[0], received: dropped.bytes[1] };
+    session!.setManifestField("lossy", lossyNote());
+  }
+}
+
+/** Adds lossy drops to counters shaped like the session's ({ channels[].dropped, dropped }). */
+function addLossy<T extends { channels: { file: string; dropped: number }[]; dropped: number }>(
+  x: T,
+): T {
+  let total = 0;
+  for (const l of lossy) {
+    const n = l.droppedChunks.sent + l.droppedChunks.received;
+    total += n;
+    const ch = x.channels.find((c) => c.file === l.file);
+    if (ch) ch.dropped += n;
+  }
+  x.dropped += total;
+  return x;
+}
+
+async function end(req: number): Promise<void> {
+  await catchUp();
+  stopping = true;
+  ring!.wake();
+  const s = session!;
+  for (const id of [...conns.keys()]) close(id, undefined);
+  s.setManifestField("recorderErrors", recorderErrors);
+  let manifest: Manifest = await s.close();
+  if (lossy.length > 0) {
+    manifest = addLossy(structuredClone(manifest));
+    await writeManifest(s.dir, manifest).catch((e) =>
+      post({ t: "log", level: "warn", message: `cannot rewrite session.json: ${describe(e)}` })
+    );
+  }
+  const stats: SessionStats = addLossy(s.stats());
+  post({ t: "ended", req, manifest, stats });
+}
+
+function handle(m: ToWorker): void {
+  if (m.t === "start") return void start(m.options, new RingReader(m.ring));
+  if (!session) return void early.push(m);
+  if (m.t === "field") session.setManifestField(m.key, m.value);
+  else if (m.t === "stats") {
+    const req = m.req;
+    void catchUp().then(() => post({ t: "stats", req, stats: addLossy(session!.stats()) }));
+  } else if (m.t === "end") void end(m.req);
+}
+
+scope.onmessage = (e) => handle(e.data);

@@ -1,0 +1,317 @@
+/**
+ * The recording side of the proxy, run in a Web Worker ({@link Recording}): the relay thread
+ * copies each forwarded chunk into a shared ring (harness/record_ring.ts) and goes on relaying;
+ * the worker (harness/record_worker.ts) frames the chunks (ConnectionRecorder) and writes the
+ * capture files (CaptureSession). Chunks, connection opens and closes go through the ring, in
+ * order; manifest fields, stats and the final close are messages.
+ *
+ * The relay never waits for the worker. The ring bounds the bytes handed over and not yet
+ * processed ({@link RecordingOptions.maxInFlightBytes}); a connection whose chunk does not fit
+ * turns lossy: it is not recorded from that point on (the worker ends its flow in the file), its
+ * dropped chunks and bytes are counted per direction and go into session.json (the channel's
+ * `dropped` and a `lossy` note), one warning is logged, and relaying carries on.
+ *
+ * @module
+ */
+import type { Manifest } from "../lib/capture/manifest.ts";
+import type { SessionStats } from "../lib/capture/session.ts";
+import type { CaptureFormat, TsResolution } from "../lib/pcap/types.ts";
+import {
+  CONTROL_RESERVE_BYTES,
+  createRing,
+  encodeDropped,
+  FROM_CLIENT,
+  RECORD_KIND,
+  type RingBuffers,
+  RingWriter,
+} from "./record_ring.ts";
+
+/** Default bound on the bytes handed to the worker and not processed yet: 64 MiB. */
+export const DEFAULT_MAX_IN_FLIGHT_BYTES = 64 << 20;
+
+/** Options of the session and the recorders in the worker (structured-cloneable). */
+export interface RecordingSessionOptions {
+  /** Session directory (created; must not hold a session). */
+  dir: string;
+  /** Channel file format. @default "pcap" */
+  format?: CaptureFormat;
+  /** Timestamp resolution. @default "ns" */
+  tsResolution?: TsResolution;
+  /** Synthetic server port in the files. @default 5930 */
+  serverPort?: number;
+  /** host:port captured, for the manifest. @default null */
+  target?: string | null;
+  /** CaptureSession's period of flush and provisional manifest; 0 disables it. @default 1000 */
+  flushIntervalMs?: number;
+  /** CaptureSession's packet queue while a file is backed up. @default 256 */
+  queueLength?: number;
+  /** Record the 128-byte ticket as sent (default: zeros). */
+  keepTicket?: boolean;
+  /** Zero inputs key codes and mouse buttons in the record. */
+  redactInputs?: boolean;
+  /** Per-packet comments (pcapng). */
+  comments?: boolean;
+  /** Bytes relayed and not yet recorded, at most. @default 64 MiB */
+  maxInFlightBytes?: number;
+}
+
+/** Options of {@link Recording.start}. */
+export interface RecordingOptions extends RecordingSessionOptions {
+  /** Warnings from the worker (file failures, lossy connections). */
+  log?: (level: "info" | "warn", message: string) => void;
+  /** Called once per recording problem of a connection (framing error); forwarding goes on. */
+  onRecorderError?: (message: string) => void;
+}
+
+/** What a connection relayed but did not record, per direction (client → server first). */
+export interface DroppedCounts {
+  /** Relay chunks (socket reads) not recorded. */
+  chunks: [number, number];
+  /** Bytes not recorded. */
+  bytes: [number, number];
+}
+
+/** Messages from the relay thread to the worker (chunks, opens and closes go through the ring). */
+export type ToWorker =
+  | { t: "start"; options: RecordingSessionOptions; ring: RingBuffers }
+  | { t: "field"; key: string; value: unknown }
+  | { t: "stats"; req: number }
+  | { t: "end"; req: number };
+
+/** Messages from the worker to the relay thread. */
+export type FromWorker =
+  | { t: "ready" }
+  | { t: "failed"; name: string; message: string }
+  | { t: "log"; level: "info" | "warn"; message: string }
+  | { t: "recorderError"; message: string }
+  | { t: "stats"; req: number; stats: SessionStats }
+  | { t: "ended"; req: number; manifest: Manifest; stats: SessionStats };
+
+const WORKER_URL = new URL("./record_worker.ts", import.meta.url).href;
+
+/** Rebuilds an error the worker reported, keeping Deno's error classes (AlreadyExists, …). */
+function rebuildError(name: string, message: string): Error {
+  const classes = Deno.errors as unknown as Record<string, new (m: string) => Error>;
+  const Class = classes[name];
+  return Class ? new Class(message) : new Error(message);
+}
+
+/** One proxied connection's handle on the recording. Calls never block and never throw. */
+export class RecordingConnection {
+  readonly #rec: Recording;
+  /** Connection id in the worker. */
+  readonly id: number;
+  #lossy = false;
+  #closed = false;
+  readonly #dropped: DroppedCounts = { chunks: [0, 0], bytes: [0, 0] };
+
+  /** @internal Use {@link Recording.openConnection}. */
+  constructor(rec: Recording, id: number) {
+    this.#rec = rec;
+    this.id = id;
+  }
+
+  /** Whether this connection stopped being recorded because the worker fell behind. */
+  get lossy(): boolean {
+    return this.#lossy;
+  }
+
+  /** What was relayed and not recorded. */
+  get dropped(): DroppedCounts {
+    return structuredClone(this.#dropped);
+  }
+
+  /**
+   * Hands over bytes already forwarded: copies them into the ring, so the caller may reuse
+   * its buffer at once.
+   *
+   * @param fromClient direction: client → server when true
+   * @param bytes the chunk
+   * @returns false when the bytes were not recorded (connection lossy, recording closed)
+   */
+  push(fromClient: boolean, bytes: Uint8Array): boolean {
+    if (this.#closed) return false;
+    if (!this.#lossy && this.#rec._data(this.id, fromClient, bytes)) return true;
+    if (!this.#lossy) {
+      this.#lossy = true;
+      this.#rec._control(RECORD_KIND.lossy, this.id, fromClient ? FROM_CLIENT : 0);
+    }
+    const d = fromClient ? 0 : 1;
+    this.#dropped.chunks[d]++;
+    this.#dropped.bytes[d] += bytes.length;
+    return false;
+  }
+
+  /** The TCP connection ended. Idempotent. */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    const d = this.#dropped;
+    const payload = this.#lossy ? encodeDropped(d.chunks, d.bytes) : undefined;
+    this.#rec._control(RECORD_KIND.close, this.id, 0, payload);
+  }
+}
+
+/**
+ * A CaptureSession and its connection recorders running in a worker.
+ *
+ * @example
+ * ```ts
+ * const recording = await Recording.start({ dir: "captures/x", format: "pcapng" });
+ * const proxy = SpiceProxy.start({ target: { hostname: "127.0.0.1", port: 5930 }, recording });
+ * // … spicy -h 127.0.0.1 -p ${proxy.port}
+ * await proxy.close();
+ * const manifest = await recording.close();
+ * ```
+ */
+export class Recording {
+  readonly #worker: Worker;
+  readonly #o: RecordingOptions;
+  readonly #ring: RingWriter;
+  #nextId = 1;
+  #nextReq = 1;
+  readonly #pending = new Map<number, (m: FromWorker | Error) => void>();
+  #dead?: Error;
+  #closing?: Promise<Manifest>;
+  #finalStats?: SessionStats;
+  /** Recording problems reported so far (framing errors, lost ring events). */
+  errors = 0;
+
+  private constructor(worker: Worker, options: RecordingOptions, ring: RingWriter) {
+    this.#worker = worker;
+    this.#o = options;
+    this.#ring = ring;
+  }
+
+  /**
+   * Starts the worker and creates the session in it.
+   *
+   * @param options session directory and format, recorder options, in-flight bound
+   * @returns the running recording
+   * @throws the session's creation error, rebuilt (`Deno.errors.AlreadyExists` when the
+   *   directory already holds a session, …)
+   */
+  static async start(options: RecordingOptions): Promise<Recording> {
+    const max = options.maxInFlightBytes ?? DEFAULT_MAX_IN_FLIGHT_BYTES;
+    const ring = createRing(max);
+    const worker = new Worker(WORKER_URL, { type: "module" });
+    const rec = new Recording(worker, options, new RingWriter(ring));
+    const ready = new Promise<FromWorker | Error>((resolve) => rec.#pending.set(0, resolve));
+    worker.onmessage = (e: MessageEvent<FromWorker>) => rec.#onMessage(e.data);
+    worker.onerror = (e: ErrorEvent) => {
+      e.preventDefault();
+      rec.#died(new Error(`recording worker failed: ${e.message}`));
+    };
+    const { log: _log, onRecorderError: _onError, ...sessionOptions } = options;
+    rec.#post({ t: "start", options: { ...sessionOptions, maxInFlightBytes: max }, ring });
+    const m = await ready;
+    if (m instanceof Error || m.t === "failed") {
+      worker.terminate();
+      throw m instanceof Error ? m : rebuildError(m.name, m.message);
+    }
+    return rec;
+  }
+
+  /** Bytes handed to the worker and not yet processed (ring records, headers included). */
+  get inFlightBytes(): number {
+    return this.#ring.used;
+  }
+
+  /** A new connection to record; its chunks reach the worker in order. */
+  openConnection(): RecordingConnection {
+    const conn = new RecordingConnection(this, this.#nextId++);
+    this._control(RECORD_KIND.open, conn.id, 0);
+    return conn;
+  }
+
+  /** Adds a fact to the manifest (stoppedBy, scrubbed, server, …). */
+  setManifestField(key: string, value: unknown): void {
+    this.#post({ t: "field", key, value });
+  }
+
+  /**
+   * The session's counters once the worker has taken in everything handed over so far, lossy
+   * drops included in each channel's `dropped`. After {@link close}: the final counters.
+   * Warnings and recorder errors about earlier chunks have been delivered when it resolves.
+   */
+  async stats(): Promise<SessionStats> {
+    if (this.#finalStats) return structuredClone(this.#finalStats);
+    const m = await this.#request((req) => ({ t: "stats", req }));
+    return (m as Extract<FromWorker, { t: "stats" }>).stats;
+  }
+
+  /**
+   * Lets the worker work off everything handed over, closes the session (final session.json)
+   * and ends the worker. Idempotent. Connections still open are closed in the files.
+   *
+   * @returns the manifest written
+   */
+  close(): Promise<Manifest> {
+    this.#closing ??= (async () => {
+      try {
+        const m = await this.#request((req) => ({ t: "end", req }));
+        const ended = m as Extract<FromWorker, { t: "ended" }>;
+        this.#finalStats = ended.stats;
+        return ended.manifest;
+      } finally {
+        this.#worker.terminate();
+        this.#dead ??= new Error("recording closed");
+      }
+    })();
+    return this.#closing;
+  }
+
+  /** @internal Copies a chunk into the ring unless it does not fit (or the worker is gone). */
+  _data(id: number, fromClient: boolean, bytes: Uint8Array): boolean {
+    if (this.#dead || this.#closing) return false;
+    const flags = fromClient ? FROM_CLIENT : 0;
+    return this.#ring.write(RECORD_KIND.data, id, flags, bytes, CONTROL_RESERVE_BYTES);
+  }
+
+  /** @internal Appends an open, close or lossy record (they may use the control reserve). */
+  _control(kind: number, id: number, flags: number, payload?: Uint8Array): void {
+    if (this.#dead || this.#closing) return;
+    if (!this.#ring.write(kind, id, flags, payload)) {
+      this.errors++;
+      this.#o.log?.("warn", `recording ring full: event ${kind} of connection ${id} lost`);
+    }
+  }
+
+  #post(message: ToWorker): void {
+    if (!this.#dead) this.#worker.postMessage(message);
+  }
+
+  async #request(make: (req: number) => ToWorker): Promise<FromWorker> {
+    if (this.#dead) throw this.#dead;
+    const req = this.#nextReq++;
+    const reply = new Promise<FromWorker | Error>((resolve) => this.#pending.set(req, resolve));
+    this.#worker.postMessage(make(req));
+    const m = await reply;
+    if (m instanceof Error) throw m;
+    return m;
+  }
+
+  #settle(req: number, m: FromWorker | Error): void {
+    const resolve = this.#pending.get(req);
+    this.#pending.delete(req);
+    resolve?.(m);
+  }
+
+  #onMessage(m: FromWorker): void {
+    if (m.t === "log") this.#o.log?.(m.level, m.message);
+    else if (m.t === "recorderError") {
+      this.errors++;
+      this.#o.onRecorderError?.(m.message);
+    } else if (m.t === "ready" || m.t === "failed") this.#settle(0, m);
+    else this.#settle(m.req, m);
+  }
+
+  #died(e: Error): void {
+    if (this.#dead) return;
+    this.#dead = e;
+    this.#o.log?.("warn", `${e.message}; relaying goes on without recording`);
+    for (const resolve of this.#pending.values()) resolve(e);
+    this.#pending.clear();
+    this.#worker.terminate();
+  }
+}

@@ -1,0 +1,105 @@
+import assert from "node:assert/strict";
+import { readManifest } from "../lib/capture/manifest.ts";
+import { CHANNEL_TYPES } from "../lib/spice/tables.ts";
+import { SpiceProxy } from "./proxy.ts";
+import { syntheticLink, syntheticMessage } from "./proxy_synthetic.ts";
+import { Recording } from "./recording.ts";
+import { CAPTURE_HELP, parseCaptureArgs } from "./proxy_cli.ts";
+import { UsageError } from "./errors.ts";
+
+async function readExactly(conn: Deno.Conn, n: number, what: string): Promise<Uint8Array> {
+  const out = new Uint8Array(n);
+  for (let got = 0; got < n;) {
+    const k = await conn.read(out.subarray(got));
+    if (k === null) throw new Error(`${what}: EOF after ${got} of ${n} bytes`);
+    got += k;
+  }
+  return out;
+}
+
+async function writeAll(conn: Deno.Conn, bytes: Uint8Array): Promise<void> {
+  for (let off = 0; off < bytes.length;) off += await conn.write(bytes.subarray(off));
+}
+
+Deno.test("a connection over the in-flight bound is relayed whole, recorded up to there and counted as dropped", async () => {
+  const dir = await Deno.makeTempDir();
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const warnings: string[] = [];
+  // 4 KiB: the link phase fits, a 400 KB message does not.
+  const recording = await Recording.start({
+    dir: `${dir}/s`,
+    maxInFlightBytes: 4096,
+    flushIntervalMs: 0,
+    log: (_level, message) => warnings.push(message),
+  });
+  const proxy = SpiceProxy.start({
+    target: { hostname: "127.0.0.1", port: (listener.addr as Deno.NetAddr).port },
+    recording,
+  });
+  const client = await Deno.connect({ hostname: "127.0.0.1", port: proxy.port });
+  const server = await listener.accept();
+  try {
+    const l = syntheticLink(CHANNEL_TYPES.display);
+    await writeAll(client, l.link);
+    await readExactly(server, l.link.length, "link");
+    await writeAll(server, l.reply);
+    await readExactly(client, l.reply.length, "reply");
+    await writeAll(client, new Uint8Array([...l.authMechanism, ...l.ticket]));
+    await readExactly(server, 132, "ticket");
+    await writeAll(server, l.result);
+    await readExactly(client, 4, "result");
+    await recording.stats(); // the link phase is in before the big message comes
+    const big = syntheticMessage(304, 400_000, 0x77);
+    const sent = writeAll(server, big);
+    assert.deepEqual(await readExactly(client, big.length, "big message"), big, "relayed whole");
+    await sent;
+    client.close();
+    server.close();
+    await proxy.close();
+    assert.equal(proxy.stats().lossyConnections, 1);
+    const m = await recording.close();
+    const display = m.channels.find((c) => c.type === CHANNEL_TYPES.display);
+    assert.ok(display, "the display channel is in the manifest");
+    assert.equal(display.packets.sent, 3, "link, auth mechanism and ticket were recorded");
+    assert.equal(display.bytes.received, l.reply.length + 4, "the big message was not recorded");
+    assert.ok(display.dropped >= 1, `dropped ${display.dropped}`);
+    assert.equal(m.dropped, display.dropped);
+    const lossy = m.lossy as { connections: Record<string, unknown>[] };
+    assert.equal(lossy.connections.length, 1);
+    assert.equal(lossy.connections[0].file, "display.pcap");
+    assert.equal(lossy.connections[0].trigger, "toClient");
+    assert.deepEqual(
+      (lossy.connections[0].droppedBytes as { received: number }).received,
+      big.length,
+    );
+    assert.deepEqual(await readManifest(`${dir}/s`), m, "session.json holds the counted drops");
+    assert.equal(warnings.filter((w) => /behind the relay/.test(w)).length, 1, "one warning");
+  } finally {
+    listener.close();
+    await proxy.close();
+    await recording.close().catch(() => {});
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("Recording.start() rejects a directory that already holds a session with AlreadyExists", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    await (await Recording.start({ dir, flushIntervalMs: 0 })).close();
+    await assert.rejects(Recording.start({ dir }), Deno.errors.AlreadyExists);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("capture --record-backlog takes MiB and refuses nonsense and --no-record", () => {
+  assert.equal(parseCaptureArgs(["--record-backlog", "2.5"]).maxInFlightBytes, 2.5 * (1 << 20));
+  assert.equal(parseCaptureArgs([]).maxInFlightBytes, undefined);
+  assert.throws(() => parseCaptureArgs(["--record-backlog", "0"]), UsageError);
+  assert.throws(() => parseCaptureArgs(["--record-backlog", "x"]), /expected a number of MiB/);
+  assert.throws(
+    () => parseCaptureArgs(["--record-backlog", "8", "--no-record"]),
+    /cannot go with --no-record/,
+  );
+  assert.match(CAPTURE_HELP, /--record-backlog <MiB>[\s\S]*stops being\s+recorded/);
+});
