@@ -22,6 +22,8 @@ export interface CaptureOptions {
   password?: string;
   qemuArgs: string[];
   channels: "default" | "all";
+  /** Our QEMU's guest: none (SeaBIOS, blinking cursor) or a static screen. */
+  guest: "none" | "static";
   keepTicket: boolean;
   redactInputs: boolean;
   noRecord: boolean;
@@ -52,6 +54,9 @@ Server:
   --password <password>      SPICE password: set on our QEMU, passed to --client
   --channels <default|all>   our QEMU's channels; all adds playback, record and usbredir
                              (default: default)
+  --guest <none|static>      our QEMU's guest: none (SeaBIOS, its cursor blinking) or a
+                             512-byte boot sector whose screen never changes, so display
+                             streams are byte-identical between runs (default: none)
   --qemu-arg=<arg>           append an argument to our QEMU's command line (repeatable)
 Proxy:
   --listen <addr:port>       where clients connect (default: 127.0.0.1:0, a free port)
@@ -180,6 +185,7 @@ export function parseCaptureArgs(args: string[]): CaptureOptions {
         password: { type: "string" },
         "qemu-arg": { type: "string", multiple: true, default: [] },
         channels: { type: "string", default: "default" },
+        guest: { type: "string", default: "none" },
         "keep-ticket": { type: "boolean", default: false },
         "redact-inputs": { type: "boolean", default: false },
         "no-record": { type: "boolean", default: false },
@@ -243,6 +249,7 @@ export function parseCaptureArgs(args: string[]): CaptureOptions {
   if (v.target !== undefined) {
     const ownQemu = {
       channels: v.channels !== "default",
+      guest: v.guest !== "none",
       "qemu-x509-dir": v["qemu-x509-dir"] !== undefined,
       "qemu-arg": v["qemu-arg"].length > 0,
       "qemu-tls-channel": v["qemu-tls-channel"].length > 0,
@@ -288,6 +295,7 @@ export function parseCaptureArgs(args: string[]): CaptureOptions {
     password: v.password,
     qemuArgs: v["qemu-arg"],
     channels: oneOf("--channels", v.channels, ["default", "all"] as const),
+    guest: oneOf("--guest", v.guest, ["none", "static"] as const),
     keepTicket: v["keep-ticket"],
     redactInputs: v["redact-inputs"],
     noRecord: v["no-record"],

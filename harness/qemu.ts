@@ -6,6 +6,7 @@
  * `channels: "all"`).
  */
 import { trackChild } from "./children.ts";
+import { staticGuestArgs, usesStaticGuest, withStaticGuest, writeStaticGuest } from "./guest.ts";
 import { systemClock } from "../lib/capture/clock.ts";
 import { EnvironmentError } from "./errors.ts";
 import { requireTool } from "./tools.ts";
@@ -42,6 +43,12 @@ export interface QemuOptions {
   channels?: "default" | "all";
   /** Adds `image-compression=off` (raw bitmaps, byte-stable display streams). */
   imageCompressionOff?: boolean;
+  /**
+   * `"static"` boots a tiny guest whose screen never changes (harness/guest.ts), so display
+   * streams are byte-identical between runs; `"none"` leaves SeaBIOS with a blinking cursor.
+   * @default "none"
+   */
+  guest?: "none" | "static";
   /** Adds a TLS port; the plain port stays open too. */
   tls?: QemuTlsOptions;
   /** Plain SPICE port; a free loopback port when absent. */
@@ -223,7 +230,12 @@ export function withSpicePort(
  * @param tlsPort TLS port, when `options.tls` is set
  * @returns argv
  */
-export function qemuCommandLine(options: QemuOptions, port: number, tlsPort?: number): string[] {
+export function qemuCommandLine(
+  options: QemuOptions,
+  port: number,
+  tlsPort?: number,
+  guestImage?: string,
+): string[] {
   const spice = [`port=${port}`, "addr=127.0.0.1"];
   const args = [
     QEMU_BINARY,
@@ -264,6 +276,7 @@ export function qemuCommandLine(options: QemuOptions, port: number, tlsPort?: nu
       ...["-device", "usb-redir,chardev=u1"],
     );
   }
+  if (guestImage !== undefined) args.push(...staticGuestArgs(guestImage));
   args.push(...(options.extraArgs ?? []));
   return args;
 }
@@ -282,9 +295,18 @@ export async function startQemu(options: QemuOptions = {}): Promise<QemuServer> 
   requireTool(options.commandLine?.[0] ?? QEMU_BINARY);
   const port = options.port ?? freePort();
   const tlsPort = options.tls ? options.tls.port ?? freePort() : undefined;
+  // The static guest's image is a temporary file, written afresh for a recorded line too.
+  const wantsGuest = options.commandLine
+    ? usesStaticGuest(options.commandLine)
+    : options.guest === "static";
+  const guestImage = wantsGuest ? await writeStaticGuest() : undefined;
   const commandLine = options.commandLine
-    ? withSpicePort(options.commandLine, port, tlsPort)
-    : qemuCommandLine(options, port, tlsPort);
+    ? withSpicePort(
+      guestImage ? withStaticGuest(options.commandLine, guestImage) : options.commandLine,
+      port,
+      tlsPort,
+    )
+    : qemuCommandLine(options, port, tlsPort, guestImage);
   const startedAtNs = systemClock().nowNs();
   const child = new Deno.Command(commandLine[0], {
     args: commandLine.slice(1),
@@ -310,6 +332,7 @@ export async function startQemu(options: QemuOptions = {}): Promise<QemuServer> 
   const exited = child.status.then(async (s) => {
     status = s;
     await stderrDone;
+    if (guestImage) await Deno.remove(guestImage).catch(() => {});
     return s;
   });
   const stderrTail = () => tail.trim();

@@ -105,11 +105,16 @@ Deno.test({
       const port = await cap.port();
       const spicy = await runClient("spicy", { host: "127.0.0.1", port });
       try {
-        // Wait until spicy has linked its display (the capture file appears at the link).
+        // Wait until spicy's display channel is past DISPLAY_INIT (the server's SET_ACK is in
+        // the flushed file): killing a client between the display link and DISPLAY_INIT can
+        // crash QEMU itself (spice-protocol.md §6), which is not what this test is about.
         await pollUntil(
-          async () => (await fileSize(`${dir}/display.pcap`)) !== undefined ? true : undefined,
+          async () => {
+            const units = await unitsOf(`${dir}/display.pcap`).then((r) => r.units, () => []);
+            return units.some((u) => u.name === "SET_ACK") ? true : undefined;
+          },
           10_000,
-          "spicy to link its display channel",
+          "spicy's display channel to get SET_ACK",
         );
         spicy.kill("SIGKILL");
         const status = await spicy.exited;

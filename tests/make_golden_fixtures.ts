@@ -4,6 +4,8 @@
  *
  *   deno run -A tests/make_golden_fixtures.ts [NAME…]
  *
+ * Every fixture boots the static guest (harness/guest.ts), so a replay's display stream is
+ * byte-identical to the golden's whatever the blink phase of SeaBIOS's cursor would have been.
  * Needs qemu-system-x86_64, spicy-screenshot, spicy and xvfb-run. Each session lands in
  * fixtures/golden/<name>/ (the client's screenshot file is removed); fixtures/golden/README.md
  * gets one line per fixture saying how it was made.
@@ -24,19 +26,19 @@ export interface GoldenFixture {
 export const GOLDEN_FIXTURES: readonly GoldenFixture[] = Object.freeze([
   {
     name: "screenshot",
-    args: ["--client", "spicy-screenshot"],
+    args: ["--client", "spicy-screenshot", "--guest", "static"],
     tools: ["qemu-system-x86_64", "spicy-screenshot"],
     about: "spicy-screenshot against the default QEMU (main + display, ~50 ms)",
   },
   {
     name: "all_channels",
-    args: ["--client", "spicy", "--channels", "all", "--duration", "3"],
+    args: ["--client", "spicy", "--channels", "all", "--guest", "static", "--duration", "3"],
     tools: ["qemu-system-x86_64", "spicy", "xvfb-run"],
     about: "spicy under Xvfb for 3 s against QEMU with audio and usbredir (7 channels)",
   },
   {
     name: "password",
-    args: ["--client", "spicy-screenshot", "--password", "secret"],
+    args: ["--client", "spicy-screenshot", "--guest", "static", "--password", "secret"],
     password: "secret",
     tools: ["qemu-system-x86_64", "spicy-screenshot"],
     about: "spicy-screenshot with SPICE password 'secret' (replay with --password secret)",

@@ -10,6 +10,7 @@ import {
   waitForPort,
 } from "../harness/qemu.ts";
 import { missingTools } from "../harness/tools.ts";
+import { staticGuestImage, usesStaticGuest, withStaticGuest } from "../harness/guest.ts";
 import { EnvironmentError } from "../harness/errors.ts";
 
 const noQemu = missingTools("qemu-system-x86_64") !== undefined;
@@ -93,4 +94,34 @@ Deno.test("redactSecrets() hides a QEMU secret's data and restoreSecrets() puts 
   assert.ok(!hasRedactedSecret(line));
   assert.deepEqual(restoreSecrets(redacted, "pa,ss"), line);
   assert.deepEqual(redactSecrets(qemuCommandLine({}, 5930)), qemuCommandLine({}, 5930));
+});
+
+Deno.test("staticGuestImage() is a boot sector and withStaticGuest() gives a line a fresh copy", () => {
+  const image = staticGuestImage();
+  assert.equal(image.length, 512);
+  assert.deepEqual([...image.subarray(510)], [0x55, 0xaa]);
+  assert.ok(new TextDecoder().decode(image).includes("spicecap static guest"));
+  const line = qemuCommandLine({}, 5930, undefined, "/tmp/spicecap-static-guest-a.img");
+  assert.ok(usesStaticGuest(line));
+  assert.ok(!usesStaticGuest(qemuCommandLine({}, 5930)));
+  const moved = withStaticGuest(line, "/tmp/spicecap-static-guest-b.img");
+  assert.ok(
+    moved.includes("file=/tmp/spicecap-static-guest-b.img,format=raw,if=floppy,snapshot=on"),
+  );
+});
+
+Deno.test({
+  name: "startQemu({ guest: 'static' }) boots the image and removes it once stopped",
+  ignore: missingTools("qemu-system-x86_64") !== undefined,
+  fn: async () => {
+    const qemu = await startQemu({ guest: "static" });
+    const drive = qemu.commandLine[qemu.commandLine.indexOf("-drive") + 1];
+    const path = /file=([^,]+)/.exec(drive)![1];
+    try {
+      assert.deepEqual(await Deno.readFile(path), staticGuestImage());
+    } finally {
+      await qemu.stop();
+    }
+    await assert.rejects(() => Deno.stat(path), Deno.errors.NotFound);
+  },
 });

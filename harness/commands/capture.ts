@@ -342,6 +342,7 @@ export async function run(args: string[], io: Io): Promise<number> {
         password: o.password,
         extraArgs: o.qemuArgs,
         channels: o.channels,
+        guest: o.guest,
         tls: o.qemuX509Dir
           ? {
             x509Dir: o.qemuX509Dir,
