@@ -16,6 +16,7 @@ import {
   syntheticMessage,
   syntheticMessageSizes,
 } from "../harness/proxy_synthetic.ts";
+import { concatBytes } from "../lib/bytes.ts";
 
 const CLI = new URL("../harness/cli.ts", import.meta.url).pathname;
 const BLOCK_BYTES = 4 << 20;
@@ -35,19 +36,9 @@ async function writeAll(conn: Deno.Conn, bytes: Uint8Array): Promise<void> {
   for (let off = 0; off < bytes.length;) off += await conn.write(bytes.subarray(off));
 }
 
-function concat(parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let off = 0;
-  for (const p of parts) {
-    out.set(p, off);
-    off += p.length;
-  }
-  return out;
-}
-
 /** One block of server messages, written again and again. */
 function messageBlock(): Uint8Array {
-  return concat(
+  return concatBytes(
     syntheticMessageSizes(BLOCK_BYTES).map((size, i) =>
       syntheticMessage(i % 3 === 0 ? 302 : 304, size)
     ),
@@ -163,7 +154,7 @@ async function linkClient(port: number, channelType: number): Promise<Deno.TcpCo
   const l = syntheticLink(channelType);
   await writeAll(conn, l.link);
   await readExactly(conn, new Uint8Array(l.reply.length));
-  await writeAll(conn, concat([l.authMechanism, l.ticket]));
+  await writeAll(conn, concatBytes([l.authMechanism, l.ticket]));
   await readExactly(conn, new Uint8Array(4));
   return conn;
 }

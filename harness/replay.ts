@@ -15,13 +15,12 @@ import { readCaptureFile } from "../lib/pcap/reader.ts";
 import { readSpiceMessages } from "../lib/session/messages.ts";
 import { openSession } from "../lib/session/session_files.ts";
 import { decodeMessage, summarizeFields } from "../lib/spice/messages.ts";
-import { channelName } from "../lib/spice/tables.ts";
+import { CHANNEL_TYPES as CHANNEL, channelName } from "../lib/spice/tables.ts";
 import type { SpiceUnit } from "../lib/spice/types.ts";
 import { UsageError } from "./errors.ts";
 import { LiveConnection, ReplayDivergence } from "./replay_connection.ts";
 import {
   causalityMet,
-  CHANNEL,
   PlanBuilder,
   type PlannedConnection,
   type PlannedMessage,

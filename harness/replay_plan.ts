@@ -12,18 +12,8 @@
  * SURFACE_CREATE, inputs INIT, cursor INIT. Secondary links also wait for main's session id and
  * for the live CHANNELS_LIST to offer their (type, id).
  */
-import { messageName } from "../lib/spice/tables.ts";
+import { CHANNEL_TYPES as CHANNEL, messageName } from "../lib/spice/tables.ts";
 import type { SpiceUnit } from "../lib/spice/types.ts";
-
-/** Channel type numbers used here (spice-protocol.md §1). */
-export const CHANNEL = Object.freeze({
-  main: 1,
-  display: 2,
-  inputs: 3,
-  cursor: 4,
-  playback: 5,
-  record: 6,
-});
 
 /** Common message numbers the replayer generates itself (spice-protocol.md §5, §6). */
 export const COMMON = Object.freeze({

@@ -3,6 +3,7 @@ import type { CaptureSession, ChannelConnection } from "../lib/capture/session.t
 import { CHANNEL_TYPES, messageType } from "../lib/spice/tables.ts";
 import { ConnectionRecorder, type RecorderOptions } from "../harness/proxy_record.ts";
 import { syntheticLink, syntheticMessage } from "../harness/proxy_synthetic.ts";
+import { concatBytes } from "../lib/bytes.ts";
 
 interface Packet {
   dir: "sent" | "received";
@@ -30,16 +31,6 @@ function fakeSession() {
     setManifestField: (k: string, v: unknown) => void (fields[k] = v),
   } as unknown as CaptureSession;
   return { session, opened, packets, fields, closed: () => closed };
-}
-
-function concat(...parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let off = 0;
-  for (const p of parts) {
-    out.set(p, off);
-    off += p.length;
-  }
-  return out;
 }
 
 function mainInit(sessionId: number): Uint8Array {
@@ -71,11 +62,11 @@ Deno.test("ConnectionRecorder records one packet per link piece and message, tic
   // The client writes link; the mechanism and ticket arrive in one chunk, split mid-unit.
   rec.client(l.link.subarray(0, 10));
   rec.client(l.link.subarray(10));
-  rec.server(concat(l.reply, l.result.subarray(0, 0)));
-  const rest = concat(l.authMechanism, l.ticket);
+  rec.server(concatBytes([l.reply, l.result.subarray(0, 0)]));
+  const rest = concatBytes([l.authMechanism, l.ticket]);
   rec.client(rest.subarray(0, 7));
   rec.client(rest.subarray(7));
-  rec.server(concat(l.result, init.subarray(0, 20)));
+  rec.server(concatBytes([l.result, init.subarray(0, 20)]));
   rec.server(init.subarray(20));
   rec.client(attach);
   rec.close();
@@ -102,7 +93,7 @@ Deno.test("ConnectionRecorder records one packet per link piece and message, tic
 Deno.test("ConnectionRecorder keeps the ticket with keepTicket and adds no comments by default", () => {
   const { rec, packets } = recorder({ keepTicket: true });
   const l = syntheticLink(CHANNEL_TYPES.display, { channelId: 1, connectionId: 7 });
-  rec.client(concat(l.link, l.authMechanism, l.ticket));
+  rec.client(concatBytes([l.link, l.authMechanism, l.ticket]));
   assert.deepEqual(packets[2].bytes, l.ticket);
   assert.ok(packets.every((p) => p.comment === undefined));
 });
@@ -110,9 +101,9 @@ Deno.test("ConnectionRecorder keeps the ticket with keepTicket and adds no comme
 Deno.test("ConnectionRecorder names the link failure in the link result comment", () => {
   const { rec, packets } = recorder({ comments: true });
   const l = syntheticLink(CHANNEL_TYPES.main, { result: 7 });
-  rec.client(concat(l.link));
+  rec.client(concatBytes([l.link]));
   rec.server(l.reply);
-  rec.client(concat(l.authMechanism, l.ticket));
+  rec.client(concatBytes([l.authMechanism, l.ticket]));
   rec.server(l.result);
   assert.equal(packets.at(-1)?.comment, "main ← link result 7 PERMISSION_DENIED");
 });
@@ -128,9 +119,9 @@ Deno.test("ConnectionRecorder zeroes key codes and mouse buttons with redactInpu
     const l = syntheticLink(inputs);
     rec.client(l.link);
     rec.server(l.reply);
-    rec.client(concat(l.authMechanism, l.ticket));
+    rec.client(concatBytes([l.authMechanism, l.ticket]));
     rec.server(l.result);
-    const stream = concat(keyDown, press, motion, modifiers);
+    const stream = concatBytes([keyDown, press, motion, modifiers]);
     const before = stream.slice();
     rec.client(stream);
     assert.deepEqual(stream, before, "the forwarded bytes are never modified");
@@ -153,7 +144,7 @@ Deno.test("ConnectionRecorder records bytes after a framing error unframed and c
   const l = syntheticLink(CHANNEL_TYPES.cursor);
   rec.client(l.link);
   rec.server(l.reply);
-  rec.client(concat(l.authMechanism, l.ticket));
+  rec.client(concatBytes([l.authMechanism, l.ticket]));
   rec.server(l.result);
   // A mini header claiming a body above the framer's limit.
   const bad = new Uint8Array([1, 0, 0xff, 0xff, 0xff, 0x7f, 9, 9]);

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { decodePacket } from "./decode.ts";
 import { buildFrame } from "./frame.ts";
 import { TCP_FLAGS } from "./types.ts";
+import { concatBytes } from "../bytes.ts";
 
 // deno-fmt-ignore
 const IPV4_SYN = Uint8Array.of(
@@ -23,16 +24,6 @@ const ETHERNET = Uint8Array.of(
   0x02, 0x00, 0x00, 0x00, 0x00, 0x01, // source
 );
 
-function concat(...parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
-}
-
 function assertSyn(data: Uint8Array, linkType: number): void {
   const p = decodePacket(data, linkType, { verifyChecksums: true });
   assert.deepEqual(p.problems, [], `link type ${linkType}`);
@@ -47,12 +38,12 @@ function assertSyn(data: Uint8Array, linkType: number): void {
 }
 
 Deno.test("decodePacket() reads Ethernet, raw IP and loopback link types", () => {
-  assertSyn(concat(ETHERNET, Uint8Array.of(0x08, 0x00), IPV4_SYN), 1);
+  assertSyn(concatBytes([ETHERNET, Uint8Array.of(0x08, 0x00), IPV4_SYN]), 1);
   assertSyn(IPV4_SYN, 101);
   assertSyn(IPV4_SYN, 228);
-  assertSyn(concat(Uint8Array.of(2, 0, 0, 0), IPV4_SYN), 0); // NULL, little-endian AF_INET
-  assertSyn(concat(Uint8Array.of(0, 0, 0, 2), IPV4_SYN), 0); // NULL, big-endian AF_INET
-  assertSyn(concat(Uint8Array.of(0, 0, 0, 2), IPV4_SYN), 108); // LOOP, network order
+  assertSyn(concatBytes([Uint8Array.of(2, 0, 0, 0), IPV4_SYN]), 0); // NULL, little-endian AF_INET
+  assertSyn(concatBytes([Uint8Array.of(0, 0, 0, 2), IPV4_SYN]), 0); // NULL, big-endian AF_INET
+  assertSyn(concatBytes([Uint8Array.of(0, 0, 0, 2), IPV4_SYN]), 108); // LOOP, network order
 });
 
 Deno.test("decodePacket() reads one and two 802.1Q tags", () => {
@@ -61,16 +52,16 @@ Deno.test("decodePacket() reads one and two 802.1Q tags", () => {
     0x81, 0x00, 0x00, 0x64,           // 802.1Q, VLAN 100
     0x08, 0x00,                       // IPv4
   );
-  assertSyn(concat(ETHERNET, oneTag, IPV4_SYN), 1);
+  assertSyn(concatBytes([ETHERNET, oneTag, IPV4_SYN]), 1);
   // deno-fmt-ignore
   const twoTags = Uint8Array.of(
     0x88, 0xa8, 0x00, 0x0a,           // 802.1ad outer tag, VLAN 10
     0x81, 0x00, 0x00, 0x14,           // 802.1Q inner tag, VLAN 20
     0x08, 0x00,                       // IPv4
   );
-  assertSyn(concat(ETHERNET, twoTags, IPV4_SYN), 1);
+  assertSyn(concatBytes([ETHERNET, twoTags, IPV4_SYN]), 1);
   const threeTags = Uint8Array.of(0x81, 0, 0, 1, 0x81, 0, 0, 2, 0x81, 0, 0, 3, 0x08, 0x00);
-  const p = decodePacket(concat(ETHERNET, threeTags, IPV4_SYN), 1);
+  const p = decodePacket(concatBytes([ETHERNET, threeTags, IPV4_SYN]), 1);
   assert.deepEqual(p.problems, ["more than 2 VLAN tags"]);
 });
 
@@ -83,7 +74,7 @@ Deno.test("decodePacket() reads Linux cooked SLL and SLL2 headers", () => {
     0x02, 0x00, 0x00, 0x00, 0x00, 0x01, 0x00, 0x00, // address, padded to 8
     0x08, 0x00,                       // protocol IPv4
   );
-  assertSyn(concat(sll, IPV4_SYN), 113);
+  assertSyn(concatBytes([sll, IPV4_SYN]), 113);
   // deno-fmt-ignore
   const sll2 = Uint8Array.of(
     0x08, 0x00,                       // protocol IPv4
@@ -94,7 +85,7 @@ Deno.test("decodePacket() reads Linux cooked SLL and SLL2 headers", () => {
     0x06,                             // address length 6
     0x02, 0x00, 0x00, 0x00, 0x00, 0x01, 0x00, 0x00, // address, padded to 8
   );
-  assertSyn(concat(sll2, IPV4_SYN), 276);
+  assertSyn(concatBytes([sll2, IPV4_SYN]), 276);
 });
 
 Deno.test("decodePacket() reads IPv6 TCP past a hop-by-hop header, UDP and ICMPv6", () => {
@@ -122,11 +113,14 @@ Deno.test("decodePacket() reads IPv6 TCP past a hop-by-hop header, UDP and ICMPv
   assert.equal(p.tcp?.seq, 1000);
   assert.equal(p.ttl, 64);
   // Same packet behind Ethernet and behind Linux-style NULL (AF_INET6 = 10, little-endian).
-  const e = decodePacket(concat(ETHERNET, Uint8Array.of(0x86, 0xdd), tcp6), 1, {
+  const e = decodePacket(concatBytes([ETHERNET, Uint8Array.of(0x86, 0xdd), tcp6]), 1, {
     verifyChecksums: true,
   });
   assert.deepEqual([e.problems, e.dstIp, e.dstPort], [[], "2001:db8::2", 5930]);
-  assert.equal(decodePacket(concat(Uint8Array.of(10, 0, 0, 0), tcp6), 0).srcIp, "2001:db8::1");
+  assert.equal(
+    decodePacket(concatBytes([Uint8Array.of(10, 0, 0, 0), tcp6]), 0).srcIp,
+    "2001:db8::1",
+  );
   const corrupt = tcp6.slice();
   corrupt[64] ^= 0xff;
   p = decodePacket(corrupt, 229, { verifyChecksums: true });
@@ -282,7 +276,7 @@ Deno.test("decodePacket() flags IPv4 fragments and ignores Ethernet padding", ()
     ack: 6,
     flags: TCP_FLAGS.ACK,
   }, Uint8Array.of(1, 2));
-  const padded = concat(frame, new Uint8Array(4));
+  const padded = concatBytes([frame, new Uint8Array(4)]);
   const p = decodePacket(padded, 1, { verifyChecksums: true });
   assert.deepEqual(p.problems, []);
   assert.deepEqual(p.payload, Uint8Array.of(1, 2));
@@ -312,7 +306,11 @@ Deno.test("decodePacket() skips IPv4 header options", () => {
     flags: TCP_FLAGS.ACK,
   }, Uint8Array.of(9, 9, 9));
   // Insert 4 bytes of NOP options after the 20-byte IPv4 header; checksums are not verified.
-  const withOptions = concat(frame.subarray(0, 34), Uint8Array.of(1, 1, 1, 0), frame.subarray(34));
+  const withOptions = concatBytes([
+    frame.subarray(0, 34),
+    Uint8Array.of(1, 1, 1, 0),
+    frame.subarray(34),
+  ]);
   withOptions[14] = 0x46;
   withOptions[17] += 4;
   const p = decodePacket(withOptions, 1);

@@ -1,6 +1,7 @@
 /** Helpers shared by the lib/pcap tests: in-memory sinks, chunkings, record snapshots. */
 import { readCapture, type ReadOptions } from "./reader.ts";
 import type { CaptureRecord } from "./types.ts";
+import { concatBytes } from "../bytes.ts";
 
 /** A sink that keeps copies of everything written. */
 export function memorySink(): { sink: WritableStream<Uint8Array>; bytes(): Uint8Array } {
@@ -11,19 +12,8 @@ export function memorySink(): { sink: WritableStream<Uint8Array>; bytes(): Uint8
         chunks.push(c.slice());
       },
     }),
-    bytes: () => concat(chunks),
+    bytes: () => concatBytes(chunks),
   };
-}
-
-/** Concatenates byte arrays. */
-export function concat(parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
 }
 
 /**

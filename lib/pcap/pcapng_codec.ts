@@ -8,6 +8,7 @@
  * @module
  */
 import type { Direction, TsResolution } from "./types.ts";
+import { concatBytes } from "../bytes.ts";
 
 /** Block type numbers. */
 export const BLOCK_TYPE: Readonly<
@@ -194,16 +195,6 @@ export function encodeBlock(type: number, body: Uint8Array, littleEndian: boolea
   return out;
 }
 
-function concat(parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
-}
-
 function u64(n: bigint, le: boolean): Uint8Array {
   const out = new Uint8Array(8);
   new DataView(out.buffer).setBigUint64(0, BigInt.asUintN(64, n), le);
@@ -227,7 +218,7 @@ export function encodeShb(fields: { littleEndian: boolean; application?: string 
   const options = fields.application === undefined
     ? []
     : [{ code: OPTION.SHB_USERAPPL, value: utf8.encode(fields.application) }];
-  return encodeBlock(BLOCK_TYPE.SHB, concat([fixed, encodeOptions(options, le)]), le);
+  return encodeBlock(BLOCK_TYPE.SHB, concatBytes([fixed, encodeOptions(options, le)]), le);
 }
 
 /** Fields of an Interface Description Block. */
@@ -270,7 +261,7 @@ export function encodeIdb(fields: IdbFields, littleEndian: boolean): Uint8Array 
   });
   return encodeBlock(
     BLOCK_TYPE.IDB,
-    concat([fixed, encodeOptions(options, littleEndian)]),
+    concatBytes([fixed, encodeOptions(options, littleEndian)]),
     littleEndian,
   );
 }
@@ -306,7 +297,7 @@ export function encodeIsb(fields: IsbFields, littleEndian: boolean): Uint8Array 
   ];
   return encodeBlock(
     BLOCK_TYPE.ISB,
-    concat([fixed, encodeOptions(options, littleEndian)]),
+    concatBytes([fixed, encodeOptions(options, littleEndian)]),
     littleEndian,
   );
 }

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { chunkings, concat, readAll } from "./_test_util.ts";
+import { chunkings, readAll } from "./_test_util.ts";
+import { concatBytes } from "../bytes.ts";
 import {
   BLOCK_TYPE,
   encodeBlock,
@@ -205,7 +206,11 @@ function epb(
   v.setUint32(16, fields.data.length, le);
   const data = new Uint8Array((fields.data.length + 3) & ~3);
   data.set(fields.data);
-  return encodeBlock(BLOCK_TYPE.EPB, concat([fixed, data, fields.options ?? new Uint8Array()]), le);
+  return encodeBlock(
+    BLOCK_TYPE.EPB,
+    concatBytes([fixed, data, fields.options ?? new Uint8Array()]),
+    le,
+  );
 }
 
 /** An IDB with a raw if_tsresol byte and an optional if_tsoffset. */
@@ -216,11 +221,11 @@ function idb(tsresol: number, tsOffsetSeconds = 0n, le = true, linkType = 1): Ui
   new DataView(offset.buffer).setBigInt64(0, tsOffsetSeconds, le);
   const options: PcapngOption[] = [{ code: OPTION.IF_TSRESOL, value: Uint8Array.of(tsresol) }];
   if (tsOffsetSeconds !== 0n) options.push({ code: OPTION.IF_TSOFFSET, value: offset });
-  return encodeBlock(BLOCK_TYPE.IDB, concat([fixed, encodeOptions(options, le)]), le);
+  return encodeBlock(BLOCK_TYPE.IDB, concatBytes([fixed, encodeOptions(options, le)]), le);
 }
 
 Deno.test("readCapture() numbers interfaces across sections and follows each byte order", async () => {
-  const bytes = concat([
+  const bytes = concatBytes([
     encodeShb({ littleEndian: true }),
     encodeIdb({ linkType: 1, snapLength: 0, tsResolution: "us", name: "a" }, true),
     encodeIdb({ linkType: 101, snapLength: 0, tsResolution: "ns", name: "b" }, true),
@@ -249,7 +254,7 @@ Deno.test("readCapture() numbers interfaces across sections and follows each byt
 Deno.test("readCapture() converts binary if_tsresol and applies if_tsoffset", async () => {
   assert.deepEqual(tsresolToNs(0x80 | 10), { mul: 1_000_000_000n, div: 1024n });
   assert.deepEqual(tsresolToNs(12), { mul: 1n, div: 1000n });
-  const bytes = concat([
+  const bytes = concatBytes([
     encodeShb({ littleEndian: true }),
     idb(0x80 | 10), // 2^-10 s units
     idb(6, 100n), // µs units, +100 s
@@ -273,11 +278,11 @@ Deno.test("readCapture() reads simple and obsolete packet blocks", async () => {
   v.setUint32(16, 2, true); // original
   pbFixed.set([5, 6], 20);
   const flags = encodeOptions([{ code: 2, value: Uint8Array.of(2, 0, 0, 0) }], true);
-  const bytes = concat([
+  const bytes = concatBytes([
     encodeShb({ littleEndian: true }),
     idb(6),
     encodeBlock(BLOCK_TYPE.SPB, spbBody, true),
-    encodeBlock(BLOCK_TYPE.PB, concat([pbFixed, flags]), true),
+    encodeBlock(BLOCK_TYPE.PB, concatBytes([pbFixed, flags]), true),
   ]);
   const { records, error } = await readAll([bytes]);
   assert.equal(error, undefined);
@@ -343,7 +348,7 @@ Deno.test("readCapture() reports a cut pcapng block after the complete ones", as
 });
 
 Deno.test("readCapture() rejects a packet on an interface that was never described", async () => {
-  const bytes = concat([
+  const bytes = concatBytes([
     encodeShb({ littleEndian: true }),
     idb(9),
     epb({ iface: 3, units: 1n, data: [] }),

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { chunkings, concat, readAll, type RecordSnapshot } from "./_test_util.ts";
+import { chunkings, readAll, type RecordSnapshot } from "./_test_util.ts";
+import { concatBytes } from "../bytes.ts";
 import { readCapture, readCaptureBatches, readCaptureFile } from "./reader.ts";
 import { CaptureFormatError, type InterfaceInfo, TruncatedCaptureError } from "./types.ts";
 
@@ -311,7 +312,7 @@ Deno.test("readCaptureFile() names the file in errors and reads real files", asy
   const dir = await Deno.makeTempDir();
   try {
     const good = `${dir}/good.pcap`;
-    await Deno.writeFile(good, concat([BE_US_TWO_RECORDS]));
+    await Deno.writeFile(good, concatBytes([BE_US_TWO_RECORDS]));
     const numbers = [];
     for await (const r of readCaptureFile(good)) numbers.push(r.packetNumber);
     assert.deepEqual(numbers, [1, 2]);

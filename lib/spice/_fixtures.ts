@@ -14,6 +14,7 @@ import {
 } from "./link.ts";
 import { CHANNEL_TYPES } from "./tables.ts";
 import type { SpiceUnitKind } from "./types.ts";
+import { concatBytes } from "../bytes.ts";
 
 /** DER prefix of an RSA-1024 SubjectPublicKeyInfo with e = 65537, as QEMU sends it. */
 const SPKI_PREFIX = [
@@ -73,17 +74,6 @@ export function le(...parts: (["u8" | "u16" | "u32" | "i32", number] | ["u64", b
   return out;
 }
 
-/** Concatenates byte arrays. */
-export function concat(parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
-}
-
 /** What a framer should produce for one unit of a fixture stream. */
 export interface ExpectedUnit {
   kind: SpiceUnitKind;
@@ -126,7 +116,7 @@ class Direction {
     return this;
   }
   bytes(): Uint8Array {
-    return concat(this.parts);
+    return concatBytes(this.parts);
   }
 }
 
@@ -193,7 +183,7 @@ export function mainFixture(options: FixtureOptions = {}): ConnectionFixture {
     ),
   );
   const name = new TextEncoder().encode("QEMU 7.2.22\0");
-  s.msg(113, "NAME", concat([le(["u32", name.length]), name]));
+  s.msg(113, "NAME", concatBytes([le(["u32", name.length]), name]));
   s.msg(114, "UUID", new Uint8Array(16));
   s.msg(4, "PING", le(["u32", 1], ["u64", 1_700_000_000_000_001n]));
   s.msg(4, "PING", le(["u32", 2], ["u64", 1_700_000_000_000_002n]));
@@ -201,7 +191,7 @@ export function mainFixture(options: FixtureOptions = {}): ConnectionFixture {
   c.msg(3, "PONG", le(["u32", 1], ["u64", 1_700_000_000_000_001n]));
   c.msg(3, "PONG", le(["u32", 2], ["u64", 1_700_000_000_000_002n]));
   const payload = new Uint8Array(options.pingPayload ?? 1000);
-  s.msg(4, "PING", concat([le(["u32", 3], ["u64", 1_700_000_000_000_003n]), payload]));
+  s.msg(4, "PING", concatBytes([le(["u32", 3], ["u64", 1_700_000_000_000_003n]), payload]));
   s.msg(
     104,
     "CHANNELS_LIST",
@@ -224,7 +214,7 @@ export function subMessageList(subs: [number, Uint8Array][]): Uint8Array {
     parts.push(le(["u16", type], ["u32", body.length]), body);
     at += 6 + body.length;
   }
-  return concat([
+  return concatBytes([
     le(["u16", subs.length], ...offsets.map((o) => ["u32", o] as ["u32", number])),
     ...parts,
   ]);
@@ -261,7 +251,7 @@ export function drawCopyBody(): Uint8Array {
   // src_bitmap ptr, src_area, rop_descriptor, scale_mode, mask {flags, pos.x, pos.y, bitmap ptr}
   const copyFixed = 4 + 16 + 2 + 1 + (1 + 4 + 4 + 4);
   const imageAt = base.length + copyFixed;
-  const copy = concat([
+  const copy = concatBytes([
     le(["u32", imageAt], ["i32", 0], ["i32", 0], ["i32", 400], ["i32", 720]),
     le(["u16", 8], ["u8", 0], ["u8", 0], ["i32", 0], ["i32", 0], ["u32", 0]),
   ]);
@@ -269,7 +259,7 @@ export function drawCopyBody(): Uint8Array {
     "u32",
     400,
   ]);
-  return concat([base, copy, image, new Uint8Array(64).fill(7)]);
+  return concatBytes([base, copy, image, new Uint8Array(64).fill(7)]);
 }
 
 /** Offset of the link message body in a client stream (for error-offset assertions). */

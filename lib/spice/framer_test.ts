@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
+import { concatBytes } from "../bytes.ts";
 import {
-  concat,
   type ConnectionFixture,
   displayFixture,
   type ExpectedUnit,
@@ -155,8 +155,8 @@ Deno.test("framer unpacks a MSG_LIST and a full-header sub_list", () => {
     [105, "MOUSE_MODE", 4],
   ]);
   // A PING whose header points at a one-entry sub-list after its 12-byte body.
-  const sub = concat([le(["u16", 1], ["u32", 18]), le(["u16", 106], ["u32", 4], ["u32", 77])]);
-  const body = concat([le(["u32", 9], ["u64", 1n]), sub]);
+  const sub = concatBytes([le(["u16", 1], ["u32", 18]), le(["u16", 106], ["u32", 4], ["u32", 77])]);
+  const body = concatBytes([le(["u32", 9], ["u64", 1n]), sub]);
   const framer = new SpiceConnectionFramer();
   framer.pushClient(fx.client.subarray(0, 42 + 4 + 128));
   framer.pushServer(fx.server.subarray(0, 206));
@@ -196,7 +196,7 @@ function replyOf(error: number): Uint8Array {
 Deno.test("without AUTH_SELECTION the ticket follows the link directly", () => {
   const framer = new SpiceConnectionFramer();
   const units = framer.pushClient(
-    concat([linkOf(0x08), new Uint8Array(128), buildMessage(2, new Uint8Array(0))]),
+    concatBytes([linkOf(0x08), new Uint8Array(128), buildMessage(2, new Uint8Array(0))]),
   );
   assert.deepEqual(units.map((u) => u.kind), ["link", "ticket", "message"]);
   assert.equal(units[2].name, "ACK");
@@ -221,8 +221,8 @@ Deno.test("a failed link reply ends both directions", () => {
 
 Deno.test("a failed link result allows no messages after it", () => {
   const framer = new SpiceConnectionFramer();
-  framer.pushClient(concat([linkOf(0x09), buildU32(1), new Uint8Array(128)]));
-  const units = framer.pushServer(concat([replyOf(0), buildU32(7)]));
+  framer.pushClient(concatBytes([linkOf(0x09), buildU32(1), new Uint8Array(128)]));
+  const units = framer.pushServer(concatBytes([replyOf(0), buildU32(7)]));
   assert.deepEqual(units.map((u) => u.kind), ["linkReply", "linkResult"]);
   assert.equal(framer.linkResult, 7);
   assert.throws(() => framer.pushServer(buildMessage(4, new Uint8Array(12))), /PERMISSION_DENIED/);
@@ -231,8 +231,8 @@ Deno.test("a failed link result allows no messages after it", () => {
 
 Deno.test("an unknown auth mechanism gets a second, failing link reply", () => {
   const framer = new SpiceConnectionFramer();
-  framer.pushClient(concat([linkOf(0x09), buildU32(9)]));
-  const units = framer.pushServer(concat([replyOf(0), replyOf(3)]));
+  framer.pushClient(concatBytes([linkOf(0x09), buildU32(9)]));
+  const units = framer.pushServer(concatBytes([replyOf(0), replyOf(3)]));
   assert.deepEqual(units.map((u) => u.kind), ["linkReply", "linkReply"]);
   assert.equal(framer.reply?.error, 0);
   assert.throws(() => framer.pushClient(new Uint8Array(128)), /unknown auth mechanism 9/);
@@ -247,7 +247,7 @@ Deno.test("framer rejects bad magic, bad link sizes and oversized messages with 
       /between 18 and 4096, found 0/,
     ],
     [
-      [{ fromClient: true, chunk: concat([linkOf(0).subarray(0, 12), le(["u32", 4097])]) }],
+      [{ fromClient: true, chunk: concatBytes([linkOf(0).subarray(0, 12), le(["u32", 4097])]) }],
       12,
       /found 4097/,
     ],
@@ -261,10 +261,10 @@ Deno.test("framer rejects bad magic, bad link sizes and oversized messages with 
     ],
     [
       [
-        { fromClient: true, chunk: concat([linkOf(0x08), new Uint8Array(128)]) },
+        { fromClient: true, chunk: concatBytes([linkOf(0x08), new Uint8Array(128)]) },
         {
           fromClient: true,
-          chunk: concat([buildMessage(2, new Uint8Array(0)), le(["u16", 3], ["u32", 2000])]),
+          chunk: concatBytes([buildMessage(2, new Uint8Array(0)), le(["u16", 3], ["u32", 2000])]),
         },
       ],
       38 + 128 + 6 + 2,

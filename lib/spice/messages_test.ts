@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { concat, displayFixture, drawCopyBody, le, mainFixture } from "./_fixtures.ts";
+import { displayFixture, drawCopyBody, le, mainFixture } from "./_fixtures.ts";
+import { concatBytes } from "../bytes.ts";
 import { SpiceConnectionFramer } from "./framer.ts";
 import {
   decodeMessage,
@@ -117,7 +118,7 @@ Deno.test("decodeMessage() covers inputs, cursor, audio, port and usbredir bodie
     visible: 1,
     cursor: { flags: 1 },
   });
-  const shape = concat([
+  const shape = concatBytes([
     le(["u16", 5], ["u16", 6], ["u8", 1], ["u16", 2], ["u64", 9n], ["u8", 0], ["u16", 32]),
     le(["u16", 32], ["u16", 1], ["u16", 2]),
     new Uint8Array(100),
@@ -137,7 +138,12 @@ Deno.test("decodeMessage() covers inputs, cursor, audio, port and usbredir bodie
     { channels: 2, format: 1, frequency: 48000, time: 77 },
   );
   assert.deepEqual(
-    decodeMessage(playback, false, 102, concat([le(["u32", 5], ["u16", 3]), new Uint8Array(9)])),
+    decodeMessage(
+      playback,
+      false,
+      102,
+      concatBytes([le(["u32", 5], ["u16", 3]), new Uint8Array(9)]),
+    ),
     { time: 5, mode: 3, dataBytes: 9 },
   );
   assert.deepEqual(decodeMessage(record, true, 103, le(["u32", 8])), { time: 8 });
@@ -152,7 +158,7 @@ Deno.test("decodeMessage() covers inputs, cursor, audio, port and usbredir bodie
       port,
       false,
       201,
-      concat([le(["u32", portName.length]), portName, le(["u8", 1])]),
+      concatBytes([le(["u32", portName.length]), portName, le(["u8", 1])]),
     ),
     { nameSize: 11, name: "org.qemu.x", opened: 1 },
   );
