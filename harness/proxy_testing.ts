@@ -7,6 +7,7 @@ import { readSpiceMessages } from "../lib/session/messages.ts";
 import type { SpiceUnit } from "../lib/spice/types.ts";
 import { run } from "./commands/capture.ts";
 import { type Io, memoryIo } from "./io.ts";
+import { runTshark } from "./tshark.ts";
 
 const CLI = new URL("./cli.ts", import.meta.url).pathname;
 const URL_PATTERN = /spice:\/\/([\d.]+):(\d+)/;
@@ -134,12 +135,7 @@ export function captureChild(args: string[]): ChildCapture {
  * @param args tshark arguments
  */
 export async function tshark(args: string[]): Promise<string[]> {
-  const out = await new Deno.Command("tshark", { args, stdout: "piped", stderr: "piped" }).output();
-  const text = new TextDecoder().decode(out.stdout);
-  if (!out.success) {
-    throw new Error(`tshark ${args.join(" ")} failed: ${new TextDecoder().decode(out.stderr)}`);
-  }
-  return text.split("\n").filter((l) => l.length > 0);
+  return (await runTshark(args)).stdout.split("\n").filter((l) => l.length > 0);
 }
 
 /**

@@ -11,16 +11,12 @@ import { mainFixture } from "../lib/spice/_fixtures.ts";
 import { SpiceConnectionFramer } from "../lib/spice/framer.ts";
 import type { SpiceUnit } from "../lib/spice/types.ts";
 import { missingTools } from "../harness/tools.ts";
+import { runTshark, type TsharkOutput } from "../harness/tshark.ts";
 
 const skip = missingTools("tshark") !== undefined;
 
-async function tshark(...args: string[]): Promise<{ stdout: string; stderr: string }> {
-  const out = await new Deno.Command("tshark", { args, stdout: "piped", stderr: "piped" }).output();
-  const text = (b: Uint8Array) => new TextDecoder().decode(b);
-  assert.equal(out.code, 0, `tshark ${args.join(" ")} failed: ${text(out.stderr)}`);
-  // tshark warns on stderr when run as root (as CI does); that line is not about the file.
-  const stderr = text(out.stderr).replace(/^Running as user "root".*\n/m, "");
-  return { stdout: text(out.stdout), stderr };
+function tshark(...args: string[]): Promise<TsharkOutput> {
+  return runTshark(args);
 }
 
 /** Records the main fixture in causal order: link phase piece by piece, then messages. */

@@ -8,6 +8,7 @@ import { memoryIo } from "../harness/io.ts";
 import { missingTools } from "../harness/tools.ts";
 import { readCaptureFile } from "../lib/pcap/reader.ts";
 import { readSpiceMessages, type StreamProblem } from "../lib/session/messages.ts";
+import { runTshark } from "../harness/tshark.ts";
 
 const RAW = new URL("../fixtures/raw/", import.meta.url).pathname;
 const FIXTURES = ["screenshot_lo.pcapng", "screenshot_sll2.pcap", "spicy_all_channels.pcapng"];
@@ -33,25 +34,20 @@ async function ourMessages(path: string) {
 
 /** tshark's reading of the same file with the SPICE dissector forced on the server port. */
 async function tsharkMessages(path: string, port: number): Promise<Map<number, number[]>> {
-  const out = await new Deno.Command("tshark", {
-    args: [
-      "-r",
-      path,
-      "-d",
-      `tcp.port==${port},spice`,
-      "-T",
-      "fields",
-      "-e",
-      "tcp.stream",
-      "-e",
-      "spice.message_type",
-    ],
-    stdout: "piped",
-    stderr: "null",
-  }).output();
-  assert.equal(out.code, 0, "tshark failed");
+  const out = await runTshark([
+    "-r",
+    path,
+    "-d",
+    `tcp.port==${port},spice`,
+    "-T",
+    "fields",
+    "-e",
+    "tcp.stream",
+    "-e",
+    "spice.message_type",
+  ]);
   const perStream = new Map<number, number[]>();
-  for (const line of new TextDecoder().decode(out.stdout).split("\n")) {
+  for (const line of out.stdout.split("\n")) {
     const [stream, types] = line.split("\t");
     if (!types) continue;
     const list = perStream.get(Number(stream)) ?? [];

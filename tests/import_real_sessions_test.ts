@@ -13,6 +13,7 @@ import type { CaptureRecord } from "../lib/pcap/types.ts";
 import { createWriter } from "../lib/pcap/writer.ts";
 import { readSpiceMessages } from "../lib/session/messages.ts";
 import { readSessionMessages } from "../lib/session/session_files.ts";
+import { runTshark } from "../harness/tshark.ts";
 
 const RAW = new URL("../fixtures/raw/", import.meta.url).pathname;
 const FIXTURES = ["screenshot_lo.pcapng", "screenshot_sll2.pcap", "spicy_all_channels.pcapng"];
@@ -67,12 +68,16 @@ Deno.test({
     try {
       const out = `${dir}/session`;
       assert.equal(await main(["import", `${RAW}screenshot_lo.pcapng`, "-o", out], memoryIo()), 0);
-      const r = await new Deno.Command("tshark", {
-        args: ["-r", `${out}/main.pcap`, "-T", "fields", "-e", "spice.message_type"],
-        stdout: "piped",
-        stderr: "null",
-      }).output();
-      const types = new TextDecoder().decode(r.stdout).split(/[\n,]/).filter((s) => s);
+      const r = await runTshark([
+        "-r",
+        `${out}/main.pcap`,
+        "-T",
+        "fields",
+        "-e",
+        "spice.message_type",
+      ]);
+      assert.equal(r.stderr.trim(), "", "tshark has no warning about the imported file");
+      const types = r.stdout.split(/[\n,]/).filter((s) => s);
       // MAIN_INIT (103), NAME (113), UUID (114) and CHANNELS_LIST (104) are all there
       for (const t of ["103", "113", "114", "104"]) {
         assert.ok(types.includes(t), `no ${t}: ${types}`);

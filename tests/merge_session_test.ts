@@ -11,6 +11,7 @@ import { steppingClock } from "../lib/capture/clock.ts";
 import { readCapture, readCaptureFile } from "../lib/pcap/reader.ts";
 import type { CaptureRecord, InterfaceInfo } from "../lib/pcap/types.ts";
 import { writeSyntheticSession } from "../lib/session/synthetic_session.ts";
+import { runTshark } from "../harness/tshark.ts";
 
 async function session(dir: string, format: "pcap" | "pcapng") {
   return await writeSyntheticSession(dir, {
@@ -108,22 +109,18 @@ Deno.test({
     try {
       await session(`${dir}/s`, "pcap");
       assert.equal(await main(["merge", `${dir}/s`, "-o", `${dir}/all.pcapng`], memoryIo()), 0);
-      const r = await new Deno.Command("tshark", {
-        args: [
-          "-r",
-          `${dir}/all.pcapng`,
-          "-T",
-          "fields",
-          "-e",
-          "frame.interface_name",
-          "-e",
-          "frame.p2p_dir",
-        ],
-        stdout: "piped",
-        stderr: "null",
-      }).output();
-      assert.equal(r.code, 0);
-      const lines = new TextDecoder().decode(r.stdout).trim().split("\n");
+      const r = await runTshark([
+        "-r",
+        `${dir}/all.pcapng`,
+        "-T",
+        "fields",
+        "-e",
+        "frame.interface_name",
+        "-e",
+        "frame.p2p_dir",
+      ]);
+      assert.equal(r.stderr.trim(), "", "tshark has no warning about the merged file");
+      const lines = r.stdout.trim().split("\n");
       assert.deepEqual([...new Set(lines.map((l) => l.split("\t")[0]))].sort(), [
         "display.pcap",
         "main.pcap",

@@ -4,6 +4,7 @@
  */
 import assert from "node:assert/strict";
 import { missingTools } from "../harness/tools.ts";
+import { runTshark } from "../harness/tshark.ts";
 import { type FlowFrame, TcpFlow } from "../lib/net/tcp_flow.ts";
 import type { FlowDirection } from "../lib/net/types.ts";
 
@@ -52,10 +53,7 @@ function hex(b: Uint8Array): string {
 }
 
 async function tshark(args: string[]): Promise<string> {
-  const out = await new Deno.Command("tshark", { args, stdout: "piped", stderr: "piped" }).output();
-  const stderr = new TextDecoder().decode(out.stderr);
-  assert.equal(out.code, 0, `tshark ${args.join(" ")} failed: ${stderr}`);
-  return new TextDecoder().decode(out.stdout);
+  return (await runTshark(args)).stdout;
 }
 
 Deno.test({

@@ -9,13 +9,11 @@ import { TCP_FLAGS } from "../lib/net/types.ts";
 import type { CaptureWriter, PacketToWrite } from "../lib/pcap/types.ts";
 import { createWriter } from "../lib/pcap/writer.ts";
 import { PcapngWriter } from "../lib/pcap/pcapng_writer.ts";
+import { runTshark } from "../harness/tshark.ts";
 
 const skip = missingTools("tshark") !== undefined;
 const T0 = 1_700_000_000_123_456_789n;
 const enc = new TextEncoder();
-
-/** tshark prints this when run as root; it is not about the file. */
-const ROOT_WARNING = /^Running as user "root" and group "root"\. This could be dangerous\.$/;
 
 function frame(i: number, payload: Uint8Array, toServer = true): Uint8Array {
   const [client, server] = [0x0a000001, 0x0a000002];
@@ -44,28 +42,21 @@ async function writeFile(
 
 /** Runs tshark, asserts exit 0 and a clean stderr, returns the field rows. */
 async function tsharkFields(path: string, fields: string[]): Promise<string[][]> {
-  const out = await new Deno.Command("tshark", {
-    args: [
-      "-r",
-      path,
-      "-o",
-      "tcp.check_checksum:TRUE",
-      "-o",
-      "ip.check_checksum:TRUE",
-      "-T",
-      "fields",
-      "-E",
-      "separator=|",
-      ...fields.flatMap((f) => ["-e", f]),
-    ],
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const stderr = new TextDecoder().decode(out.stderr).split("\n")
-    .filter((l) => l.trim() !== "" && !ROOT_WARNING.test(l.trim()));
-  assert.deepEqual(stderr, [], `tshark stderr for ${path}`);
-  assert.equal(out.code, 0, `tshark exit code for ${path}`);
-  return new TextDecoder().decode(out.stdout).trim().split("\n").map((l) => l.split("|"));
+  const out = await runTshark([
+    "-r",
+    path,
+    "-o",
+    "tcp.check_checksum:TRUE",
+    "-o",
+    "ip.check_checksum:TRUE",
+    "-T",
+    "fields",
+    "-E",
+    "separator=|",
+    ...fields.flatMap((f) => ["-e", f]),
+  ]);
+  assert.equal(out.stderr.trim(), "", `tshark stderr for ${path}`);
+  return out.stdout.trim().split("\n").map((l) => l.split("|"));
 }
 
 function packets(count: number): PacketToWrite[] {
