@@ -9,7 +9,7 @@ import type { Bench, BenchRow } from "./types.ts";
 import { hasTool } from "../harness/tools.ts";
 import type { FrameSpec } from "../lib/net/types.ts";
 import { TCP_FLAGS } from "../lib/net/types.ts";
-import { writeTestFrame } from "../lib/pcap/_test_frame.ts";
+import { writeFrame } from "../lib/net/frame.ts";
 import { readCaptureBatches, readCaptureFile, readCaptureFileBatches } from "../lib/pcap/reader.ts";
 import { createWriter } from "../lib/pcap/writer.ts";
 import type { CaptureFormat } from "../lib/pcap/types.ts";
@@ -19,21 +19,6 @@ type WriteFrame = (spec: FrameSpec, payload: Uint8Array, out: Uint8Array, at: nu
 const START_NS = 1_700_000_000_000_000_000n;
 const READ_GOAL_PPS = 2_300_000;
 const FLUSH_ABOVE_BYTES = 4 << 20;
-
-/** lib/net's writeFrame when that module exists (what the product uses), else the local one. */
-async function frameWriter(): Promise<{ write: WriteFrame; source: string }> {
-  const url = new URL("../lib/net/frame.ts", import.meta.url);
-  try {
-    await Deno.stat(url);
-  } catch {
-    return { write: writeTestFrame, source: "local lib/pcap/_test_frame.ts" };
-  }
-  const mod = await import(url.href);
-  if (typeof mod.writeFrame === "function") {
-    return { write: mod.writeFrame as WriteFrame, source: "lib/net/frame.ts writeFrame" };
-  }
-  return { write: writeTestFrame, source: "local lib/pcap/_test_frame.ts" };
-}
 
 /** Compiles the C reference into `dir`; undefined when gcc or libpcap headers are missing. */
 async function buildReference(dir: string): Promise<string | undefined> {
@@ -238,7 +223,7 @@ export const bench: Bench = async ({ quick }) => {
   const dir = await Deno.makeTempDir({ prefix: "spicecap-pcap-bench-" });
   try {
     const ref = await buildReference(dir);
-    const { write: writeFrame, source } = await frameWriter();
+    const source = "lib/net/frame.ts writeFrame";
     const workloads = [
       { payload: 64, count: quick ? 200_000 : 3_000_000 },
       { payload: 1400, count: quick ? 100_000 : 1_000_000 },

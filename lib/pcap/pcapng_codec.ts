@@ -302,47 +302,6 @@ export function encodeIsb(fields: IsbFields, littleEndian: boolean): Uint8Array 
   );
 }
 
-/**
- * Total EPB size for a packet of `capturedLength` bytes and `optionBytes` of options.
- *
- * @param capturedLength packet bytes stored
- * @param optionBytes size of the encoded options (0 for none)
- * @returns block total length
- */
-export function epbLength(capturedLength: number, optionBytes: number): number {
-  return EPB_FIXED_BYTES + pad4(capturedLength) + optionBytes + BLOCK_TRAILER_BYTES;
-}
-
-/**
- * Writes the fixed part of an EPB (block header to original length) at `offset`.
- *
- * @param view destination
- * @param offset where the block starts
- * @param fields block length, interface id, timestamp halves, lengths
- */
-export function writeEpbHeader(
-  view: DataView,
-  offset: number,
-  fields: {
-    blockLength: number;
-    interfaceId: number;
-    tsHigh: number;
-    tsLow: number;
-    capturedLength: number;
-    originalLength: number;
-    littleEndian: boolean;
-  },
-): void {
-  const le = fields.littleEndian;
-  view.setUint32(offset, BLOCK_TYPE.EPB, le);
-  view.setUint32(offset + 4, fields.blockLength, le);
-  view.setUint32(offset + 8, fields.interfaceId, le);
-  view.setUint32(offset + 12, fields.tsHigh, le);
-  view.setUint32(offset + 16, fields.tsLow, le);
-  view.setUint32(offset + 20, fields.capturedLength, le);
-  view.setUint32(offset + 24, fields.originalLength, le);
-}
-
 /** Decoded fixed part of an IDB plus its options. */
 export interface DecodedIdb {
   /** LINKTYPE_* of the interface. */

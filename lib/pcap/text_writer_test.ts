@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import type { DecodedPacket } from "../net/types.ts";
-import { buildTestFrame } from "./_test_frame.ts";
+import { buildFrame } from "../net/frame.ts";
 import { asciiLines, formatClock, formatTextLine } from "./text_writer.ts";
 import type { CaptureRecord } from "./types.ts";
 
@@ -9,7 +9,7 @@ const T = 1_700_000_000_123_456_789n;
 const PAYLOAD = new TextEncoder().encode("REDQ\x02\x00hello\n");
 
 function tcpCase(flags: number, payload = PAYLOAD) {
-  const data = buildTestFrame({
+  const data = buildFrame({
     srcIp: 0x0a000001,
     dstIp: 0x0a000002,
     srcPort: 10001,
