@@ -11,7 +11,12 @@ import { mainFixture } from "../lib/spice/_fixtures.ts";
 import { SpiceConnectionFramer } from "../lib/spice/framer.ts";
 import type { SpiceUnit } from "../lib/spice/types.ts";
 import { missingTools } from "../harness/tools.ts";
-import { runTshark, type TsharkOutput } from "../harness/tshark.ts";
+import {
+  CHECKSUM_STATUS,
+  checksumStatuses,
+  runTshark,
+  type TsharkOutput,
+} from "../harness/tshark.ts";
 
 const skip = missingTools("tshark") !== undefined;
 
@@ -64,25 +69,11 @@ for (
         const sent = await recordMain(`${dir}/s`, format, res);
         const file = `${dir}/s/main.${format}`;
 
-        const checks = await tshark(
-          "-r",
-          file,
-          "-o",
-          "ip.check_checksum:TRUE",
-          "-o",
-          "tcp.check_checksum:TRUE",
-          "-T",
-          "fields",
-          "-e",
-          "ip.checksum.status",
-          "-e",
-          "tcp.checksum.status",
-        );
-        assert.equal(checks.stderr, "");
-        const statuses = checks.stdout.trim().split("\n");
+        const statuses = await checksumStatuses(file);
         assert.ok(statuses.length > 20);
-        // Wireshark checksum status: 0 bad, 1 good, 2 unverified.
-        for (const line of statuses) assert.equal(line, "1\t1", `checksum status: ${line}`);
+        for (const [ip, tcp] of statuses) {
+          assert.deepEqual([ip, tcp], [CHECKSUM_STATUS.GOOD, CHECKSUM_STATUS.GOOD]);
+        }
 
         // Follow TCP stream returns exactly the bytes of each direction, in order.
         const follow = (await tshark("-r", file, "-q", "-z", "follow,tcp,raw,0")).stdout;

@@ -4,7 +4,7 @@
  */
 import assert from "node:assert/strict";
 import { missingTools } from "../harness/tools.ts";
-import { runTshark } from "../harness/tshark.ts";
+import { CHECKSUM_STATUS, checksumStatuses, runTshark } from "../harness/tshark.ts";
 import { type FlowFrame, TcpFlow } from "../lib/net/tcp_flow.ts";
 import type { FlowDirection } from "../lib/net/types.ts";
 
@@ -84,24 +84,11 @@ Deno.test({
       const file = `${dir}/flow.pcap`;
       await Deno.writeFile(file, pcapFile(frames.map((f) => f.frame)));
 
-      const status = await tshark([
-        "-r",
-        file,
-        "-o",
-        "ip.check_checksum:TRUE",
-        "-o",
-        "tcp.check_checksum:TRUE",
-        "-T",
-        "fields",
-        "-e",
-        "ip.checksum.status",
-        "-e",
-        "tcp.checksum.status",
-      ]);
-      const lines = status.trim().split("\n");
-      assert.equal(lines.length, frames.length);
-      // Checksum status 1 = Good (0 Bad, 2 Unverified).
-      lines.forEach((line, i) => assert.equal(line, "1\t1", `frame ${i + 1} checksums: ${line}`));
+      const statuses = await checksumStatuses(file);
+      assert.equal(statuses.length, frames.length);
+      statuses.forEach((pair, i) =>
+        assert.deepEqual(pair, [CHECKSUM_STATUS.GOOD, CHECKSUM_STATUS.GOOD], `frame ${i + 1}`)
+      );
 
       const flagged = await tshark(["-r", file, "-Y", "tcp.analysis.flags"]);
       assert.equal(flagged.trim(), "", `tshark flagged TCP analysis warnings:\n${flagged}`);
