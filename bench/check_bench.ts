@@ -5,8 +5,8 @@
  * Memory flatness: our peak RSS on the full file versus on a file a tenth the size.
  */
 import { steppingClock } from "../lib/capture/clock.ts";
-import { writeSyntheticSession } from "../lib/session/synthetic_session.ts";
-import { hasTool } from "../harness/tools.ts";
+import { writeSyntheticSession } from "../testing/synthetic_session.ts";
+import { hasTool } from "../harness/processes/tools.ts";
 import type { Bench, BenchRow } from "./types.ts";
 
 const CLI = new URL("../harness/cli.ts", import.meta.url).pathname;

@@ -6,7 +6,7 @@
  * Run alone: `deno run -A bench/pcap_bench.ts [--quick]`.
  */
 import type { Bench, BenchRow } from "./types.ts";
-import { hasTool } from "../harness/tools.ts";
+import { hasTool } from "../harness/processes/tools.ts";
 import type { FrameSpec } from "../lib/net/types.ts";
 import { TCP_FLAGS } from "../lib/net/types.ts";
 import { writeFrame } from "../lib/net/frame.ts";
@@ -133,7 +133,7 @@ async function readOurs(
 async function streamHuge(
   totalBytes: number,
 ): Promise<{ ms: number; peakRss: number; gb: number }> {
-  const { hugePcapStream } = await import("../lib/pcap/_huge_stream.ts");
+  const { hugePcapStream } = await import("../testing/huge_stream.ts");
   const { stream, records } = hugePcapStream(totalBytes, 65_536);
   let seen = 0;
   let bytes = 0;

@@ -15,7 +15,7 @@ import {
   syntheticLink,
   syntheticMessage,
   syntheticMessageSizes,
-} from "../harness/proxy_synthetic.ts";
+} from "../testing/synthetic_spice.ts";
 import { concatBytes } from "../lib/bytes.ts";
 
 const CLI = new URL("../harness/cli.ts", import.meta.url).pathname;

@@ -6,8 +6,8 @@
  *   `tshark -r F -T json` on one of them: wall time and peak RSS (GNU time's %M).
  */
 import type { Bench, BenchRow } from "./types.ts";
-import { percentile, realTimer, targetNs, waitUntil } from "../harness/replay_schedule.ts";
-import { hasTool } from "../harness/tools.ts";
+import { percentile, realTimer, targetNs, waitUntil } from "../lib/replay/schedule.ts";
+import { hasTool } from "../harness/processes/tools.ts";
 import { fileSink } from "../lib/capture/file_sink.ts";
 import { CLIENT_IP, SERVER_IP } from "../lib/capture/naming.ts";
 import { TcpFlow } from "../lib/net/tcp_flow.ts";

@@ -1,5 +1,6 @@
 /** Argument parsing shared by the commands: strict `node:util` parseArgs and number flags. */
 import { parseArgs, type ParseArgsOptionsConfig } from "node:util";
+import type { Speed } from "../lib/replay/schedule.ts";
 import { UsageError } from "./errors.ts";
 
 /**
@@ -54,4 +55,19 @@ export function numberFlag(
   const n = text.trim() === "" ? NaN : Number(text);
   if (!ACCEPTS[kind](n)) throw new UsageError(`--${flag} expects a ${kind}, got '${text}'`);
   return n;
+}
+
+/**
+ * Parses `--speed`: "max", "realtime" (= 1) or a positive number N (N times faster).
+ *
+ * @throws {UsageError} for anything else
+ */
+export function parseSpeed(text: string): Speed {
+  if (text === "max") return { kind: "max" };
+  if (text === "realtime") return { kind: "factor", factor: 1 };
+  const n = Number(text.replace(/x$/i, ""));
+  if (!Number.isFinite(n) || n <= 0) {
+    throw new UsageError(`--speed expects max, realtime or a positive number, got '${text}'`);
+  }
+  return { kind: "factor", factor: n };
 }

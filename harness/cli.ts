@@ -10,7 +10,7 @@ import { FilterSyntaxError } from "../lib/net/filter.ts";
 import { CaptureFormatError } from "../lib/pcap/types.ts";
 import { SpiceTicketError } from "../lib/spice/ticket.ts";
 import { SpiceFramingError } from "../lib/spice/types.ts";
-import { killChildrenNow } from "./children.ts";
+import { killChildrenNow } from "./processes/children.ts";
 import { EnvironmentError, UsageError } from "./errors.ts";
 import { type Command, type Io, processIo } from "./io.ts";
 

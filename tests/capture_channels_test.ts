@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { readManifest } from "../lib/capture/manifest.ts";
-import { captureFiles, captureInProcess, tshark, unitsOf } from "../harness/proxy_testing.ts";
-import { missingTools } from "../harness/tools.ts";
+import { captureFiles, captureInProcess, tshark, unitsOf } from "../testing/capture_harness.ts";
+import { missingTools } from "../harness/processes/tools.ts";
 
 const skip = missingTools("qemu-system-x86_64", "spicy", "xvfb-run", "tshark") !== undefined;
 

@@ -5,11 +5,11 @@
  */
 import assert from "node:assert/strict";
 import { readManifest } from "../lib/capture/manifest.ts";
-import { ppmInfo } from "../harness/clients.ts";
+import { ppmInfo } from "../harness/processes/clients.ts";
 import { main } from "../harness/cli.ts";
 import { memoryIo } from "../harness/io.ts";
-import { captureInProcess } from "../harness/proxy_testing.ts";
-import { missingTools } from "../harness/tools.ts";
+import { captureInProcess } from "../testing/capture_harness.ts";
+import { missingTools } from "../harness/processes/tools.ts";
 
 Deno.test({
   name: "capture keeps the session going when a channel's file fails (disk full)",

@@ -1,9 +1,9 @@
 import assert from "node:assert/strict";
 import { readManifest } from "../lib/capture/manifest.ts";
 import { readU32 } from "../lib/spice/link.ts";
-import { startQemu } from "../harness/qemu.ts";
-import { captureInProcess, tshark, unitsOf } from "../harness/proxy_testing.ts";
-import { missingTools } from "../harness/tools.ts";
+import { startQemu } from "../harness/processes/qemu.ts";
+import { captureInProcess, tshark, unitsOf } from "../testing/capture_harness.ts";
+import { missingTools } from "../harness/processes/tools.ts";
 
 const skip = missingTools("qemu-system-x86_64", "spicy-screenshot", "tshark") !== undefined;
 

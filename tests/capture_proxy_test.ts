@@ -1,9 +1,9 @@
 import assert from "node:assert/strict";
 import { readManifest } from "../lib/capture/manifest.ts";
 import { CHANNEL_TYPES } from "../lib/spice/tables.ts";
-import { SpiceProxy } from "../harness/proxy.ts";
-import { Recording } from "../harness/recording.ts";
-import { syntheticLink, syntheticMessage } from "../harness/proxy_synthetic.ts";
+import { SpiceProxy } from "../harness/capture/proxy.ts";
+import { Recording } from "../harness/capture/recording.ts";
+import { syntheticLink, syntheticMessage } from "../testing/synthetic_spice.ts";
 
 async function readExactly(conn: Deno.Conn, n: number, what: string): Promise<Uint8Array> {
   const out = new Uint8Array(n);

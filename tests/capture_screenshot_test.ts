@@ -1,10 +1,10 @@
 import assert from "node:assert/strict";
 import { readManifest } from "../lib/capture/manifest.ts";
 import { main } from "../harness/cli.ts";
-import { ppmInfo } from "../harness/clients.ts";
+import { ppmInfo } from "../harness/processes/clients.ts";
 import { memoryIo } from "../harness/io.ts";
-import { captureFiles, captureInProcess, tshark, unitsOf } from "../harness/proxy_testing.ts";
-import { missingTools } from "../harness/tools.ts";
+import { captureFiles, captureInProcess, tshark, unitsOf } from "../testing/capture_harness.ts";
+import { missingTools } from "../harness/processes/tools.ts";
 
 const skip = missingTools("qemu-system-x86_64", "spicy-screenshot", "tshark") !== undefined;
 

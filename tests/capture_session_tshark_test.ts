@@ -7,16 +7,16 @@ import assert from "node:assert/strict";
 import { steppingClock } from "../lib/capture/clock.ts";
 import { CaptureSession } from "../lib/capture/session.ts";
 import type { CaptureFormat, TsResolution } from "../lib/pcap/types.ts";
-import { mainFixture } from "../lib/spice/_fixtures.ts";
+import { mainFixture } from "../testing/spice_fixtures.ts";
 import { SpiceConnectionFramer } from "../lib/spice/framer.ts";
 import type { SpiceUnit } from "../lib/spice/types.ts";
-import { missingTools } from "../harness/tools.ts";
+import { missingTools } from "../harness/processes/tools.ts";
 import {
   CHECKSUM_STATUS,
   checksumStatuses,
   runTshark,
   type TsharkOutput,
-} from "../harness/tshark.ts";
+} from "../testing/tshark.ts";
 
 const skip = missingTools("tshark") !== undefined;
 

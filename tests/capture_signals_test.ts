@@ -1,9 +1,9 @@
 import assert from "node:assert/strict";
 import { readManifest } from "../lib/capture/manifest.ts";
 import { readCaptureFile } from "../lib/pcap/reader.ts";
-import { runClient } from "../harness/clients.ts";
-import { captureChild, captureInProcess, pollUntil, unitsOf } from "../harness/proxy_testing.ts";
-import { missingTools } from "../harness/tools.ts";
+import { runClient } from "../harness/processes/clients.ts";
+import { captureChild, captureInProcess, pollUntil, unitsOf } from "../testing/capture_harness.ts";
+import { missingTools } from "../harness/processes/tools.ts";
 
 const skip = missingTools("qemu-system-x86_64", "spicy-screenshot") !== undefined;
 const skipX = missingTools("qemu-system-x86_64", "spicy", "xvfb-run") !== undefined;

@@ -5,10 +5,10 @@
 import assert from "node:assert/strict";
 import { main } from "../harness/cli.ts";
 import { memoryIo } from "../harness/io.ts";
-import { SpiceProxy } from "../harness/proxy.ts";
-import { qemuCommandLine } from "../harness/qemu.ts";
-import { captureInProcess, pollUntil, tshark, unitsOf } from "../harness/proxy_testing.ts";
-import { missingTools } from "../harness/tools.ts";
+import { SpiceProxy } from "../harness/capture/proxy.ts";
+import { qemuCommandLine } from "../harness/processes/qemu.ts";
+import { captureInProcess, pollUntil, tshark, unitsOf } from "../testing/capture_harness.ts";
+import { missingTools } from "../harness/processes/tools.ts";
 import { readManifest } from "../lib/capture/manifest.ts";
 import { parseLinkReply } from "../lib/spice/link.ts";
 import { linkErrorName } from "../lib/spice/tables.ts";

@@ -1,14 +1,14 @@
 /**
- * Real sessions recorded by tests/make_raw_fixtures.ts: `check` passes on them, and the SPICE
+ * Real sessions recorded by tools/make_raw_fixtures.ts: `check` passes on them, and the SPICE
  * message sequence we read per connection equals tshark's SPICE dissector, message for message.
  */
 import assert from "node:assert/strict";
 import { main } from "../harness/cli.ts";
 import { memoryIo } from "../harness/io.ts";
-import { missingTools } from "../harness/tools.ts";
+import { missingTools } from "../harness/processes/tools.ts";
 import { readCaptureFile } from "../lib/pcap/reader.ts";
 import { readSpiceMessages, type StreamProblem } from "../lib/session/messages.ts";
-import { runTshark } from "../harness/tshark.ts";
+import { runTshark } from "../testing/tshark.ts";
 
 const RAW = new URL("../fixtures/raw/", import.meta.url).pathname;
 const FIXTURES = ["screenshot_lo.pcapng", "screenshot_sll2.pcap", "spicy_all_channels.pcapng"];

@@ -9,7 +9,7 @@ import { steppingClock } from "../lib/capture/clock.ts";
 import { readCaptureFile } from "../lib/pcap/reader.ts";
 import type { CaptureRecord } from "../lib/pcap/types.ts";
 import { createWriter } from "../lib/pcap/writer.ts";
-import { writeSyntheticSession } from "../lib/session/synthetic_session.ts";
+import { writeSyntheticSession } from "../testing/synthetic_session.ts";
 
 interface JsonFinding {
   severity: string;

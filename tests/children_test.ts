@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { killChildrenNow, trackChild } from "../harness/children.ts";
+import { killChildrenNow, trackChild } from "../harness/processes/children.ts";
 
 Deno.test("killChildrenNow() kills the whole process group of every tracked child", async () => {
   // A shell whose own child would outlive it if only the shell were killed.

@@ -12,7 +12,7 @@ import { openSession } from "../lib/session/session_files.ts";
 import type { SpiceUnit } from "../lib/spice/types.ts";
 import { main } from "../harness/cli.ts";
 import { memoryIo } from "../harness/io.ts";
-import { GOLDEN_DIR } from "./make_golden_fixtures.ts";
+import { GOLDEN_DIR } from "../tools/make_golden_fixtures.ts";
 
 const SCREENSHOT = `${GOLDEN_DIR}screenshot`;
 

@@ -6,14 +6,14 @@
 import assert from "node:assert/strict";
 import { main } from "../harness/cli.ts";
 import { memoryIo } from "../harness/io.ts";
-import { missingTools } from "../harness/tools.ts";
+import { missingTools } from "../harness/processes/tools.ts";
 import { readManifest } from "../lib/capture/manifest.ts";
 import { readCaptureFile } from "../lib/pcap/reader.ts";
 import type { CaptureRecord } from "../lib/pcap/types.ts";
 import { createWriter } from "../lib/pcap/writer.ts";
 import { readSpiceMessages } from "../lib/session/messages.ts";
 import { readSessionMessages } from "../lib/session/session_files.ts";
-import { runTshark } from "../harness/tshark.ts";
+import { runTshark } from "../testing/tshark.ts";
 
 const RAW = new URL("../fixtures/raw/", import.meta.url).pathname;
 const FIXTURES = ["screenshot_lo.pcapng", "screenshot_sll2.pcap", "spicy_all_channels.pcapng"];

@@ -15,6 +15,6 @@ async function deno(...args: string[]): Promise<void> {
 Deno.test("deno fmt --check passes", () => deno("fmt", "--check"));
 Deno.test("deno lint passes", () => deno("lint"));
 Deno.test("deno check passes on the library, the CLI, the tests and the benches", () =>
-  deno("check", "mod.ts", "harness/", "tests/", "bench/", "lib/"));
+  deno("check", "mod.ts", "harness/", "tests/", "bench/", "lib/", "testing/", "tools/"));
 Deno.test("every export of mod.ts has a doc comment (deno doc --lint)", () =>
   deno("doc", "--lint", "mod.ts"));

@@ -6,12 +6,12 @@ import assert from "node:assert/strict";
 import { main } from "../harness/cli.ts";
 import type { Io } from "../harness/io.ts";
 import { memoryIo } from "../harness/io.ts";
-import { missingTools } from "../harness/tools.ts";
+import { missingTools } from "../harness/processes/tools.ts";
 import { steppingClock } from "../lib/capture/clock.ts";
 import { readCapture, readCaptureFile } from "../lib/pcap/reader.ts";
 import type { CaptureRecord, InterfaceInfo } from "../lib/pcap/types.ts";
-import { writeSyntheticSession } from "../lib/session/synthetic_session.ts";
-import { runTshark } from "../harness/tshark.ts";
+import { writeSyntheticSession } from "../testing/synthetic_session.ts";
+import { runTshark } from "../testing/tshark.ts";
 
 async function session(dir: string, format: "pcap" | "pcapng") {
   return await writeSyntheticSession(dir, {

@@ -3,8 +3,8 @@
  * stream and raise no TCP analysis warnings.
  */
 import assert from "node:assert/strict";
-import { missingTools } from "../harness/tools.ts";
-import { CHECKSUM_STATUS, checksumStatuses, runTshark } from "../harness/tshark.ts";
+import { missingTools } from "../harness/processes/tools.ts";
+import { CHECKSUM_STATUS, checksumStatuses, runTshark } from "../testing/tshark.ts";
 import { type FlowFrame, TcpFlow } from "../lib/net/tcp_flow.ts";
 import type { FlowDirection } from "../lib/net/types.ts";
 

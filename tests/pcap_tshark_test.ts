@@ -3,13 +3,13 @@
  * timestamps, snap-length cut, checksums, pcapng comments, directions and interface names.
  */
 import assert from "node:assert/strict";
-import { missingTools } from "../harness/tools.ts";
+import { missingTools } from "../harness/processes/tools.ts";
 import { buildFrame } from "../lib/net/frame.ts";
 import { TCP_FLAGS } from "../lib/net/types.ts";
 import type { CaptureWriter, PacketToWrite } from "../lib/pcap/types.ts";
 import { createWriter } from "../lib/pcap/writer.ts";
 import { PcapngWriter } from "../lib/pcap/pcapng_writer.ts";
-import { runTshark } from "../harness/tshark.ts";
+import { runTshark } from "../testing/tshark.ts";
 
 const skip = missingTools("tshark") !== undefined;
 const T0 = 1_700_000_000_123_456_789n;

@@ -8,9 +8,9 @@ import {
   restoreSecrets,
   startQemu,
   waitForPort,
-} from "../harness/qemu.ts";
-import { missingTools } from "../harness/tools.ts";
-import { staticGuestImage, usesStaticGuest, withStaticGuest } from "../harness/guest.ts";
+} from "../harness/processes/qemu.ts";
+import { missingTools } from "../harness/processes/tools.ts";
+import { staticGuestImage, usesStaticGuest, withStaticGuest } from "../harness/processes/guest.ts";
 import { EnvironmentError } from "../harness/errors.ts";
 
 const noQemu = missingTools("qemu-system-x86_64") !== undefined;

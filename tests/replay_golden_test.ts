@@ -3,14 +3,14 @@
  * golden; a wrong password is a refused link; a replayed screenshot session leaves a QEMU whose
  * screen a real client can grab.
  */
-import { startQemu } from "../harness/qemu.ts";
+import { startQemu } from "../harness/processes/qemu.ts";
 import assert from "node:assert/strict";
 import { main } from "../harness/cli.ts";
-import { ppmInfo, runClient } from "../harness/clients.ts";
+import { ppmInfo, runClient } from "../harness/processes/clients.ts";
 import { memoryIo } from "../harness/io.ts";
-import { replaySession } from "../harness/replay.ts";
-import { missingTools } from "../harness/tools.ts";
-import { GOLDEN_DIR, GOLDEN_FIXTURES } from "./make_golden_fixtures.ts";
+import { replaySession } from "../harness/replay/driver.ts";
+import { missingTools } from "../harness/processes/tools.ts";
+import { GOLDEN_DIR, GOLDEN_FIXTURES } from "../tools/make_golden_fixtures.ts";
 
 const noQemu = missingTools("qemu-system-x86_64") !== undefined;
 

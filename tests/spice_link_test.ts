@@ -3,8 +3,8 @@
  * ticket, read MAIN_INIT; a wrong password gets link result PERMISSION_DENIED.
  */
 import assert from "node:assert/strict";
-import { startQemu } from "../harness/qemu.ts";
-import { missingTools } from "../harness/tools.ts";
+import { startQemu } from "../harness/processes/qemu.ts";
+import { missingTools } from "../harness/processes/tools.ts";
 import {
   AUTH_MECHANISM_SPICE,
   buildLinkMessage,

@@ -4,7 +4,7 @@
  */
 import type { SessionStats } from "../../lib/capture/session.ts";
 import type { Manifest } from "../../lib/capture/manifest.ts";
-import { type ClientKind, type ClientRun, runClient } from "../clients.ts";
+import { type ClientKind, type ClientRun, runClient } from "../processes/clients.ts";
 import { EnvironmentError, UsageError } from "../errors.ts";
 import type { Io } from "../io.ts";
 import {
@@ -13,17 +13,17 @@ import {
   type ProxyTlsOptions,
   SpiceProxy,
   TlsHandshakeError,
-} from "../proxy.ts";
+} from "../capture/proxy.ts";
 import {
   CAPTURE_HELP,
   type CaptureOptions,
   defaultOutDir,
   isLoopback,
   parseCaptureArgs,
-} from "../proxy_cli.ts";
-import { type QemuServer, redactSecrets, startQemu } from "../qemu.ts";
-import { Recording } from "../recording.ts";
-import { requireTool } from "../tools.ts";
+} from "./capture_args.ts";
+import { type QemuServer, redactSecrets, startQemu } from "../processes/qemu.ts";
+import { Recording } from "../capture/recording.ts";
+import { requireTool } from "../processes/tools.ts";
 
 /** After a one-shot client (spicy-screenshot) exits: time for the server's late pings. */
 const CLIENT_EXIT_GRACE_MS = 1000;

@@ -1,10 +1,9 @@
 /** `deno task replay DIR`: re-drive a recorded client side against a live server. */
-import { numberFlag, parseCommandArgs } from "../args.ts";
+import { numberFlag, parseCommandArgs, parseSpeed } from "../args.ts";
 import { ManifestError } from "../../lib/capture/manifest.ts";
 import { EnvironmentError, UsageError } from "../errors.ts";
 import type { Io } from "../io.ts";
-import { replaySession } from "../replay.ts";
-import { parseSpeed } from "../replay_schedule.ts";
+import { replaySession } from "../replay/driver.ts";
 
 /** The `--help` text. */
 export const REPLAY_HELP = [

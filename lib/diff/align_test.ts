@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { type AlignEvent, alignStreams } from "./align.ts";
 import { BindingMap } from "./compare.ts";
 import { createNormalise, type NormalisedUnit } from "./normalise.ts";
-import { fromArray, message, u32le } from "./_test_units.ts";
+import { fromArray, message, u32le } from "../../testing/diff_units.ts";
 
 const normalise = createNormalise();
 

@@ -9,7 +9,7 @@ import {
 import { hexExcerpt, hexRows } from "./hexdump.ts";
 import type { DiffInput } from "./normalise.ts";
 import { formatDiffSummary, formatRecord, recordJson } from "./report.ts";
-import { clientLink, fromArray, mainInit, message, u32le } from "./_test_units.ts";
+import { clientLink, fromArray, mainInit, message, u32le } from "../../testing/diff_units.ts";
 
 /** A fake session: channel key → units (both directions, capture order). */
 function source(channels: Record<string, DiffInput[]>): DiffSource {

@@ -3,7 +3,7 @@ import { NONDETERMINISTIC_FIELDS } from "../spice/messages.ts";
 import { BindingMap, compareUnits } from "./compare.ts";
 import { createNormalise, type NormalisedUnit, UnknownNormaliserError } from "./normalise.ts";
 import { NORMALISERS, selectorMatches } from "./normalisers.ts";
-import { clientLink, linkUnit, mainInit, message, u32le } from "./_test_units.ts";
+import { clientLink, linkUnit, mainInit, message, u32le } from "../../testing/diff_units.ts";
 import type { DiffInput } from "./normalise.ts";
 
 function cmp(a: DiffInput, g: DiffInput, options = {}, bindings = new BindingMap()) {

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { BindingMap, compareUnits } from "./compare.ts";
 import { createNormalise, type NormalisedUnit } from "./normalise.ts";
 import { parseRules, RulesError } from "./rules.ts";
-import { mainInit, message, u32le } from "./_test_units.ts";
+import { mainInit, message, u32le } from "../../testing/diff_units.ts";
 
 Deno.test("parseRules() resolves a field name to its byte range", () => {
   const [r] = parseRules(

@@ -1,6 +1,5 @@
 import assert from "node:assert/strict";
 import { FilterSyntaxError, parseFilter } from "./filter.ts";
-import { flowKey, FlowTable, isForward } from "./flows.ts";
 import type { DecodedPacket } from "./types.ts";
 
 function packet(fields: Partial<DecodedPacket>): DecodedPacket {
@@ -146,26 +145,4 @@ Deno.test("parseFilter() reports the column and token of a syntax error", () => 
   assert.deepEqual([e.column, e.token], [10, ")"]);
   e = syntaxError("host (");
   assert.deepEqual([e.column, e.token], [6, "("]);
-});
-
-Deno.test("flowKey() gives both directions the same key and isForward() tells them apart", () => {
-  assert.equal(flowKey(TCP_C2S), "10.0.0.1:10001-10.0.0.2:5930");
-  assert.equal(flowKey(TCP_S2C), "10.0.0.1:10001-10.0.0.2:5930");
-  assert.equal(flowKey(TCP6), "[2001:db8::1]:443-[fe80::2]:50000");
-  assert.equal(isForward(TCP_C2S), true);
-  assert.equal(isForward(TCP_S2C), false);
-  const table = new FlowTable(() => ({ packets: 0 }));
-  for (const [n, p] of [TCP_S2C, TCP_C2S, UDP_DNS, TCP_C2S].entries()) {
-    table.lookup(p, n + 1).value.packets++;
-  }
-  assert.equal(table.size, 2);
-  const [first, second] = [...table.entries()];
-  assert.deepEqual([first.key, first.value.packets, first.firstPacket], [
-    "10.0.0.1:10001-10.0.0.2:5930",
-    3,
-    1,
-  ]);
-  assert.equal(first.initiator, "10.0.0.2:5930");
-  assert.equal(table.fromInitiator(TCP_C2S, first), false);
-  assert.equal(second.key, "192.168.1.5:40000-8.8.8.8:53");
 });

@@ -2,7 +2,7 @@
  * Network layers of spicecap: building Ethernet/IPv4/TCP frames with correct checksums
  * ({@link buildFrame}, {@link writeFrame}), the synthetic TCP connection of each captured channel
  * ({@link TcpFlow}), decoding frames of any common link type ({@link decodePacket}), reassembling
- * foreign TCP streams ({@link TcpReassembler}), grouping flows ({@link flowKey}) and filter
+ * foreign TCP streams ({@link TcpReassembler}) and filter
  * expressions ({@link parseFilter}).
  *
  * Pure code: no I/O, no clocks.
@@ -25,4 +25,3 @@ export * from "./decode.ts";
 export * from "./tcp_flow.ts";
 export * from "./reassembly.ts";
 export * from "./filter.ts";
-export * from "./flows.ts";

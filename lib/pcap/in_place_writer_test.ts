@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { memorySink, readAll } from "./_test_util.ts";
+import { memorySink, readAll } from "../../testing/pcap_test_util.ts";
 import { PcapngWriter } from "./pcapng_writer.ts";
 import { PcapWriter } from "./pcap_writer.ts";
 import type { InPlaceCaptureWriter, PacketToWrite, TsResolution } from "./types.ts";

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { chunkings, readAll } from "./_test_util.ts";
+import { chunkings, readAll } from "../../testing/pcap_test_util.ts";
 import { concatBytes } from "../bytes.ts";
 import {
   BLOCK_TYPE,

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { hugePcapStream } from "./_huge_stream.ts";
+import { hugePcapStream } from "../../testing/huge_stream.ts";
 import { readCaptureBatches } from "./reader.ts";
 
 const GIB = 2 ** 30;

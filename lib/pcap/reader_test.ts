@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { chunkings, readAll, type RecordSnapshot } from "./_test_util.ts";
+import { chunkings, readAll, type RecordSnapshot } from "../../testing/pcap_test_util.ts";
 import { concatBytes } from "../bytes.ts";
 import { readCapture, readCaptureBatches, readCaptureFile } from "./reader.ts";
 import { CaptureFormatError, type InterfaceInfo, TruncatedCaptureError } from "./types.ts";

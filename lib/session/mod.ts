@@ -34,4 +34,3 @@ export {
   unitFields,
   unitName,
 } from "./message_text.ts";
-export { type SyntheticSessionOptions, writeSyntheticSession } from "./synthetic_session.ts";

@@ -7,7 +7,7 @@ import {
   fakePubKey,
   le,
   mainFixture,
-} from "./_fixtures.ts";
+} from "../../testing/spice_fixtures.ts";
 import { SpiceConnectionFramer } from "./framer.ts";
 import { buildLinkMessage, buildLinkReply, buildMessage, buildU32 } from "./link.ts";
 import { SpiceFramingError, type SpiceUnit } from "./types.ts";

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { fakePubKey } from "./_fixtures.ts";
+import { fakePubKey } from "../../testing/spice_fixtures.ts";
 import {
   buildLinkMessage,
   buildLinkReply,

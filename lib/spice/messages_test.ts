@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { displayFixture, drawCopyBody, le, mainFixture } from "./_fixtures.ts";
+import { displayFixture, drawCopyBody, le, mainFixture } from "../../testing/spice_fixtures.ts";
 import { concatBytes } from "../bytes.ts";
 import { SpiceConnectionFramer } from "./framer.ts";
 import {

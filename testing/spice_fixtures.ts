@@ -11,10 +11,10 @@ import {
   LINK_HEADER_BYTES,
   PUBKEY_BYTES,
   TICKET_BYTES,
-} from "./link.ts";
-import { CHANNEL_TYPES } from "./tables.ts";
-import type { SpiceUnitKind } from "./types.ts";
-import { concatBytes } from "../bytes.ts";
+} from "../lib/spice/link.ts";
+import { CHANNEL_TYPES } from "../lib/spice/tables.ts";
+import type { SpiceUnitKind } from "../lib/spice/types.ts";
+import { concatBytes } from "../lib/bytes.ts";
 
 /** DER prefix of an RSA-1024 SubjectPublicKeyInfo with e = 65537, as QEMU sends it. */
 const SPKI_PREFIX = [

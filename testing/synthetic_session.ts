@@ -3,9 +3,9 @@
  * channels with a complete link phase, then a display stream of any length. For tests and
  * benchmarks that need many packets without a live server.
  */
-import type { Manifest } from "../capture/manifest.ts";
-import { CaptureSession, type CaptureSessionOptions } from "../capture/session.ts";
-import { buildLinkMessage, buildLinkReply, buildMessage, buildU32 } from "../spice/link.ts";
+import type { Manifest } from "../lib/capture/manifest.ts";
+import { CaptureSession, type CaptureSessionOptions } from "../lib/capture/session.ts";
+import { buildLinkMessage, buildLinkReply, buildMessage, buildU32 } from "../lib/spice/link.ts";
 
 /** Options of {@link writeSyntheticSession}. */
 export interface SyntheticSessionOptions {

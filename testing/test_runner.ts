@@ -1,7 +1,7 @@
 /**
  * Runs the whole test suite with the given deno binary, passes its output through, and ends
  * with the plain line `N passed, N failed[, N skipped]` that CI reads.
- * Usage: deno run -A harness/test_runner.ts DENO [extra deno test args…]
+ * Usage: deno run -A testing/test_runner.ts DENO [extra deno test args…]
  */
 const [deno = "deno", ...extra] = Deno.args;
 const child = new Deno.Command(deno, {

@@ -2,7 +2,7 @@
  * Regenerates fixtures/golden/: small golden sessions recorded with spicecap itself
  * (`deno task capture` with its own QEMU) and real clients.
  *
- *   deno run -A tests/make_golden_fixtures.ts [NAME…]
+ *   deno run -A tools/make_golden_fixtures.ts [NAME…]
  *
  * Every fixture boots the static guest (harness/guest.ts), so a replay's display stream is
  * byte-identical to the golden's whatever the blink phase of SeaBIOS's cursor would have been.
@@ -10,7 +10,7 @@
  * fixtures/golden/<name>/ (the client's screenshot file is removed); fixtures/golden/README.md
  * gets one line per fixture saying how it was made.
  */
-import { requireTool } from "../harness/tools.ts";
+import { requireTool } from "../harness/processes/tools.ts";
 
 /** One golden fixture: directory name, capture arguments, README text. */
 export interface GoldenFixture {
@@ -83,7 +83,7 @@ async function writeReadme(): Promise<void> {
   const lines = [
     "# Golden sessions",
     "",
-    "Recorded with spicecap itself; regenerate with `deno run -A tests/make_golden_fixtures.ts`.",
+    "Recorded with spicecap itself; regenerate with `deno run -A tools/make_golden_fixtures.ts`.",
     "tests/replay_golden_test.ts replays each against a fresh QEMU and diffs the result here.",
     "",
     ...GOLDEN_FIXTURES.map((f) =>

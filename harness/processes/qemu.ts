@@ -7,8 +7,8 @@
  */
 import { trackChild } from "./children.ts";
 import { staticGuestArgs, usesStaticGuest, withStaticGuest, writeStaticGuest } from "./guest.ts";
-import { systemClock } from "../lib/capture/clock.ts";
-import { EnvironmentError } from "./errors.ts";
+import { systemClock } from "../../lib/capture/clock.ts";
+import { EnvironmentError } from "../errors.ts";
 import { requireTool } from "./tools.ts";
 
 /** The QEMU binary the harness runs. */

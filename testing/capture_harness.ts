@@ -5,11 +5,11 @@
 import { readCaptureFile } from "../lib/pcap/reader.ts";
 import { readSpiceMessages } from "../lib/session/messages.ts";
 import type { SpiceUnit } from "../lib/spice/types.ts";
-import { run } from "./commands/capture.ts";
-import { type Io, memoryIo } from "./io.ts";
+import { run } from "../harness/commands/capture.ts";
+import { type Io, memoryIo } from "../harness/io.ts";
 import { runTshark } from "./tshark.ts";
 
-const CLI = new URL("./cli.ts", import.meta.url).pathname;
+const CLI = new URL("../harness/cli.ts", import.meta.url).pathname;
 const URL_PATTERN = /spice:\/\/([\d.]+):(\d+)/;
 
 /**

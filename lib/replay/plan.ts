@@ -12,8 +12,8 @@
  * SURFACE_CREATE, inputs INIT, cursor INIT. Secondary links also wait for main's session id and
  * for the live CHANNELS_LIST to offer their (type, id).
  */
-import { CHANNEL_TYPES as CHANNEL, messageName } from "../lib/spice/tables.ts";
-import type { SpiceUnit } from "../lib/spice/types.ts";
+import { CHANNEL_TYPES as CHANNEL, messageName } from "../spice/tables.ts";
+import type { SpiceUnit } from "../spice/types.ts";
 
 /** Common message numbers the replayer generates itself (spice-protocol.md §5, §6). */
 export const COMMON = Object.freeze({

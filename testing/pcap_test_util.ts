@@ -1,7 +1,7 @@
 /** Helpers shared by the lib/pcap tests: in-memory sinks, chunkings, record snapshots. */
-import { readCapture, type ReadOptions } from "./reader.ts";
-import type { CaptureRecord } from "./types.ts";
-import { concatBytes } from "../bytes.ts";
+import { readCapture, type ReadOptions } from "../lib/pcap/reader.ts";
+import type { CaptureRecord } from "../lib/pcap/types.ts";
+import { concatBytes } from "../lib/bytes.ts";
 
 /** A sink that keeps copies of everything written. */
 export function memorySink(): { sink: WritableStream<Uint8Array>; bytes(): Uint8Array } {

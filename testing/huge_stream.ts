@@ -7,7 +7,7 @@ import {
   encodePcapFileHeader,
   PCAP_FILE_HEADER_BYTES,
   PCAP_RECORD_HEADER_BYTES,
-} from "./pcap_codec.ts";
+} from "../lib/pcap/pcap_codec.ts";
 
 /**
  * A stream of a pcap file of at least `totalBytes` bytes with records of `packetBytes`.

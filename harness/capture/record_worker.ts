@@ -7,10 +7,10 @@
  *
  * @module
  */
-import { type Manifest, writeManifest } from "../lib/capture/manifest.ts";
-import { channelFileName } from "../lib/capture/naming.ts";
-import { CaptureSession, type SessionStats } from "../lib/capture/session.ts";
-import { ConnectionRecorder } from "./proxy_record.ts";
+import { type Manifest, writeManifest } from "../../lib/capture/manifest.ts";
+import { channelFileName } from "../../lib/capture/naming.ts";
+import { CaptureSession, type SessionStats } from "../../lib/capture/session.ts";
+import { ConnectionRecorder } from "../../lib/capture/recorder.ts";
 import { decodeDropped, FROM_CLIENT, RECORD_KIND, RingReader } from "./record_ring.ts";
 import { PayloadSlabs } from "./record_slabs.ts";
 import type { FromWorker, RecordingSessionOptions, ToWorker } from "./recording.ts";

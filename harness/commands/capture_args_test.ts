@@ -1,13 +1,8 @@
 import assert from "node:assert/strict";
-import { main } from "../harness/cli.ts";
-import { memoryIo } from "../harness/io.ts";
-import {
-  defaultOutDir,
-  isLoopback,
-  parseCaptureArgs,
-  parseHostPort,
-} from "../harness/proxy_cli.ts";
-import { UsageError } from "../harness/errors.ts";
+import { main } from "../cli.ts";
+import { memoryIo } from "../io.ts";
+import { defaultOutDir, isLoopback, parseCaptureArgs, parseHostPort } from "./capture_args.ts";
+import { UsageError } from "../errors.ts";
 
 Deno.test("capture --help prints usage, grouped options with defaults and exit status", async () => {
   const io = memoryIo();

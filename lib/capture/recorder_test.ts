@@ -1,9 +1,9 @@
 import assert from "node:assert/strict";
-import type { CaptureSession, ChannelConnection } from "../lib/capture/session.ts";
-import { CHANNEL_TYPES, messageType } from "../lib/spice/tables.ts";
-import { ConnectionRecorder, type RecorderOptions } from "../harness/proxy_record.ts";
-import { syntheticLink, syntheticMessage } from "../harness/proxy_synthetic.ts";
-import { concatBytes } from "../lib/bytes.ts";
+import type { CaptureSession, ChannelConnection } from "./session.ts";
+import { CHANNEL_TYPES, messageType } from "../spice/tables.ts";
+import { ConnectionRecorder, type RecorderOptions } from "./recorder.ts";
+import { syntheticLink, syntheticMessage } from "../../testing/synthetic_spice.ts";
+import { concatBytes } from "../bytes.ts";
 
 interface Packet {
   dir: "sent" | "received";

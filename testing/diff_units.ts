@@ -1,6 +1,6 @@
 /** Builders of in-memory SPICE units for the diff tests. */
-import type { SpiceUnit, SpiceUnitKind } from "../spice/types.ts";
-import type { DiffInput } from "./normalise.ts";
+import type { SpiceUnit, SpiceUnitKind } from "../lib/spice/types.ts";
+import type { DiffInput } from "../lib/diff/normalise.ts";
 
 /** Little-endian u32 bytes. */
 export function u32le(...values: number[]): number[] {

@@ -4,10 +4,10 @@
  *
  * Nothing here may break the relay: every entry point catches what it raises and counts it.
  */
-import type { CaptureSession, ChannelConnection } from "../lib/capture/session.ts";
-import { SpiceConnectionFramer } from "../lib/spice/framer.ts";
-import { CHANNEL_TYPES, channelName, linkErrorName, messageType } from "../lib/spice/tables.ts";
-import type { SpiceUnit } from "../lib/spice/types.ts";
+import type { CaptureSession, ChannelConnection } from "./session.ts";
+import { SpiceConnectionFramer } from "../spice/framer.ts";
+import { CHANNEL_TYPES, channelName, linkErrorName, messageType } from "../spice/tables.ts";
+import type { SpiceUnit } from "../spice/types.ts";
 
 /** What the recorder of a connection does with what it sees. */
 export interface RecorderOptions {

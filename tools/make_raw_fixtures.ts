@@ -2,7 +2,7 @@
  * Regenerates the real-session fixtures in `fixtures/raw/` by capturing loopback with tshark
  * while a real QEMU serves a real SPICE client. Run as root (or with capture rights on `lo`):
  *
- *     deno run -A tests/make_raw_fixtures.ts [NAME…]
+ *     deno run -A tools/make_raw_fixtures.ts [NAME…]
  *
  * Uses the raw commands from spice-protocol.md §10 and nothing from lib/, so the fixtures are
  * an independent reference for the readers. Every process started here is stopped by its pid.
@@ -238,7 +238,7 @@ function readme(): string {
     "# Real-session fixtures",
     "",
     "Recorded on loopback from a real QEMU 7.2 SPICE server and real spice-gtk 0.42 clients by",
-    "`deno run -A tests/make_raw_fixtures.ts` (needs root for `tshark -i lo`). Regenerating changes",
+    "`deno run -A tools/make_raw_fixtures.ts` (needs root for `tshark -i lo`). Regenerating changes",
     "ports, keys, tickets and timestamps; the tests derive everything from the files themselves.",
     "",
     ...FIXTURES.map((f) => `- \`${f.file}\`: ${f.readme}.`),

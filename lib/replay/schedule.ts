@@ -4,25 +4,8 @@
  * sleeps with setTimeout until shortly before the target and spins the rest, which keeps the
  * scheduling error well under a millisecond.
  */
-import { UsageError } from "./errors.ts";
-
 /** How fast to replay: as fast as causality allows, or the recorded times divided by `factor`. */
 export type Speed = { kind: "max" } | { kind: "factor"; factor: number };
-
-/**
- * Parses `--speed`: "max", "realtime" (= 1) or a positive number N (N times faster).
- *
- * @throws {UsageError} for anything else
- */
-export function parseSpeed(text: string): Speed {
-  if (text === "max") return { kind: "max" };
-  if (text === "realtime") return { kind: "factor", factor: 1 };
-  const n = Number(text.replace(/x$/i, ""));
-  if (!Number.isFinite(n) || n <= 0) {
-    throw new UsageError(`--speed expects max, realtime or a positive number, got '${text}'`);
-  }
-  return { kind: "factor", factor: n };
-}
 
 /**
  * Target time of a recorded event: start + (t − t0) / factor; undefined at max speed.

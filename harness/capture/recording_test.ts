@@ -1,11 +1,11 @@
 import assert from "node:assert/strict";
-import { readManifest } from "../lib/capture/manifest.ts";
-import { CHANNEL_TYPES } from "../lib/spice/tables.ts";
+import { readManifest } from "../../lib/capture/manifest.ts";
+import { CHANNEL_TYPES } from "../../lib/spice/tables.ts";
 import { SpiceProxy } from "./proxy.ts";
-import { syntheticLink, syntheticMessage } from "./proxy_synthetic.ts";
+import { syntheticLink, syntheticMessage } from "../../testing/synthetic_spice.ts";
 import { Recording } from "./recording.ts";
-import { CAPTURE_HELP, parseCaptureArgs } from "./proxy_cli.ts";
-import { UsageError } from "./errors.ts";
+import { CAPTURE_HELP, parseCaptureArgs } from "../commands/capture_args.ts";
+import { UsageError } from "../errors.ts";
 
 async function readExactly(conn: Deno.Conn, n: number, what: string): Promise<Uint8Array> {
   const out = new Uint8Array(n);

@@ -3,13 +3,13 @@
  * protocol duties (PONG, ACK_SYNC, ACK, serials) and a reader that never stops, recording every
  * unit into the replay's capture until frozen.
  */
-import type { ChannelConnection } from "../lib/capture/session.ts";
-import { SpiceConnectionFramer } from "../lib/spice/framer.ts";
-import { buildMessage, setConnectionId } from "../lib/spice/link.ts";
-import { channelName, linkErrorName } from "../lib/spice/tables.ts";
-import { makeTicket } from "../lib/spice/ticket.ts";
-import type { SpiceUnit } from "../lib/spice/types.ts";
-import { COMMON, isCounted, type PlannedConnection, SYNC_TYPES } from "./replay_plan.ts";
+import type { ChannelConnection } from "../../lib/capture/session.ts";
+import { SpiceConnectionFramer } from "../../lib/spice/framer.ts";
+import { buildMessage, setConnectionId } from "../../lib/spice/link.ts";
+import { channelName, linkErrorName } from "../../lib/spice/tables.ts";
+import { makeTicket } from "../../lib/spice/ticket.ts";
+import type { SpiceUnit } from "../../lib/spice/types.ts";
+import { COMMON, isCounted, type PlannedConnection, SYNC_TYPES } from "../../lib/replay/plan.ts";
 
 /** Why the replay stopped before the end: the CLI prints `message` and exits 1. */
 export class ReplayDivergence extends Error {

@@ -1,5 +1,5 @@
 /** Finding the external programs spicecap drives, and saying how to install a missing one. */
-import { EnvironmentError } from "./errors.ts";
+import { EnvironmentError } from "../errors.ts";
 
 /** Command → Debian package that provides it. */
 export const TOOL_PACKAGES: Readonly<Record<string, string>> = Object.freeze({

@@ -13,9 +13,9 @@
  *
  * @module
  */
-import type { Manifest } from "../lib/capture/manifest.ts";
-import type { SessionStats } from "../lib/capture/session.ts";
-import type { CaptureFormat, TsResolution } from "../lib/pcap/types.ts";
+import type { Manifest } from "../../lib/capture/manifest.ts";
+import type { SessionStats } from "../../lib/capture/session.ts";
+import type { CaptureFormat, TsResolution } from "../../lib/pcap/types.ts";
 import {
   CONTROL_RESERVE_BYTES,
   createRing,

@@ -8,25 +8,31 @@ import {
   redactSecrets,
   restoreSecrets,
   startQemu,
-} from "./qemu.ts";
-import { CaptureSession } from "../lib/capture/session.ts";
-import type { Manifest } from "../lib/capture/manifest.ts";
-import { readCaptureFile } from "../lib/pcap/reader.ts";
-import { readSpiceMessages } from "../lib/session/messages.ts";
-import { openSession } from "../lib/session/session_files.ts";
-import { decodeMessage, summarizeFields } from "../lib/spice/messages.ts";
-import { CHANNEL_TYPES as CHANNEL, channelName } from "../lib/spice/tables.ts";
-import type { SpiceUnit } from "../lib/spice/types.ts";
-import { UsageError } from "./errors.ts";
-import { LiveConnection, ReplayDivergence } from "./replay_connection.ts";
+} from "../processes/qemu.ts";
+import { CaptureSession } from "../../lib/capture/session.ts";
+import type { Manifest } from "../../lib/capture/manifest.ts";
+import { readCaptureFile } from "../../lib/pcap/reader.ts";
+import { readSpiceMessages } from "../../lib/session/messages.ts";
+import { openSession } from "../../lib/session/session_files.ts";
+import { decodeMessage, summarizeFields } from "../../lib/spice/messages.ts";
+import { CHANNEL_TYPES as CHANNEL, channelName } from "../../lib/spice/tables.ts";
+import type { SpiceUnit } from "../../lib/spice/types.ts";
+import { UsageError } from "../errors.ts";
+import { LiveConnection, ReplayDivergence } from "./live_connection.ts";
 import {
   causalityMet,
   PlanBuilder,
   type PlannedConnection,
   type PlannedMessage,
   type ReplayPlan,
-} from "./replay_plan.ts";
-import { realTimer, type Speed, targetNs, type Timer, waitUntil } from "./replay_schedule.ts";
+} from "../../lib/replay/plan.ts";
+import {
+  realTimer,
+  type Speed,
+  targetNs,
+  type Timer,
+  waitUntil,
+} from "../../lib/replay/schedule.ts";
 
 /** How {@link replaySession} runs. */
 export interface ReplayOptions {

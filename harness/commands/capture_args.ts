@@ -1,9 +1,9 @@
 /** `deno task capture` options: parsing, validation and help text. */
 import { parseArgs } from "node:util";
-import type { CaptureFormat } from "../lib/pcap/types.ts";
-import { CLIENT_KINDS, type ClientKind } from "./clients.ts";
-import { UsageError } from "./errors.ts";
-import type { HostPort } from "./proxy.ts";
+import type { CaptureFormat } from "../../lib/pcap/types.ts";
+import { CLIENT_KINDS, type ClientKind } from "../processes/clients.ts";
+import { UsageError } from "../errors.ts";
+import type { HostPort } from "../capture/proxy.ts";
 
 /** Parsed and validated `capture` options. */
 export interface CaptureOptions {
