@@ -1,9 +1,9 @@
 /**
- * The recording worker started by {@link Recording} (harness/recording.ts): owns the
+ * The recording worker started by {@link Recording} (harness/capture/recording.ts): owns the
  * CaptureSession and one ConnectionRecorder per proxied connection, and reads the chunks the
- * relay thread forwarded from the shared ring (harness/record_ring.ts), in order. Between
- * batches it yields to its event loop so file writes and the session's flush timer run.
- * Protocol: {@link ToWorker} in, {@link FromWorker} out.
+ * relay thread forwarded from the shared ring (harness/capture/record_ring.ts), in order.
+ * Between batches it yields to its event loop so file writes and the session's flush timer run.
+ * Protocol (harness/capture/worker_protocol.ts): {@link ToWorker} in, {@link FromWorker} out.
  *
  * @module
  */
@@ -13,7 +13,7 @@ import { CaptureSession, type SessionStats } from "../../lib/capture/session.ts"
 import { ConnectionRecorder } from "../../lib/capture/recorder.ts";
 import { decodeDropped, FROM_CLIENT, RECORD_KIND, RingReader } from "./record_ring.ts";
 import { PayloadSlabs } from "./record_slabs.ts";
-import type { FromWorker, RecordingSessionOptions, ToWorker } from "./recording.ts";
+import type { FromWorker, RecordingSessionOptions, ToWorker } from "./worker_protocol.ts";
 
 /** The worker's global scope, as far as this module uses it. */
 interface WorkerScope {

@@ -1,9 +1,10 @@
 /**
  * The recording side of the proxy, run in a Web Worker ({@link Recording}): the relay thread
- * copies each forwarded chunk into a shared ring (harness/record_ring.ts) and goes on relaying;
- * the worker (harness/record_worker.ts) frames the chunks (ConnectionRecorder) and writes the
- * capture files (CaptureSession). Chunks, connection opens and closes go through the ring, in
- * order; manifest fields, stats and the final close are messages.
+ * copies each forwarded chunk into a shared ring (harness/capture/record_ring.ts) and goes on
+ * relaying; the worker (harness/capture/record_worker.ts) frames the chunks (ConnectionRecorder)
+ * and writes the capture files (CaptureSession). Chunks, connection opens and closes go through
+ * the ring, in order; manifest fields, stats and the final close are messages
+ * (harness/capture/worker_protocol.ts).
  *
  * The relay never waits for the worker. The ring bounds the bytes handed over and not yet
  * processed ({@link RecordingOptions.maxInFlightBytes}); a connection whose chunk does not fit
@@ -15,45 +16,20 @@
  */
 import type { Manifest } from "../../lib/capture/manifest.ts";
 import type { SessionStats } from "../../lib/capture/session.ts";
-import type { CaptureFormat, TsResolution } from "../../lib/pcap/types.ts";
 import {
   CONTROL_RESERVE_BYTES,
   createRing,
   encodeDropped,
   FROM_CLIENT,
   RECORD_KIND,
-  type RingBuffers,
   RingWriter,
 } from "./record_ring.ts";
+import type { FromWorker, RecordingSessionOptions, ToWorker } from "./worker_protocol.ts";
+
+export type { FromWorker, RecordingSessionOptions, ToWorker } from "./worker_protocol.ts";
 
 /** Default bound on the bytes handed to the worker and not processed yet: 64 MiB. */
 export const DEFAULT_MAX_IN_FLIGHT_BYTES = 64 << 20;
-
-/** Options of the session and the recorders in the worker (structured-cloneable). */
-export interface RecordingSessionOptions {
-  /** Session directory (created; must not hold a session). */
-  dir: string;
-  /** Channel file format. @default "pcap" */
-  format?: CaptureFormat;
-  /** Timestamp resolution. @default "ns" */
-  tsResolution?: TsResolution;
-  /** Synthetic server port in the files. @default 5930 */
-  serverPort?: number;
-  /** host:port captured, for the manifest. @default null */
-  target?: string | null;
-  /** CaptureSession's period of flush and provisional manifest; 0 disables it. @default 1000 */
-  flushIntervalMs?: number;
-  /** CaptureSession's packet queue while a file is backed up. @default 256 */
-  queueLength?: number;
-  /** Record the 128-byte ticket as sent (default: zeros). */
-  keepTicket?: boolean;
-  /** Zero inputs key codes and mouse buttons in the record. */
-  redactInputs?: boolean;
-  /** Per-packet comments (pcapng). */
-  comments?: boolean;
-  /** Bytes relayed and not yet recorded, at most. @default 64 MiB */
-  maxInFlightBytes?: number;
-}
 
 /** Options of {@link Recording.start}. */
 export interface RecordingOptions extends RecordingSessionOptions {
@@ -70,22 +46,6 @@ export interface DroppedCounts {
   /** Bytes not recorded. */
   bytes: [number, number];
 }
-
-/** Messages from the relay thread to the worker (chunks, opens and closes go through the ring). */
-export type ToWorker =
-  | { t: "start"; options: RecordingSessionOptions; ring: RingBuffers }
-  | { t: "field"; key: string; value: unknown }
-  | { t: "stats"; req: number }
-  | { t: "end"; req: number };
-
-/** Messages from the worker to the relay thread. */
-export type FromWorker =
-  | { t: "ready" }
-  | { t: "failed"; name: string; message: string }
-  | { t: "log"; level: "info" | "warn"; message: string }
-  | { t: "recorderError"; message: string }
-  | { t: "stats"; req: number; stats: SessionStats }
-  | { t: "ended"; req: number; manifest: Manifest; stats: SessionStats };
 
 const WORKER_URL = new URL("./record_worker.ts", import.meta.url).href;
 
