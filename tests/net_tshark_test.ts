@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { missingTools } from "../harness/processes/tools.ts";
 import { CHECKSUM_STATUS, checksumStatuses, runTshark } from "../testing/tshark.ts";
 import { type FlowFrame, TcpFlow } from "../lib/net/tcp_flow.ts";
-import type { FlowDirection } from "../lib/net/types.ts";
+import type { Direction } from "../lib/net/types.ts";
 
 const PCAP_GLOBAL_HEADER_BYTES = 24;
 const PCAP_RECORD_HEADER_BYTES = 16;
@@ -66,7 +66,7 @@ Deno.test({
       clientPort: 10001,
       serverPort: 5930,
     });
-    const sends: [FlowDirection, Uint8Array][] = [
+    const sends: [Direction, Uint8Array][] = [
       ["toServer", bytes(18, 1)],
       ["toClient", bytes(200, 2)],
       ["toServer", bytes(1, 3)],
@@ -98,21 +98,21 @@ Deno.test({
       const start = body.findIndex((l) => l.startsWith("Node 1:"));
       assert.ok(start > 0, `no follow output:\n${follow.slice(0, 500)}`);
       assert.match(body[start - 1], /^Node 0: 10\.0\.0\.1:10001$/);
-      const chunks: [FlowDirection, string][] = [];
+      const chunks: [Direction, string][] = [];
       for (const line of body.slice(start + 1)) {
         if (line.startsWith("====")) break;
         if (line === "") continue;
-        const direction: FlowDirection = line.startsWith("\t") ? "toClient" : "toServer";
+        const direction: Direction = line.startsWith("\t") ? "toClient" : "toServer";
         const last = chunks.at(-1);
         if (last !== undefined && last[0] === direction) last[1] += line.trim();
         else chunks.push([direction, line.trim()]);
       }
       assert.deepEqual(
         chunks.map(([d, h]) => [d, h.length / 2]),
-        sends.map(([d, p]) => [d, p.length]).reduce<[FlowDirection, number][]>((acc, [d, n]) => {
+        sends.map(([d, p]) => [d, p.length]).reduce<[Direction, number][]>((acc, [d, n]) => {
           const last = acc.at(-1);
           if (last !== undefined && last[0] === d) last[1] += n as number;
-          else acc.push([d as FlowDirection, n as number]);
+          else acc.push([d as Direction, n as number]);
           return acc;
         }, []),
         "follow shows each direction's bytes in send order",

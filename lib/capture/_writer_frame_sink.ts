@@ -1,6 +1,6 @@
 /** A {@link FrameSink} that builds TcpFlow frames in place in a capture writer's buffer. */
 import type { FrameSink } from "../net/tcp_flow.ts";
-import type { FlowDirection } from "../net/types.ts";
+import type { Direction } from "../net/types.ts";
 import type { InPlaceCaptureWriter, RecordInfo } from "../pcap/types.ts";
 
 /**
@@ -22,7 +22,7 @@ export class WriterFrameSink implements FrameSink {
     return this.writer.recordBytes;
   }
 
-  reserve(frameLength: number, direction: FlowDirection, payloadLength: number): number {
+  reserve(frameLength: number, direction: Direction, payloadLength: number): number {
     const info = this.#info;
     info.direction = direction === "toServer" ? "outbound" : "inbound";
     info.comment = undefined;

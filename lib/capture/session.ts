@@ -7,7 +7,7 @@
  */
 import denoJson from "../../deno.json" with { type: "json" };
 import { TcpFlow } from "../net/tcp_flow.ts";
-import type { FlowDirection } from "../net/types.ts";
+import type { Direction } from "../net/types.ts";
 import { createWriter } from "../pcap/writer.ts";
 import type {
   CaptureFormat,
@@ -52,7 +52,7 @@ export type {
   SessionStats,
 } from "./session_types.ts";
 
-type OpKind = FlowDirection | "open" | "close";
+type OpKind = Direction | "open" | "close";
 
 interface Op {
   conn: Connection;

@@ -3,6 +3,7 @@
  * channel and direction by direction, streaming: each channel file is read once, its directions
  * aligned side by side with a bounded look-ahead, so memory does not grow with the capture.
  */
+import type { Direction } from "../net/types.ts";
 import { channelName } from "../spice/tables.ts";
 import { BindingMap } from "./compare.ts";
 import { diffPair, type DirectionState, type PairRun } from "./diff_pair.ts";
@@ -43,9 +44,6 @@ export interface DiffOptions extends NormaliseOptions {
   splitQueueLimit?: number;
 }
 
-/** The direction of a stream as written in reports. */
-export type DiffDirection = "client" | "server";
-
 /** One finding: the NDJSON `difference` object and what the text report prints. */
 export interface DiffRecord {
   /** Always "difference" (the NDJSON record type). */
@@ -56,8 +54,8 @@ export interface DiffRecord {
   channelType?: number;
   /** SPICE channel id, when known. */
   channelId?: number;
-  /** "client" = client → server. */
-  direction?: DiffDirection;
+  /** Direction of the unit's stream. */
+  direction?: Direction;
   /**
    * "changed": aligned units differ; "missing": golden unit absent from the actual capture;
    * "extra": actual unit absent from the golden; "timing": aligned units further apart in time
@@ -102,8 +100,8 @@ export interface StreamSummary {
   channelType?: number;
   /** SPICE channel id, when known. */
   channelId?: number;
-  /** "client" = client → server. */
-  direction: DiffDirection;
+  /** Direction of the stream. */
+  direction: Direction;
   /** Units of the actual capture compared (after normalisers dropped theirs). */
   actualUnits: number;
   /** Units of the golden capture compared (after normalisers dropped theirs). */
@@ -228,7 +226,7 @@ export async function* diffCaptures(
         channel: label,
         channelType: g.channelType ?? a.channelType,
         channelId: g.channelId ?? a.channelId,
-        direction: fromClient ? "client" : "server",
+        direction: fromClient ? "toServer" : "toClient",
         actualUnits: 0,
         goldenUnits: 0,
         same: 0,

@@ -66,7 +66,9 @@ Deno.test("diffCaptures() finds two runs with other session ids, clocks and ping
   assert.deepEqual(records, []);
   assert.equal(summary.same, true);
   assert.equal(summary.streams.length, 4);
-  const display = summary.streams.find((s) => s.channel === "display" && s.direction === "server")!;
+  const display = summary.streams.find((s) =>
+    s.channel === "display" && s.direction === "toClient"
+  )!;
   assert.equal(display.same, 3);
 });
 
@@ -76,7 +78,7 @@ Deno.test("diffCaptures() names channel, index, message name and offset of a cha
   const r = records[0];
   assert.equal(r.kind, "changed");
   assert.equal(r.channel, "display");
-  assert.equal(r.direction, "server");
+  assert.equal(r.direction, "toClient");
   assert.equal(r.index, 2);
   assert.equal(r.name, "DRAW_COPY");
   assert.equal(r.offset, 21);

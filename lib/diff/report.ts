@@ -2,7 +2,7 @@
 import type { DiffRecord, DiffSummary } from "./diff_captures.ts";
 import { hexRows } from "./hexdump.ts";
 
-const ARROW = { client: "client→server", server: "server→client" } as const;
+const ARROW = { toServer: "client→server", toClient: "server→client" } as const;
 
 function at(index: number | undefined, name: string | undefined): string {
   return index === undefined ? `${name}` : `#${index} ${name}`;

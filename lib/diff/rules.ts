@@ -3,15 +3,15 @@
  *
  * ```json
  * [
- *   { "channel": "display", "direction": "server", "message": "DRAW_COPY", "range": [20, 64], "action": "mask" },
+ *   { "channel": "display", "direction": "toClient", "message": "DRAW_COPY", "range": [20, 64], "action": "mask" },
  *   { "channel": "main", "message": "INIT", "field": "ramHint", "action": "mask" },
  *   { "channel": "inputs", "message": "KEY_MODIFIERS", "action": "ignore" }
  * ]
  * ```
  *
- * `channel`: name or number (absent = all); `direction`: "client" (client → server), "server"
- * or absent (both); `message`: table name, optionally with the channel prefix, or a link-phase
- * kind ("link", "linkReply", "ticket", …); `range`: [start, end) of the body (messages) or of the
+ * `channel`: name or number (absent = all); `direction`: "toServer" (client → server),
+ * "toClient" (server → client) or absent (both); `message`: table name, optionally with the
+ * channel prefix, or a link-phase kind ("link", "linkReply", "ticket", …); `range`: [start, end) of the body (messages) or of the
  * unit (link phase), end optional; `field`: a field name from the layout table instead of a
  * range; `action`: "mask" (ignore those bytes; the whole unit when neither range nor field is
  * given) or "ignore" (drop the unit).
@@ -92,10 +92,10 @@ export function parseRules(text: string, file: string): DiffRule[] {
       rule.channel = t;
     }
     if (raw.direction !== undefined) {
-      if (raw.direction !== "client" && raw.direction !== "server") {
-        fail(`'direction' must be "client" or "server"`);
+      if (raw.direction !== "toServer" && raw.direction !== "toClient") {
+        fail(`'direction' must be "toServer" or "toClient"`);
       }
-      rule.fromClient = raw.direction === "client";
+      rule.fromClient = raw.direction === "toServer";
     }
     if (raw.message !== undefined) {
       if (typeof raw.message !== "string" || raw.message === "") fail("'message' must be a name");

@@ -23,7 +23,7 @@ Deno.test("parseRules() accepts the channel-prefixed name and a range", () => {
   const rules = parseRules(
     JSON.stringify([
       { channel: "main", message: "MAIN_INIT", field: "ramHint", action: "mask" },
-      { channel: 2, direction: "server", message: "DRAW_COPY", range: [20], action: "mask" },
+      { channel: 2, direction: "toClient", message: "DRAW_COPY", range: [20], action: "mask" },
     ]),
     "r.json",
   );

@@ -10,7 +10,7 @@ import {
   writeFrame,
 } from "./frame.ts";
 import { numberToIpv4 } from "./ipv4.ts";
-import { type FlowDirection, type FrameSpec, TCP_FLAGS } from "./types.ts";
+import { type Direction, type FrameSpec, TCP_FLAGS } from "./types.ts";
 
 /** Options of {@link TcpFlow}. */
 export interface TcpFlowOptions {
@@ -51,7 +51,7 @@ export interface FlowFrame {
    */
   frame: Uint8Array;
   /** Sender: "toServer" for the client, "toClient" for the server. */
-  direction: FlowDirection;
+  direction: Direction;
   /** TCP payload bytes in the frame (0 for SYN, FIN and pure ACK frames). */
   payloadLength: number;
 }
@@ -65,7 +65,7 @@ export interface FrameSink {
    * Makes room for one frame and returns the offset in {@link FrameSink.buffer} where it goes.
    * The sink may replace `buffer` here (to grow it); the flow reads `buffer` after each call.
    */
-  reserve(frameLength: number, direction: FlowDirection, payloadLength: number): number;
+  reserve(frameLength: number, direction: Direction, payloadLength: number): number;
   /** Buffer that the offsets returned by `reserve` refer to. */
   readonly buffer: Uint8Array;
   /**
@@ -80,14 +80,14 @@ export class FlowClosedError extends Error {
   /** Error name. */
   override name = "FlowClosedError";
   /** Direction of the rejected send. */
-  readonly direction: FlowDirection;
+  readonly direction: Direction;
   /**
    * Creates the error.
    *
    * @param message what was refused on which connection
    * @param direction direction of the rejected send
    */
-  constructor(message: string, direction: FlowDirection) {
+  constructor(message: string, direction: Direction) {
     super(message);
     this.direction = direction;
   }
@@ -127,7 +127,7 @@ class FrameCollector implements FrameSink {
   #slab: Uint8Array = new Uint8Array(0);
   #used = 0;
 
-  reserve(frameLength: number, direction: FlowDirection, payloadLength: number): number {
+  reserve(frameLength: number, direction: Direction, payloadLength: number): number {
     let frame: Uint8Array;
     if (frameLength > SLAB_MAX_FRAME) {
       frame = new Uint8Array(frameLength);
@@ -249,7 +249,7 @@ export class TcpFlow {
    *
    * @param direction "toServer" for the client's sequence, "toClient" for the server's
    */
-  nextSeq(direction: FlowDirection): number {
+  nextSeq(direction: Direction): number {
     return this.#sender(direction).next;
   }
 
@@ -265,7 +265,7 @@ export class TcpFlow {
    *
    * @throws {FlowClosedError} after {@link TcpFlow.close}
    */
-  send(direction: FlowDirection, payload: Uint8Array): FlowFrame[] {
+  send(direction: Direction, payload: Uint8Array): FlowFrame[] {
     this.sendInto(direction, payload, this.#collector);
     return this.#collector.take();
   }
@@ -276,7 +276,7 @@ export class TcpFlow {
    *
    * @param initiator direction of the first FIN @default "toServer"
    */
-  close(initiator: FlowDirection = "toServer"): FlowFrame[] {
+  close(initiator: Direction = "toServer"): FlowFrame[] {
     this.closeInto(this.#collector, initiator);
     return this.#collector.take();
   }
@@ -304,7 +304,7 @@ export class TcpFlow {
    * @returns frames written
    * @throws {FlowClosedError} after {@link TcpFlow.close}
    */
-  sendInto(direction: FlowDirection, payload: Uint8Array, sink: FrameSink): number {
+  sendInto(direction: Direction, payload: Uint8Array, sink: FrameSink): number {
     if (this.#closed) {
       throw new FlowClosedError(
         `Cannot send ${payload.length} bytes ${direction} on ${this.#name}: the connection is closed`,
@@ -314,7 +314,7 @@ export class TcpFlow {
     const count = this.openInto(sink);
     const sender = this.#sender(direction);
     const receiver = this.#receiver(direction);
-    const back: FlowDirection = direction === "toServer" ? "toClient" : "toServer";
+    const back: Direction = direction === "toServer" ? "toClient" : "toServer";
     const mss = this.#mss;
     const length = payload.length;
     let frames = count;
@@ -341,13 +341,13 @@ export class TcpFlow {
    *
    * @returns frames written
    */
-  closeInto(sink: FrameSink, initiator: FlowDirection = "toServer"): number {
+  closeInto(sink: FrameSink, initiator: Direction = "toServer"): number {
     if (this.#closed) return 0;
     const count = this.openInto(sink);
     this.#closed = true;
     const first = this.#sender(initiator);
     const second = this.#receiver(initiator);
-    const back: FlowDirection = initiator === "toServer" ? "toClient" : "toServer";
+    const back: Direction = initiator === "toServer" ? "toClient" : "toServer";
     this.#emit(first, initiator, TCP_FLAGS.FIN | ACK, second.next, undefined, sink);
     first.next = addSeq(first.next, 1);
     this.#emit(second, back, TCP_FLAGS.FIN | ACK, first.next, undefined, sink);
@@ -356,17 +356,17 @@ export class TcpFlow {
     return count + 3;
   }
 
-  #sender(direction: FlowDirection): Side {
+  #sender(direction: Direction): Side {
     return direction === "toServer" ? this.#client : this.#server;
   }
 
-  #receiver(direction: FlowDirection): Side {
+  #receiver(direction: Direction): Side {
     return direction === "toServer" ? this.#server : this.#client;
   }
 
   #emit(
     side: Side,
-    direction: FlowDirection,
+    direction: Direction,
     flags: number,
     ack: number,
     payload: Uint8Array | undefined,

@@ -7,7 +7,7 @@ import {
   TcpFlow,
   type TcpFlowOptions,
 } from "./tcp_flow.ts";
-import { type DecodedPacket, type FlowDirection, TCP_FLAGS } from "./types.ts";
+import { type DecodedPacket, type Direction, TCP_FLAGS } from "./types.ts";
 
 const { SYN, ACK, PSH, FIN } = TCP_FLAGS;
 const BASE: TcpFlowOptions = {
@@ -18,7 +18,7 @@ const BASE: TcpFlowOptions = {
 };
 
 interface Seen {
-  dir: FlowDirection;
+  dir: Direction;
   seq: number;
   ack: number;
   flags: number;
@@ -186,7 +186,7 @@ Deno.test("TcpFlow sequence numbers wrap modulo 2^32", () => {
 Deno.test("TcpFlow increments the IPv4 id per frame in each direction", () => {
   const flow = new TcpFlow(BASE);
   const s = decodeAll([...flow.open(), ...flow.send("toServer", bytes(2)), ...flow.close()]);
-  const ids = (dir: FlowDirection) => s.filter((x) => x.dir === dir).map((x) => x.p.ipId);
+  const ids = (dir: Direction) => s.filter((x) => x.dir === dir).map((x) => x.p.ipId);
   assert.deepEqual(ids("toServer"), [0, 1, 2, 3, 4]);
   assert.deepEqual(ids("toClient"), [0, 1]);
 });
@@ -195,8 +195,8 @@ Deno.test("TcpFlow.sendInto() writes the same frames as send() into a sink", () 
   class Sink implements FrameSink {
     buffer = new Uint8Array(1 << 19);
     used = 0;
-    log: [FlowDirection, number, number][] = [];
-    reserve(frameLength: number, direction: FlowDirection, payloadLength: number): number {
+    log: [Direction, number, number][] = [];
+    reserve(frameLength: number, direction: Direction, payloadLength: number): number {
       this.log.push([direction, frameLength, payloadLength]);
       const at = this.used;
       this.used += frameLength;

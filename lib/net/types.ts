@@ -102,5 +102,9 @@ export interface DecodedPacket {
   icmp?: { type: number; code: number };
 }
 
-/** Direction of a segment within a client/server flow. */
-export type FlowDirection = "toServer" | "toClient";
+/**
+ * Which way bytes travel between a SPICE client and server: "toServer" (client → server) or
+ * "toClient" (server → client). The project's one name for a direction; hot paths that carry
+ * it per unit use the boolean `fromClient` (true = "toServer") instead.
+ */
+export type Direction = "toServer" | "toClient";

@@ -7,7 +7,7 @@
  *
  * @module
  */
-import type { Direction, TsResolution } from "./types.ts";
+import type { PacketDirection, TsResolution } from "./types.ts";
 import { concatBytes } from "../bytes.ts";
 
 /** Block type numbers. */
@@ -90,13 +90,13 @@ export const OPTION: Readonly<
 export const TSRESOL: Readonly<Record<TsResolution, number>> = Object.freeze({ us: 6, ns: 9 });
 
 /** `epb_flags` bits 0-1 by direction. */
-export const DIRECTION_FLAGS: Readonly<Record<Direction, number>> = Object.freeze({
+export const DIRECTION_FLAGS: Readonly<Record<PacketDirection, number>> = Object.freeze({
   inbound: 1,
   outbound: 2,
 });
 
-/** Direction by `epb_flags & 3` (0 = not known, 3 = invalid). */
-export const FLAG_DIRECTIONS: ReadonlyMap<number, Direction> = new Map([
+/** Packet direction by `epb_flags & 3` (0 = not known, 3 = invalid). */
+export const FLAG_DIRECTIONS: ReadonlyMap<number, PacketDirection> = new Map([
   [1, "inbound"],
   [2, "outbound"],
 ]);
@@ -387,8 +387,8 @@ export function tsresolName(tsresol: number): TsResolution {
 export function packetOptions(
   options: PcapngOption[],
   littleEndian: boolean,
-): { comment?: string; direction?: Direction } {
-  const out: { comment?: string; direction?: Direction } = {};
+): { comment?: string; direction?: PacketDirection } {
+  const out: { comment?: string; direction?: PacketDirection } = {};
   for (const o of options) {
     if (o.code === OPTION.COMMENT) out.comment = utf8Decoder.decode(o.value);
     else if (o.code === OPTION.EPB_FLAGS && o.value.length >= 4) {

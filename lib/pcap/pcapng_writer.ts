@@ -14,9 +14,9 @@ import {
 import { copyInto } from "./pcap_writer.ts";
 import {
   type CaptureFormat,
-  type Direction,
   type InPlaceCaptureWriter,
   LINKTYPE,
+  type PacketDirection,
   type PacketToWrite,
   type RecordInfo,
 } from "./types.ts";
@@ -116,7 +116,7 @@ export class PcapngWriter implements InPlaceCaptureWriter {
   #pIface: InterfaceState | undefined;
   #pHigh = 0;
   #pLow = 0;
-  #pDirection: Direction | undefined;
+  #pDirection: PacketDirection | undefined;
   #pComment: Uint8Array | undefined;
 
   /**
@@ -268,7 +268,7 @@ export class PcapngWriter implements InPlaceCaptureWriter {
     nanoseconds: number,
     length: number,
     original: number,
-    direction: Direction | undefined,
+    direction: PacketDirection | undefined,
     commentText: string | undefined,
   ): number {
     if (this.#closing !== undefined) throw new RangeError("PcapngWriter is closed");

@@ -10,7 +10,7 @@ export type CaptureFormat = "pcap" | "pcapng";
  * Direction of a packet relative to the capturing host (pcapng `epb_flags`).
  * spicecap captures "at the client": client → server is outbound.
  */
-export type Direction = "inbound" | "outbound";
+export type PacketDirection = "inbound" | "outbound";
 
 /** Link-layer header types (LINKTYPE_* numbers from the tcpdump registry). */
 export const LINKTYPE: Readonly<{
@@ -52,7 +52,7 @@ export interface CaptureRecord {
   /** Length of the packet on the wire (may exceed `data.length`). */
   originalLength: number;
   /** pcapng direction flag, when present. */
-  direction?: Direction;
+  direction?: PacketDirection;
   /** pcapng `opt_comment`, when present. */
   comment?: string;
 }
@@ -88,7 +88,7 @@ export interface PacketToWrite {
   /** pcapng interface id. @default 0 */
   interfaceId?: number;
   /** pcapng direction flag. */
-  direction?: Direction;
+  direction?: PacketDirection;
   /** pcapng `opt_comment`. */
   comment?: string;
 }
@@ -114,7 +114,7 @@ export interface RecordInfo {
   /** pcapng interface id. @default 0 */
   interfaceId?: number;
   /** pcapng direction flag. */
-  direction?: Direction;
+  direction?: PacketDirection;
   /** pcapng `opt_comment`. */
   comment?: string;
 }

@@ -2,7 +2,7 @@
 import { decodePacket } from "../net/decode.ts";
 import { PcapngWriter } from "../pcap/pcapng_writer.ts";
 import { readCaptureFileBatches } from "../pcap/reader.ts";
-import type { CaptureRecord, Direction, InterfaceInfo } from "../pcap/types.ts";
+import type { CaptureRecord, InterfaceInfo, PacketDirection } from "../pcap/types.ts";
 import { mergeByTime } from "./merge.ts";
 import type { SessionFile } from "./session_files.ts";
 
@@ -39,7 +39,7 @@ async function* records(
   }
 }
 
-function ourDirection(r: CaptureRecord): Direction | undefined {
+function ourDirection(r: CaptureRecord): PacketDirection | undefined {
   const p = decodePacket(r.data, r.linkType);
   if (p.srcIp === OUR_CLIENT_IP && p.dstIp === OUR_SERVER_IP) return "outbound";
   if (p.srcIp === OUR_SERVER_IP && p.dstIp === OUR_CLIENT_IP) return "inbound";

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { TcpFlow } from "../net/tcp_flow.ts";
-import type { FlowDirection } from "../net/types.ts";
+import type { Direction } from "../net/types.ts";
 import type { CaptureRecord } from "../pcap/types.ts";
 import { buildLinkMessage, buildLinkReply, buildMessage, buildU32 } from "../spice/link.ts";
 import { type MessageEvent, readSpiceMessages, type StreamProblem } from "./messages.ts";
@@ -37,7 +37,7 @@ const REPLY = buildLinkReply({
 });
 
 /** A main channel conversation as (direction, bytes) steps. */
-function mainSteps(): [FlowDirection, Uint8Array][] {
+function mainSteps(): [Direction, Uint8Array][] {
   return [
     ["toServer", LINK],
     ["toClient", REPLY],

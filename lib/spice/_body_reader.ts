@@ -3,6 +3,8 @@
  * lib/spice).
  */
 
+import type { Direction } from "../net/types.ts";
+
 /** Decoded fields of one message body. */
 export type MessageFields = Record<string, unknown>;
 
@@ -91,9 +93,7 @@ export const rect = (r: BodyReader) => ({
 export const utf8 = new TextDecoder("utf-8", { fatal: false });
 export const text = (b: Uint8Array) => utf8.decode(b[b.length - 1] === 0 ? b.subarray(0, -1) : b);
 
-/** Direction tags in decoder keys: server → client and client → server. */
-export const S = "s";
-/** Client → server tag. */
-export const K = "c";
-/** A direction tag. */
-export type Dir = typeof S | typeof K;
+/** Server → client, short for the decoder tables. */
+export const S: Direction = "toClient";
+/** Client → server, short for the decoder tables. */
+export const K: Direction = "toServer";

@@ -2,9 +2,9 @@
  * The decoder table behind decodeMessage: one entry per (channel, direction, type), checked
  * against the name tables when the module loads (private to lib/spice).
  */
+import type { Direction } from "../net/types.ts";
 import {
   type Decoder,
-  type Dir,
   fields,
   K,
   type MessageFields,
@@ -101,7 +101,7 @@ const C = CHANNEL_TYPES;
 /** Decoder table. Keys: `common:<dir>:<type>` below 101, else `<channel>:<dir>:<type>`. */
 export const DECODERS: ReadonlyMap<string, Decoder> = (() => {
   const m = new Map<string, Decoder>();
-  const add = (channel: number | "common" | number[], dir: Dir, type: number, d: Decoder) => {
+  const add = (channel: number | "common" | number[], dir: Direction, type: number, d: Decoder) => {
     for (const ch of Array.isArray(channel) ? channel : [channel]) {
       // A decoder for a message the tables do not know is a typo in this table.
       if (!messageTable(ch === "common" ? 0 : ch, dir === K, type).has(type)) {
@@ -325,7 +325,7 @@ export const DECODERS: ReadonlyMap<string, Decoder> = (() => {
   add(C.smartcard, S, 101, smartcardData);
   add(C.smartcard, K, 101, smartcardData);
   const vmc = [C.usbredir, C.port, C.webdav];
-  for (const dir of [S, K] as Dir[]) {
+  for (const dir of [S, K] as Direction[]) {
     add(vmc, dir, 101, fields(["dataBytes", "rest"]));
     add(vmc, dir, 102, spicevmcCompressed);
   }

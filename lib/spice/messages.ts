@@ -4,7 +4,8 @@
  * (spice-protocol.md §5, §8). Decoders never throw: a short body yields the fields read so far
  * and `truncated: true`.
  */
-import { BodyReader, type Dir, K, type MessageFields, S, ShortBody } from "./_body_reader.ts";
+import type { Direction } from "../net/types.ts";
+import { BodyReader, K, type MessageFields, S, ShortBody } from "./_body_reader.ts";
 import { decoderKey, DECODERS } from "./_decoders.ts";
 import { CHANNEL_TYPES } from "./tables.ts";
 import type { SpiceUnit } from "./types.ts";
@@ -96,7 +97,7 @@ export interface NondeterministicField {
 
 function nd(
   channel: number | "common",
-  dir: Dir,
+  dir: Direction,
   type: number,
   field: string,
   byteRange: [number, number],
