@@ -11,10 +11,10 @@
  *
  * `channel`: name or number (absent = all); `direction`: "toServer" (client → server),
  * "toClient" (server → client) or absent (both); `message`: table name, optionally with the
- * channel prefix, or a link-phase kind ("link", "linkReply", "ticket", …); `range`: [start, end) of the body (messages) or of the
- * unit (link phase), end optional; `field`: a field name from the layout table instead of a
- * range; `action`: "mask" (ignore those bytes; the whole unit when neither range nor field is
- * given) or "ignore" (drop the unit).
+ * channel prefix, or a link-phase kind ("link", "linkReply", "ticket", …); `range`: [start, end)
+ * of the body (messages) or of the unit (link phase), end optional; `field`: a field name from
+ * the layout table instead of a range; `action`: "mask" (ignore those bytes; the whole unit when
+ * neither range nor field is given) or "ignore" (drop the unit).
  */
 import { channelName, channelType, messageType } from "../spice/tables.ts";
 import type { SpiceUnitKind } from "../spice/types.ts";
