@@ -24,6 +24,7 @@ Deno.test("deno task bench --quick runs every module and prints the table", asyn
       /check 200k|check \d+k/,
       /proxy throughput/,
       /replay realtime/,
+      /diff two \d+k-message captures/,
     ]
   ) {
     assert.match(stdout, row, `no ${row} row`);
