@@ -1,5 +1,5 @@
 /** `deno task capture` options: parsing, validation and help text. */
-import { parseArgs } from "node:util";
+import { parseArgs, type ParseArgsOptionsConfig } from "node:util";
 import type { CaptureFormat } from "../../lib/pcap/types.ts";
 import { CLIENT_KINDS, type ClientKind } from "../processes/clients.ts";
 import { UsageError } from "../errors.ts";
@@ -137,75 +137,90 @@ const QEMU_CHANNEL_NAMES: readonly string[] = Object.freeze([
   "webdav",
 ]);
 
+/** Options of {@link parseHostPort}. */
+export interface ParseHostPortOptions {
+  /** Option name for errors (`--target`). */
+  flag: string;
+  /** Whether port 0 (a free port) is allowed. @default false */
+  allowZero?: boolean;
+}
+
 /**
  * Parses `host:port` (IPv6 in brackets).
  *
- * @param flag option name for errors
  * @param text the value
- * @param allowZero whether port 0 (a free port) is allowed
+ * @param options the option's name, whether port 0 is allowed
+ * @throws {UsageError} when it is not HOST:PORT with a port in range
  */
-export function parseHostPort(flag: string, text: string, allowZero = false): HostPort {
+export function parseHostPort(text: string, options: ParseHostPortOptions): HostPort {
   const m = /^(?:\[([^\]]+)\]|([^:\s]+)):(\d{1,5})$/.exec(text);
   const port = m ? Number(m[3]) : NaN;
-  if (!m || port > 65535 || (!allowZero && port === 0)) {
-    throw new UsageError(`${flag}: expected HOST:PORT with a port 1-65535, got '${text}'`);
+  if (!m || port > 65535 || (!options.allowZero && port === 0)) {
+    throw new UsageError(
+      `${options.flag}: expected HOST:PORT with a port 1-65535, got '${text}'`,
+    );
   }
   return { hostname: m[1] ?? m[2], port };
 }
 
-function oneOf<T extends string>(flag: string, value: string, allowed: readonly T[]): T {
-  if (!(allowed as readonly string[]).includes(value)) {
-    throw new UsageError(`${flag}: expected one of ${allowed.join(", ")}, got '${value}'`);
+/** Checks that `value`, given to `flag`, is one of `allowed`. */
+function oneOf<T extends string>(
+  value: string,
+  choice: { flag: string; allowed: readonly T[] },
+): T {
+  if (!(choice.allowed as readonly string[]).includes(value)) {
+    throw new UsageError(
+      `${choice.flag}: expected one of ${choice.allowed.join(", ")}, got '${value}'`,
+    );
   }
   return value as T;
 }
 
-/**
- * Parses and validates `capture`'s arguments.
- *
- * @param args arguments after `capture`
- * @returns the options
- * @throws {UsageError} on an unknown flag or a bad value
- */
-export function parseCaptureArgs(args: string[]): CaptureOptions {
-  let v;
+/** `capture`'s flags, as `node:util` parseArgs takes them. */
+const CAPTURE_FLAGS = {
+  target: { type: "string" },
+  listen: { type: "string" },
+  out: { type: "string", short: "o" },
+  format: { type: "string", default: "pcap" },
+  client: { type: "string", default: "none" },
+  duration: { type: "string" },
+  "client-delay": { type: "string" },
+  password: { type: "string" },
+  "qemu-arg": { type: "string", multiple: true, default: [] as string[] },
+  channels: { type: "string", default: "default" },
+  guest: { type: "string", default: "none" },
+  "keep-ticket": { type: "boolean", default: false },
+  "redact-inputs": { type: "boolean", default: false },
+  "no-record": { type: "boolean", default: false },
+  "record-backlog": { type: "string" },
+  "server-port": { type: "string", default: "5930" },
+  "tls-cert": { type: "string" },
+  "tls-key": { type: "string" },
+  "tls-ca": { type: "string" },
+  "tls-target": { type: "string" },
+  "client-ca": { type: "string" },
+  "qemu-x509-dir": { type: "string" },
+  "qemu-tls-channel": { type: "string", multiple: true, default: [] as string[] },
+  "qemu-plaintext-channel": { type: "string", multiple: true, default: [] as string[] },
+  json: { type: "boolean", default: false },
+  help: { type: "boolean", short: "h", default: false },
+} satisfies ParseArgsOptionsConfig;
+
+/** The flags' raw values. */
+type CaptureFlags = ReturnType<typeof readFlags>;
+
+/** Reads the flags without checking their values; unknown flags are a {@link UsageError}. */
+function readFlags(args: string[]) {
   try {
-    v = parseArgs({
-      args,
-      strict: true,
-      allowPositionals: false,
-      options: {
-        target: { type: "string" },
-        listen: { type: "string" },
-        out: { type: "string", short: "o" },
-        format: { type: "string", default: "pcap" },
-        client: { type: "string", default: "none" },
-        duration: { type: "string" },
-        "client-delay": { type: "string" },
-        password: { type: "string" },
-        "qemu-arg": { type: "string", multiple: true, default: [] },
-        channels: { type: "string", default: "default" },
-        guest: { type: "string", default: "none" },
-        "keep-ticket": { type: "boolean", default: false },
-        "redact-inputs": { type: "boolean", default: false },
-        "no-record": { type: "boolean", default: false },
-        "record-backlog": { type: "string" },
-        "server-port": { type: "string", default: "5930" },
-        "tls-cert": { type: "string" },
-        "tls-key": { type: "string" },
-        "tls-ca": { type: "string" },
-        "tls-target": { type: "string" },
-        "client-ca": { type: "string" },
-        "qemu-x509-dir": { type: "string" },
-        "qemu-tls-channel": { type: "string", multiple: true, default: [] },
-        "qemu-plaintext-channel": { type: "string", multiple: true, default: [] },
-        json: { type: "boolean", default: false },
-        help: { type: "boolean", short: "h", default: false },
-      },
-    }).values;
+    return parseArgs({ args, strict: true, allowPositionals: false, options: CAPTURE_FLAGS })
+      .values;
   } catch (e) {
     throw new UsageError(`${(e as Error).message}; see --help`);
   }
+}
+
+/** `--duration` and `--client-delay` in milliseconds. */
+function parseTimes(v: CaptureFlags): { durationMs?: number; clientDelayMs?: number } {
   let durationMs: number | undefined;
   if (v.duration !== undefined) {
     const s = Number(v.duration);
@@ -226,42 +241,58 @@ export function parseCaptureArgs(args: string[]): CaptureOptions {
     }
     clientDelayMs = s * 1000;
   }
-  let maxInFlightBytes: number | undefined;
-  if (v["record-backlog"] !== undefined) {
-    const mib = Number(v["record-backlog"]);
-    if (!Number.isFinite(mib) || mib <= 0 || mib > 65536) {
-      throw new UsageError(
-        `--record-backlog: expected a number of MiB, more than 0 and at most 65536, got '${
-          v["record-backlog"]
-        }'`,
-      );
-    }
-    if (v["no-record"]) throw new UsageError("--record-backlog cannot go with --no-record");
-    maxInFlightBytes = Math.round(mib * (1 << 20));
+  return { durationMs, clientDelayMs };
+}
+
+/** `--record-backlog` in bytes; undefined when not given. */
+function parseRecordBacklog(v: CaptureFlags): number | undefined {
+  if (v["record-backlog"] === undefined) return undefined;
+  const mib = Number(v["record-backlog"]);
+  if (!Number.isFinite(mib) || mib <= 0 || mib > 65536) {
+    throw new UsageError(
+      `--record-backlog: expected a number of MiB, more than 0 and at most 65536, got '${
+        v["record-backlog"]
+      }'`,
+    );
   }
+  if (v["no-record"]) throw new UsageError("--record-backlog cannot go with --no-record");
+  return Math.round(mib * (1 << 20));
+}
+
+/** `--server-port`. */
+function parseServerPort(v: CaptureFlags): number {
   const serverPort = Number(v["server-port"]);
   if (!Number.isInteger(serverPort) || serverPort < 1 || serverPort > 65535) {
     throw new UsageError(`--server-port: expected a port 1-65535, got '${v["server-port"]}'`);
   }
+  return serverPort;
+}
+
+/** Refuses the flags that configure our own QEMU when --target names another server. */
+function checkOwnQemuFlags(v: CaptureFlags): void {
+  if (v.target === undefined) return;
+  const ownQemu = {
+    channels: v.channels !== "default",
+    guest: v.guest !== "none",
+    "qemu-x509-dir": v["qemu-x509-dir"] !== undefined,
+    "qemu-arg": v["qemu-arg"].length > 0,
+    "qemu-tls-channel": v["qemu-tls-channel"].length > 0,
+    "qemu-plaintext-channel": v["qemu-plaintext-channel"].length > 0,
+  };
+  for (const [f, given] of Object.entries(ownQemu)) {
+    if (given) throw new UsageError(`--${f} configures our own QEMU; it cannot go with --target`);
+  }
+}
+
+/** Checks that the TLS flags go together; returns `--tls-target`. */
+function parseTlsFlags(v: CaptureFlags): HostPort | undefined {
   if ((v["tls-cert"] === undefined) !== (v["tls-key"] === undefined)) {
     throw new UsageError("--tls-cert and --tls-key go together");
   }
-  if (v.target !== undefined) {
-    const ownQemu = {
-      channels: v.channels !== "default",
-      guest: v.guest !== "none",
-      "qemu-x509-dir": v["qemu-x509-dir"] !== undefined,
-      "qemu-arg": v["qemu-arg"].length > 0,
-      "qemu-tls-channel": v["qemu-tls-channel"].length > 0,
-      "qemu-plaintext-channel": v["qemu-plaintext-channel"].length > 0,
-    };
-    for (const [f, given] of Object.entries(ownQemu)) {
-      if (given) throw new UsageError(`--${f} configures our own QEMU; it cannot go with --target`);
-    }
-  }
+  checkOwnQemuFlags(v);
   const tlsTarget = v["tls-target"] === undefined
     ? undefined
-    : parseHostPort("--tls-target", v["tls-target"]);
+    : parseHostPort(v["tls-target"], { flag: "--tls-target" });
   if (tlsTarget && v.target === undefined) {
     throw new UsageError(
       "--tls-target is the TLS port of --target; for our own QEMU use --qemu-x509-dir",
@@ -279,23 +310,39 @@ export function parseCaptureArgs(args: string[]): CaptureOptions {
     if (v[f].length > 0 && v["qemu-x509-dir"] === undefined) {
       throw new UsageError(`--${f} needs our QEMU's TLS port: add --qemu-x509-dir`);
     }
-    for (const name of v[f]) oneOf(`--${f}`, name, QEMU_CHANNEL_NAMES);
+    for (const name of v[f]) oneOf(name, { flag: `--${f}`, allowed: QEMU_CHANNEL_NAMES });
   }
+  return tlsTarget;
+}
+
+/**
+ * Parses and validates `capture`'s arguments.
+ *
+ * @param args arguments after `capture`
+ * @returns the options
+ * @throws {UsageError} on an unknown flag or a bad value
+ */
+export function parseCaptureArgs(args: string[]): CaptureOptions {
+  const v = readFlags(args);
+  const { durationMs, clientDelayMs } = parseTimes(v);
+  const maxInFlightBytes = parseRecordBacklog(v);
+  const serverPort = parseServerPort(v);
+  const tlsTarget = parseTlsFlags(v);
   return {
     help: v.help,
-    target: v.target === undefined ? undefined : parseHostPort("--target", v.target),
+    target: v.target === undefined ? undefined : parseHostPort(v.target, { flag: "--target" }),
     listen: v.listen === undefined
       ? { hostname: "127.0.0.1", port: 0 }
-      : parseHostPort("--listen", v.listen, true),
+      : parseHostPort(v.listen, { flag: "--listen", allowZero: true }),
     out: v.out,
-    format: oneOf("--format", v.format, FORMATS),
-    client: oneOf("--client", v.client, [...CLIENT_KINDS, "none" as const]),
+    format: oneOf(v.format, { flag: "--format", allowed: FORMATS }),
+    client: oneOf(v.client, { flag: "--client", allowed: [...CLIENT_KINDS, "none" as const] }),
     durationMs,
     clientDelayMs,
     password: v.password,
     qemuArgs: v["qemu-arg"],
-    channels: oneOf("--channels", v.channels, ["default", "all"] as const),
-    guest: oneOf("--guest", v.guest, ["none", "static"] as const),
+    channels: oneOf(v.channels, { flag: "--channels", allowed: ["default", "all"] as const }),
+    guest: oneOf(v.guest, { flag: "--guest", allowed: ["none", "static"] as const }),
     keepTicket: v["keep-ticket"],
     redactInputs: v["redact-inputs"],
     noRecord: v["no-record"],

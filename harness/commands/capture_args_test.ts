@@ -41,8 +41,11 @@ Deno.test("parseCaptureArgs() reads repeatable QEMU args, durations and defaults
   assert.equal(o.client, "none");
   assert.equal(o.serverPort, 5930);
   assert.deepEqual(o.listen, { hostname: "127.0.0.1", port: 0 });
-  assert.deepEqual(parseHostPort("--target", "[::1]:5930"), { hostname: "::1", port: 5930 });
-  assert.throws(() => parseHostPort("--target", "x:0"), UsageError);
+  assert.deepEqual(parseHostPort("[::1]:5930", { flag: "--target" }), {
+    hostname: "::1",
+    port: 5930,
+  });
+  assert.throws(() => parseHostPort("x:0", { flag: "--target" }), UsageError);
   assert.ok(isLoopback("127.0.0.1") && isLoopback("::1") && !isLoopback("0.0.0.0"));
 });
 
