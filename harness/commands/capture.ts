@@ -2,18 +2,10 @@
  * `deno task capture`: record a SPICE session through the recording proxy, one capture file per
  * channel, starting our own QEMU (and optionally a real client) when asked.
  */
-import type { SessionStats } from "../../lib/capture/session.ts";
-import type { Manifest } from "../../lib/capture/manifest.ts";
 import { type ClientKind, type ClientRun, runClient } from "../processes/clients.ts";
 import { EnvironmentError, UsageError } from "../errors.ts";
 import type { Io } from "../io.ts";
-import {
-  probeTls,
-  type ProxyStats,
-  type ProxyTlsOptions,
-  SpiceProxy,
-  TlsHandshakeError,
-} from "../capture/proxy.ts";
+import { type HostPort, type ProxyTlsOptions, SpiceProxy } from "../capture/proxy.ts";
 import {
   CAPTURE_HELP,
   type CaptureOptions,
@@ -21,6 +13,8 @@ import {
   isLoopback,
   parseCaptureArgs,
 } from "./capture_args.ts";
+import { type ClientExit, formatSummary, type StoppedBy, summarize } from "./capture_summary.ts";
+import { checkServerTls, checkX509Dir, serverCaFile, tlsOptions } from "./capture_tls.ts";
 import { type QemuServer, redactSecrets, startQemu } from "../processes/qemu.ts";
 import { Recording } from "../capture/recording.ts";
 import { requireTool } from "../processes/tools.ts";
@@ -30,6 +24,9 @@ const CLIENT_EXIT_GRACE_MS = 1000;
 
 /** SeaBIOS needs ~0.1 s to draw its first screen; a screenshot taken before is black. */
 const OWN_QEMU_CLIENT_DELAY_MS = 500;
+
+/** Where the warnings of the proxy and the recording go. */
+type Log = (level: "info" | "warn", message: string) => void;
 
 /** Waits `ms`, or less when `signal` fires. */
 function abortableDelay(ms: number, signal: AbortSignal): Promise<void> {
@@ -44,38 +41,19 @@ function abortableDelay(ms: number, signal: AbortSignal): Promise<void> {
   });
 }
 
-/** Why the capture stopped (manifest `stoppedBy`). */
-type StoppedBy = "client-exit" | "duration" | "signal" | "server-exit";
-
-/** The final summary (`--json` prints it). */
-interface Summary {
-  type: "summary";
-  dir: string | null;
-  url: string;
-  stoppedBy: StoppedBy;
-  files: { file: string; packets: number; bytes: number; dropped: number; errors: number }[];
-  packets: number;
-  bytes: number;
-  dropped: number;
-  errors: number;
-  proxy: ProxyStats;
-  client?: { kind: string; exitCode: number };
-}
-
-function readPem(flag: string, path: string): string {
-  try {
-    return Deno.readTextFileSync(path);
-  } catch (e) {
-    throw new EnvironmentError(`${flag}: cannot read ${path}: ${(e as Error).message}`);
-  }
+/** Options of {@link createRecording}. */
+interface CreateRecordingOptions {
+  /** Session directory. */
+  dir: string;
+  /** host:port captured (--target), for the manifest; null for our own QEMU. */
+  target: string | null;
+  log: Log;
 }
 
 /** Starts the recording worker and its session (recorder options from the command line). */
 async function createRecording(
-  dir: string,
   o: CaptureOptions,
-  target: string | null,
-  log: (level: "info" | "warn", message: string) => void,
+  { dir, target, log }: CreateRecordingOptions,
 ): Promise<Recording> {
   try {
     return await Recording.start({
@@ -99,206 +77,273 @@ async function createRecording(
   }
 }
 
-/** Files QEMU's x509-dir must hold. */
-const QEMU_X509_FILES: readonly string[] = Object.freeze([
-  "ca-cert.pem",
-  "server-cert.pem",
-  "server-key.pem",
-]);
-
-function checkX509Dir(dir: string): void {
-  for (const name of QEMU_X509_FILES) {
-    try {
-      Deno.statSync(`${dir}/${name}`);
-    } catch (e) {
-      throw new EnvironmentError(
-        `--qemu-x509-dir: cannot use ${dir}/${name}: ${(e as Error).message}; QEMU's x509-dir ` +
-          `holds ${QEMU_X509_FILES.join(", ")}`,
-      );
-    }
-  }
-}
-
-/** CA file for the server's certificate: --tls-ca, else our QEMU's own CA. */
-function serverCaFile(o: CaptureOptions): string | undefined {
-  return o.tlsCa ?? (o.qemuX509Dir ? `${o.qemuX509Dir}/ca-cert.pem` : undefined);
-}
-
-/** The proxy's TLS settings, read from the PEM files; undefined without --tls-cert. */
-function tlsOptions(o: CaptureOptions, qemu: QemuServer | undefined): ProxyTlsOptions | undefined {
-  if (!o.tlsCert || !o.tlsKey) return undefined;
-  const tlsTarget = o.tlsTarget ??
-    (qemu?.tlsPort ? { hostname: "127.0.0.1", port: qemu.tlsPort } : undefined);
-  if (!tlsTarget) throw new UsageError("--tls-cert needs --tls-target (the server's TLS port)");
-  const ca = serverCaFile(o);
-  return {
-    cert: readPem("--tls-cert", o.tlsCert),
-    key: readPem("--tls-key", o.tlsKey),
-    target: tlsTarget,
-    caCerts: ca ? [readPem(o.tlsCa ? "--tls-ca" : "--qemu-x509-dir", ca)] : undefined,
-  };
-}
-
-/** One TLS handshake with the server before any client: a wrong CA shows up at once. */
-async function checkServerTls(o: CaptureOptions, tls: ProxyTlsOptions): Promise<void> {
-  try {
-    await probeTls(tls.target, tls.caCerts);
-  } catch (e) {
-    if (!(e instanceof TlsHandshakeError)) throw e;
-    const ca = serverCaFile(o);
-    throw new EnvironmentError(
-      `${e.message}; ${
-        ca ? `is ${ca} the CA that signed` : "the system roots do not trust"
-      } the server's certificate, and does it name ${tls.target.hostname}? (--tls-ca)`,
+/** Rewords the proxy's listen failures as environment errors naming the flags to change. */
+function listenError(o: CaptureOptions, e: unknown, tls: boolean): unknown {
+  if (e instanceof Deno.errors.AddrInUse) {
+    return new EnvironmentError(
+      `cannot listen on ${o.listen.hostname}:${o.listen.port}: port in use; choose another --listen`,
     );
   }
+  if (e instanceof Deno.errors.AddrNotAvailable || e instanceof Deno.errors.PermissionDenied) {
+    return new EnvironmentError(
+      `cannot listen on ${o.listen.hostname}:${o.listen.port}: ${(e as Error).message}`,
+    );
+  }
+  if (tls) {
+    // Deno.listenTls rejects a certificate or key it cannot parse.
+    return new EnvironmentError(
+      `cannot listen for TLS with --tls-cert ${o.tlsCert} and --tls-key ${o.tlsKey}: ${
+        (e as Error).message
+      }`,
+    );
+  }
+  return e;
 }
 
-function startProxy(
-  o: CaptureOptions,
-  qemu: QemuServer | undefined,
-  recording: Recording | undefined,
-  tls: ProxyTlsOptions | undefined,
-  log: (level: "info" | "warn", message: string) => void,
-  onFirstConnection: (atMs: number) => void,
-): SpiceProxy {
-  const target = o.target ?? { hostname: "127.0.0.1", port: qemu!.port };
-  try {
-    return SpiceProxy.start({
-      target,
-      listen: o.listen,
-      recording,
-      tls,
-      log,
-      onFirstConnection,
-    });
-  } catch (e) {
-    if (e instanceof Deno.errors.AddrInUse) {
-      throw new EnvironmentError(
-        `cannot listen on ${o.listen.hostname}:${o.listen.port}: port in use; choose another --listen`,
-      );
-    }
-    if (e instanceof Deno.errors.AddrNotAvailable || e instanceof Deno.errors.PermissionDenied) {
-      throw new EnvironmentError(
-        `cannot listen on ${o.listen.hostname}:${o.listen.port}: ${(e as Error).message}`,
-      );
-    }
-    if (tls) {
-      // Deno.listenTls rejects a certificate or key it cannot parse.
-      throw new EnvironmentError(
-        `cannot listen for TLS with --tls-cert ${o.tlsCert} and --tls-key ${o.tlsKey}: ${
-          (e as Error).message
-        }`,
-      );
-    }
-    throw e;
+/** Fails early when the client (or xvfb-run for a windowed one) is missing. */
+function requireClientTools(o: CaptureOptions): void {
+  if (o.client !== "none") requireTool(o.client);
+  if (o.client === "spicy" || o.client === "remote-viewer") {
+    if (!Deno.env.get("DISPLAY")) requireTool("xvfb-run");
   }
 }
 
-async function startClient(
-  o: CaptureOptions,
-  kind: ClientKind,
-  proxy: SpiceProxy,
-  dir: string | null,
-  io: Io,
-): Promise<ClientRun> {
-  const anyAddress = proxy.hostname === "0.0.0.0" || proxy.hostname === "::";
-  const client = await runClient(kind, {
-    host: anyAddress ? "127.0.0.1" : proxy.hostname,
-    port: proxy.port,
-    tlsPort: proxy.tlsPort,
-    caFile: proxy.tlsPort === undefined ? undefined : o.clientCa ?? serverCaFile(o),
-    password: o.password,
-    outFile: dir ? `${dir}/screenshot.ppm` : "spicy-screenshot.ppm",
-  });
-  const shown = client.commandLine.map((a) => a === o.password ? "***" : a).join(" ");
-  await io.err(`spicecap capture: started ${shown} (pid ${client.pid})\n`);
-  return client;
-}
+/**
+ * One capture, step by step: {@link startServer}, {@link startRecording}, {@link startProxy},
+ * {@link startClient}, {@link waitForStop}, {@link finish}; {@link cleanup} stops whatever is
+ * still running on any path.
+ */
+class CaptureRun {
+  readonly #o: CaptureOptions;
+  readonly #io: Io;
+  /** Session directory; null with --no-record. */
+  readonly #dir: string | null;
+  /** host:port captured (--target); null for our own QEMU. */
+  readonly #target: string | null;
+  readonly #log: Log;
+  readonly #warn: (message: string) => void;
+  #qemuStartMs = 0;
+  #qemu?: QemuServer;
+  #recording?: Recording;
+  #proxy?: SpiceProxy;
+  #client?: ClientRun;
+  #url = "";
 
-/** Resolves with the reason the capture should stop. */
-function whenToStop(
-  o: CaptureOptions,
-  io: Io,
-  client: ClientRun | undefined,
-  qemu: QemuServer | undefined,
-): { reason: Promise<StoppedBy>; cancel: () => void } {
-  const timers: ReturnType<typeof setTimeout>[] = [];
-  let onAbort = () => {};
-  const reason = new Promise<StoppedBy>((resolve) => {
-    if (io.signal.aborted) return resolve("signal");
-    onAbort = () => resolve("signal");
-    io.signal.addEventListener("abort", onAbort, { once: true });
-    if (o.durationMs !== undefined) {
-      timers.push(setTimeout(() => resolve("duration"), o.durationMs));
-    }
-    if (client && o.durationMs === undefined) {
-      void client.exited.then(() => {
-        timers.push(setTimeout(() => resolve("client-exit"), CLIENT_EXIT_GRACE_MS));
+  constructor(o: CaptureOptions, io: Io) {
+    this.#o = o;
+    this.#io = io;
+    this.#dir = o.noRecord ? null : o.out ?? defaultOutDir(new Date());
+    this.#target = o.target ? `${o.target.hostname}:${o.target.port}` : null;
+    this.#warn = (message) => void io.err(`spicecap capture: ${message}\n`).catch(() => {});
+    this.#log = (level, message) => {
+      if (level === "warn") this.#warn(`warning: ${message}`);
+    };
+  }
+
+  /** Warns when the proxy listens where others can reach it. */
+  warnIfExposed(): void {
+    const hostname = this.#o.listen.hostname;
+    if (isLoopback(hostname)) return;
+    this.#warn(
+      `warning: listening on ${hostname}, not loopback: anyone who can reach it can ` +
+        "use the SPICE server through the proxy",
+    );
+  }
+
+  /**
+   * Starts our own QEMU unless --target, then checks TLS to the server once.
+   *
+   * @returns the proxy's TLS settings; undefined without --tls-cert
+   */
+  async startServer(): Promise<ProxyTlsOptions | undefined> {
+    const o = this.#o;
+    this.#qemuStartMs = performance.now();
+    if (o.qemuX509Dir) checkX509Dir(o.qemuX509Dir);
+    if (!o.target) {
+      this.#qemu = await startQemu({
+        password: o.password,
+        extraArgs: o.qemuArgs,
+        channels: o.channels,
+        guest: o.guest,
+        tls: o.qemuX509Dir
+          ? {
+            x509Dir: o.qemuX509Dir,
+            tlsChannels: o.qemuTlsChannels,
+            plaintextChannels: o.qemuPlaintextChannels,
+          }
+          : undefined,
       });
     }
-    void qemu?.exited.then(() => resolve("server-exit"));
-  });
-  return {
-    reason,
-    cancel: () => {
-      timers.forEach(clearTimeout);
-      io.signal.removeEventListener("abort", onAbort);
-    },
-  };
-}
+    const tls = tlsOptions(o, this.#qemu);
+    if (tls) await checkServerTls(o, tls);
+    return tls;
+  }
 
-function summarize(
-  dir: string | null,
-  url: string,
-  stoppedBy: StoppedBy,
-  stats: SessionStats | undefined,
-  manifest: Manifest | undefined,
-  proxy: ProxyStats,
-  client: { kind: string; exitCode: number } | undefined,
-): Summary {
-  const files = (stats?.channels ?? []).map((c) => ({
-    file: c.file,
-    packets: c.packets.sent + c.packets.received,
-    bytes: c.bytes.sent + c.bytes.received,
-    dropped: c.dropped,
-    errors: c.errors,
-  }));
-  const sum = (k: "packets" | "bytes" | "dropped" | "errors") =>
-    files.reduce((n, f) => n + f[k], 0);
-  return {
-    type: "summary",
-    dir,
-    url,
-    stoppedBy,
-    files,
-    packets: sum("packets"),
-    bytes: sum("bytes"),
-    dropped: manifest?.dropped ?? sum("dropped"),
-    errors: sum("errors") + proxy.captureErrors + proxy.tlsFailures,
-    proxy,
-    ...(client ? { client } : {}),
-  };
-}
+  /** Starts the recording (unless --no-record) and notes what the files scrub and redact. */
+  async startRecording(): Promise<void> {
+    const o = this.#o;
+    const qemu = this.#qemu;
+    if (this.#dir === null) return;
+    const recording = await createRecording(o, {
+      dir: this.#dir,
+      target: this.#target,
+      log: this.#log,
+    });
+    this.#recording = recording;
+    const scrubbed = [
+      ...(o.keepTicket ? [] : ["ticket"]),
+      ...(qemu && o.password !== undefined ? ["password"] : []),
+    ];
+    recording.setManifestField("scrubbed", scrubbed);
+    if (o.redactInputs) recording.setManifestField("redacted", ["inputs"]);
+    if (qemu) {
+      recording.setManifestField("server", { commandLine: redactSecrets(qemu.commandLine) });
+    }
+  }
 
-function formatSummary(s: Summary): string {
-  const lines = [`spicecap capture: stopped (${s.stoppedBy})`];
-  for (const f of s.files) {
-    lines.push(
-      `  ${f.file.padEnd(18)} ${String(f.packets).padStart(7)} packets ${
-        String(f.bytes).padStart(11)
-      } bytes${f.dropped ? `, ${f.dropped} dropped` : ""}${f.errors ? `, ${f.errors} errors` : ""}`,
+  /** Starts the proxy towards the server and says where clients connect. */
+  async startProxy(tls: ProxyTlsOptions | undefined): Promise<void> {
+    const o = this.#o;
+    const qemu = this.#qemu;
+    const target: HostPort = o.target ?? { hostname: "127.0.0.1", port: qemu!.port };
+    const onFirstConnection = (atMs: number) => {
+      if (!qemu || !this.#recording) return;
+      this.#recording.setManifestField("server", {
+        commandLine: redactSecrets(qemu.commandLine),
+        firstConnectionDelayMs: Math.round((atMs - this.#qemuStartMs) * 10) / 10,
+      });
+    };
+    let proxy: SpiceProxy;
+    try {
+      proxy = SpiceProxy.start({
+        target,
+        listen: o.listen,
+        recording: this.#recording,
+        tls,
+        log: this.#log,
+        onFirstConnection,
+      });
+    } catch (e) {
+      throw listenError(o, e, tls !== undefined);
+    }
+    this.#proxy = proxy;
+    this.#url = `spice://${proxy.hostname}:${proxy.port}` +
+      (proxy.tlsPort ? `?tls-port=${proxy.tlsPort}` : "");
+    const dir = this.#dir;
+    await this.#io.err(
+      `spicecap capture: ${this.#target ?? `QEMU pid ${qemu!.pid} on 127.0.0.1:${qemu!.port}`} ` +
+        `recorded at ${this.#url}${dir ? ` into ${dir}` : " (not recording)"}\n`,
     );
   }
-  lines.push(
-    `  ${s.packets} packets, ${s.bytes} bytes recorded; ${s.dropped} dropped; ${s.errors} errors; ` +
-      `relayed ${s.proxy.bytesToServer} bytes to the server, ${s.proxy.bytesToClient} to clients ` +
-      `over ${s.proxy.connections} connections` +
-      (s.proxy.tlsFailures ? `; failed TLS handshakes: ${s.proxy.tlsFailures}` : ""),
-  );
-  if (s.client) lines.push(`  client ${s.client.kind} exited with code ${s.client.exitCode}`);
-  lines.push(s.dir ? `  session: ${s.dir}` : "  nothing recorded (--no-record)");
-  return lines.join("\n") + "\n";
+
+  /** Starts --client after its delay, unless interrupted meanwhile. */
+  async startClient(): Promise<void> {
+    const o = this.#o;
+    if (o.client === "none") return;
+    const delayMs = o.clientDelayMs ?? (this.#qemu ? OWN_QEMU_CLIENT_DELAY_MS : 0);
+    if (delayMs > 0) await abortableDelay(delayMs, this.#io.signal);
+    if (!this.#io.signal.aborted) this.#client = await this.#runClient(o.client);
+  }
+
+  async #runClient(kind: ClientKind): Promise<ClientRun> {
+    const o = this.#o;
+    const proxy = this.#proxy!;
+    const anyAddress = proxy.hostname === "0.0.0.0" || proxy.hostname === "::";
+    const client = await runClient(kind, {
+      host: anyAddress ? "127.0.0.1" : proxy.hostname,
+      port: proxy.port,
+      tlsPort: proxy.tlsPort,
+      caFile: proxy.tlsPort === undefined ? undefined : o.clientCa ?? serverCaFile(o),
+      password: o.password,
+      outFile: this.#dir ? `${this.#dir}/screenshot.ppm` : "spicy-screenshot.ppm",
+    });
+    const shown = client.commandLine.map((a) => a === o.password ? "***" : a).join(" ");
+    await this.#io.err(`spicecap capture: started ${shown} (pid ${client.pid})\n`);
+    return client;
+  }
+
+  /**
+   * Waits for the first reason to stop: the signal, --duration, the client's exit (plus a grace
+   * for late pings) or our QEMU's exit.
+   */
+  async waitForStop(): Promise<StoppedBy> {
+    const o = this.#o;
+    const signal = this.#io.signal;
+    const client = this.#client;
+    const timers: ReturnType<typeof setTimeout>[] = [];
+    let onAbort = () => {};
+    const reason = new Promise<StoppedBy>((resolve) => {
+      if (signal.aborted) return resolve("signal");
+      onAbort = () => resolve("signal");
+      signal.addEventListener("abort", onAbort, { once: true });
+      if (o.durationMs !== undefined) {
+        timers.push(setTimeout(() => resolve("duration"), o.durationMs));
+      }
+      if (client && o.durationMs === undefined) {
+        void client.exited.then(() => {
+          timers.push(setTimeout(() => resolve("client-exit"), CLIENT_EXIT_GRACE_MS));
+        });
+      }
+      void this.#qemu?.exited.then(() => resolve("server-exit"));
+    });
+    try {
+      return await reason;
+    } finally {
+      timers.forEach(clearTimeout);
+      signal.removeEventListener("abort", onAbort);
+    }
+  }
+
+  /**
+   * Stops the client, the proxy, the recording and QEMU in that order, then prints the summary.
+   *
+   * @returns 0 recorded, 1 capture errors or dropped packets
+   */
+  async finish(stoppedBy: StoppedBy): Promise<number> {
+    const dir = this.#dir;
+    const client = this.#client;
+    const recording = this.#recording;
+    const proxy = this.#proxy!;
+    // A client that exited by itself is not "stopped by the harness" (its exit code counts).
+    if (stoppedBy !== "client-exit") await client?.stop();
+    await proxy.close();
+    recording?.setManifestField("stoppedBy", stoppedBy);
+    // The worker works off what it was handed, then closes the session (it sets recorderErrors).
+    const manifest = await recording?.close();
+    const stats = await recording?.stats();
+    const proxyStats = proxy.stats();
+    await this.#qemu?.stop();
+    let clientExit: ClientExit | undefined;
+    if (client) clientExit = { kind: client.kind, exitCode: (await client.exited).code };
+    // The client wrote the screenshot with its umask; session files are private (0600).
+    if (dir && client?.kind === "spicy-screenshot") {
+      await Deno.chmod(`${dir}/screenshot.ppm`, 0o600).catch(() => {});
+    }
+    const summary = summarize({
+      dir,
+      url: this.#url,
+      stoppedBy,
+      stats,
+      manifest,
+      proxy: proxyStats,
+      client: clientExit,
+    });
+    if (this.#o.json) await this.#io.out(JSON.stringify(summary) + "\n");
+    await this.#io.err(formatSummary(summary));
+    if (client && clientExit && clientExit.exitCode !== 0 && !client.stoppedByHarness) {
+      const tail = client.stderrText().trim().split("\n").slice(-3).join(" | ");
+      await this.#io.err(`spicecap capture: warning: client output: ${tail}\n`).catch(() => {});
+    }
+    return summary.errors > 0 || summary.dropped > 0 ? 1 : 0;
+  }
+
+  /** On any path, error paths included: leaves nothing running. */
+  async cleanup(): Promise<void> {
+    await this.#client?.stop().catch(() => {});
+    await this.#proxy?.close().catch(() => {});
+    await this.#recording?.close().catch(() => {});
+    await this.#qemu?.stop().catch(() => {});
+  }
 }
 
 /**
@@ -314,110 +359,16 @@ export async function run(args: string[], io: Io): Promise<number> {
     await io.out(CAPTURE_HELP);
     return 0;
   }
-  if (o.client !== "none") requireTool(o.client);
-  if (o.client === "spicy" || o.client === "remote-viewer") {
-    if (!Deno.env.get("DISPLAY")) requireTool("xvfb-run");
-  }
-  const warn = (message: string) => void io.err(`spicecap capture: ${message}\n`).catch(() => {});
-  const log = (level: "info" | "warn", message: string) => {
-    if (level === "warn") warn(`warning: ${message}`);
-  };
-  if (!isLoopback(o.listen.hostname)) {
-    warn(
-      `warning: listening on ${o.listen.hostname}, not loopback: anyone who can reach it can ` +
-        "use the SPICE server through the proxy",
-    );
-  }
-
-  const dir = o.noRecord ? null : o.out ?? defaultOutDir(new Date());
-  let qemu: QemuServer | undefined;
-  let recording: Recording | undefined;
-  let proxy: SpiceProxy | undefined;
-  let client: ClientRun | undefined;
+  requireClientTools(o);
+  const capture = new CaptureRun(o, io);
+  capture.warnIfExposed();
   try {
-    const qemuStartMs = performance.now();
-    if (o.qemuX509Dir) checkX509Dir(o.qemuX509Dir);
-    if (!o.target) {
-      qemu = await startQemu({
-        password: o.password,
-        extraArgs: o.qemuArgs,
-        channels: o.channels,
-        guest: o.guest,
-        tls: o.qemuX509Dir
-          ? {
-            x509Dir: o.qemuX509Dir,
-            tlsChannels: o.qemuTlsChannels,
-            plaintextChannels: o.qemuPlaintextChannels,
-          }
-          : undefined,
-      });
-    }
-    const tls = tlsOptions(o, qemu);
-    if (tls) await checkServerTls(o, tls);
-    const target = o.target ? `${o.target.hostname}:${o.target.port}` : null;
-    if (dir !== null) recording = await createRecording(dir, o, target, log);
-    if (recording) {
-      const scrubbed = [
-        ...(o.keepTicket ? [] : ["ticket"]),
-        ...(qemu && o.password !== undefined ? ["password"] : []),
-      ];
-      recording.setManifestField("scrubbed", scrubbed);
-      if (o.redactInputs) recording.setManifestField("redacted", ["inputs"]);
-      if (qemu) {
-        recording.setManifestField("server", { commandLine: redactSecrets(qemu.commandLine) });
-      }
-    }
-    const onFirst = (atMs: number) => {
-      if (!qemu || !recording) return;
-      recording.setManifestField("server", {
-        commandLine: redactSecrets(qemu.commandLine),
-        firstConnectionDelayMs: Math.round((atMs - qemuStartMs) * 10) / 10,
-      });
-    };
-    proxy = startProxy(o, qemu, recording, tls, log, onFirst);
-    const url = `spice://${proxy.hostname}:${proxy.port}` +
-      (proxy.tlsPort ? `?tls-port=${proxy.tlsPort}` : "");
-    await io.err(
-      `spicecap capture: ${target ?? `QEMU pid ${qemu!.pid} on 127.0.0.1:${qemu!.port}`} ` +
-        `recorded at ${url}${dir ? ` into ${dir}` : " (not recording)"}\n`,
-    );
-    if (o.client !== "none") {
-      const delayMs = o.clientDelayMs ?? (qemu ? OWN_QEMU_CLIENT_DELAY_MS : 0);
-      if (delayMs > 0) await abortableDelay(delayMs, io.signal);
-      if (!io.signal.aborted) client = await startClient(o, o.client, proxy, dir, io);
-    }
-    const stop = whenToStop(o, io, client, qemu);
-    const stoppedBy = await stop.reason;
-    stop.cancel();
-
-    // A client that exited by itself is not "stopped by the harness" (its exit code counts).
-    if (stoppedBy !== "client-exit") await client?.stop();
-    await proxy.close();
-    recording?.setManifestField("stoppedBy", stoppedBy);
-    // The worker works off what it was handed, then closes the session (it sets recorderErrors).
-    const manifest = await recording?.close();
-    const stats = await recording?.stats();
-    const proxyStats = proxy.stats();
-    await qemu?.stop();
-    let clientInfo: { kind: string; exitCode: number } | undefined;
-    if (client) clientInfo = { kind: client.kind, exitCode: (await client.exited).code };
-    // The client wrote the screenshot with its umask; session files are private (0600).
-    if (dir && client?.kind === "spicy-screenshot") {
-      await Deno.chmod(`${dir}/screenshot.ppm`, 0o600).catch(() => {});
-    }
-    const summary = summarize(dir, url, stoppedBy, stats, manifest, proxyStats, clientInfo);
-    if (o.json) await io.out(JSON.stringify(summary) + "\n");
-    await io.err(formatSummary(summary));
-    if (client && clientInfo && clientInfo.exitCode !== 0 && !client.stoppedByHarness) {
-      const tail = client.stderrText().trim().split("\n").slice(-3).join(" | ");
-      await io.err(`spicecap capture: warning: client output: ${tail}\n`).catch(() => {});
-    }
-    return summary.errors > 0 || summary.dropped > 0 ? 1 : 0;
+    const tls = await capture.startServer();
+    await capture.startRecording();
+    await capture.startProxy(tls);
+    await capture.startClient();
+    return await capture.finish(await capture.waitForStop());
   } finally {
-    // On an error path: leave nothing running.
-    await client?.stop().catch(() => {});
-    await proxy?.close().catch(() => {});
-    await recording?.close().catch(() => {});
-    await qemu?.stop().catch(() => {});
+    await capture.cleanup();
   }
 }
