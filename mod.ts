@@ -2,9 +2,9 @@
  * spicecap: record SPICE sessions as per-channel pcap/pcapng captures with synthetic TCP, read
  * them back as streams, check their invariants, and diff them against golden captures.
  *
- * Layers, lowest first: `lib/pcap` (file formats), `lib/net` (frames, flows, filters),
- * `lib/spice` (protocol), `lib/capture` (recording), `lib/session` (reading back as SPICE
- * messages), `lib/check` and `lib/diff`.
+ * Layers, lowest first (docs/architecture.md "Layers"): `lib/net` (frames, flows, filters),
+ * `lib/pcap` (file formats) and `lib/spice` (protocol), `lib/capture` (recording),
+ * `lib/session` (reading back as SPICE messages), `lib/check` and `lib/diff`.
  *
  * @module
  */

@@ -1,6 +1,6 @@
 /**
  * Byte-stream builders for tests: SPICE connections shaped like the sessions in
- * spice-protocol.md §7 (spicy-screenshot main + display), in mini or full header form.
+ * docs/protocol.md "A spicy-screenshot session" (main + display), in mini or full header form.
  * Test helper only; not exported from mod.ts.
  */
 import {
@@ -160,8 +160,8 @@ function linkPhase(
 export const FIXTURE_SESSION_ID = 0x1234abcd;
 
 /**
- * The main channel of a spicy-screenshot session (§7 rows 1–13), plus a MSG_LIST with two
- * sub-messages and a client DISCONNECTING.
+ * The main channel of a spicy-screenshot session (docs/protocol.md "A spicy-screenshot
+ * session", rows 1–13), plus a MSG_LIST with two sub-messages and a client DISCONNECTING.
  */
 export function mainFixture(options: FixtureOptions = {}): ConnectionFixture {
   const mini = options.miniHeader ?? true;
@@ -220,7 +220,7 @@ export function subMessageList(subs: [number, Uint8Array][]): Uint8Array {
   ]);
 }
 
-/** A display channel as in §7 rows 14–17: DISPLAY_INIT, SET_ACK … MARK, ACK_SYNC. */
+/** A display channel as in rows 14–17 of that session: DISPLAY_INIT, SET_ACK … MARK, ACK_SYNC. */
 export function displayFixture(options: FixtureOptions = {}): ConnectionFixture {
   const mini = options.miniHeader ?? true;
   const c = new Direction(mini);

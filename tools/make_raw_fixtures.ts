@@ -4,8 +4,9 @@
  *
  *     deno run -A tools/make_raw_fixtures.ts [NAME…]
  *
- * Uses the raw commands from spice-protocol.md §10 and nothing from lib/, so the fixtures are
- * an independent reference for the readers. Every process started here is stopped by its pid.
+ * Uses the plain command lines of docs/protocol.md "Running the real pieces" and nothing from
+ * lib/, so the fixtures are an independent reference for the readers. Every process started
+ * here is stopped by its pid.
  */
 
 const OUT_DIR = new URL("../fixtures/raw/", import.meta.url).pathname;

@@ -1,4 +1,4 @@
-/** Channel file names and synthetic addressing (contract: ARCHITECTURE.md "Fake addressing"). */
+/** Channel file names and synthetic addressing (contract: docs/architecture.md "Addressing"). */
 import type { CaptureFormat } from "../pcap/types.ts";
 import { channelName } from "../spice/tables.ts";
 

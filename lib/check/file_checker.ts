@@ -15,7 +15,7 @@ import type { Finding, Severity } from "./findings.ts";
 import type { ObservedChannel } from "./manifest_checks.ts";
 import { TcpConnectionChecker } from "./tcp_checks.ts";
 
-/** Synthetic client address of our own captures (ARCHITECTURE.md "Fake addressing"). */
+/** Synthetic client address of our own captures (docs/architecture.md "Addressing"). */
 export const OUR_CLIENT_IP = "10.0.0.1";
 /** Synthetic server address of our own captures. */
 export const OUR_SERVER_IP = "10.0.0.2";

@@ -1,6 +1,7 @@
 /**
  * SPICE link phase and message header codecs: parse and build the client link message, the
- * server link reply and message headers (spice-protocol.md §2, §4). All integers little-endian.
+ * server link reply and message headers (docs/protocol.md "Link phase"). All integers
+ * little-endian.
  */
 import { SpiceFramingError } from "./types.ts";
 

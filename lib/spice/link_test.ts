@@ -18,7 +18,10 @@ import {
 } from "./link.ts";
 import { SpiceFramingError } from "./types.ts";
 
-/** spicy-screenshot's main link message (spice-protocol.md §7 row 1), field by field. */
+/**
+ * spicy-screenshot's main link message (docs/protocol.md "A spicy-screenshot session", row 1),
+ * field by field.
+ */
 const SPICY_MAIN_LINK = new Uint8Array([
   0x52,
   0x45,

@@ -1,7 +1,7 @@
 /**
  * SPICE protocol tables as data: channel types, message names per channel and direction, link
- * error codes and capability bits. Numbers come from spice-protocol's `spice/enums.h` (see
- * /work/shared/spice-protocol.md §1, §2, §5). Message numbers below 101 are common to every
+ * error codes and capability bits. Numbers are those of the SPICE protocol headers (see
+ * docs/protocol.md "Message numbers"). Message numbers below 101 are common to every
  * channel; each channel has one table per direction for 101 and up, like Wireshark's SPICE
  * dissector. Every table is frozen; `messageName` is the one lookup.
  */

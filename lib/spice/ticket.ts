@@ -1,5 +1,6 @@
 /**
- * SPICE ticket: the password encrypted under the RSA key of the link reply (spice-protocol.md §3).
+ * SPICE ticket: the password encrypted under the RSA key of the link reply (docs/protocol.md
+ * "Authentication and ticket").
  */
 import { TICKET_BYTES } from "./link.ts";
 
