@@ -22,8 +22,8 @@ export interface CaptureOptions {
   password?: string;
   qemuArgs: string[];
   channels: "default" | "all";
-  /** Our QEMU's guest: none (SeaBIOS, blinking cursor) or a static screen. */
-  guest: "none" | "static";
+  /** Our QEMU's guest: none (SeaBIOS, blinking cursor), a static screen, or the Linux guest. */
+  guest: "none" | "static" | "linux";
   keepTicket: boolean;
   redactInputs: boolean;
   noRecord: boolean;
@@ -54,9 +54,13 @@ Server:
   --password <password>      SPICE password: set on our QEMU, passed to --client
   --channels <default|all>   our QEMU's channels; all adds playback, record and usbredir
                              (default: default)
-  --guest <none|static>      our QEMU's guest: none (SeaBIOS, its cursor blinking) or a
-                             512-byte boot sector whose screen never changes, so display
-                             streams are byte-identical between runs (default: none)
+  --guest <none|static|linux>
+                             our QEMU's guest: none (SeaBIOS, its cursor blinking), static
+                             (a 512-byte boot sector whose screen never changes, so display
+                             streams are byte-identical between runs) or linux (a Debian
+                             kernel + busybox shell that takes typed keys, built once into
+                             .tools/guest/; its serial port goes to <out>/serial.log, where
+                             it writes GUEST READY) (default: none)
   --qemu-arg=<arg>           append an argument to our QEMU's command line (repeatable)
 Proxy:
   --listen <addr:port>       where clients connect (default: 127.0.0.1:0, a free port)
@@ -342,7 +346,7 @@ export function parseCaptureArgs(args: string[]): CaptureOptions {
     password: v.password,
     qemuArgs: v["qemu-arg"],
     channels: oneOf(v.channels, { flag: "--channels", allowed: ["default", "all"] as const }),
-    guest: oneOf(v.guest, { flag: "--guest", allowed: ["none", "static"] as const }),
+    guest: oneOf(v.guest, { flag: "--guest", allowed: ["none", "static", "linux"] as const }),
     keepTicket: v["keep-ticket"],
     redactInputs: v["redact-inputs"],
     noRecord: v["no-record"],

@@ -7,6 +7,7 @@
  */
 import { trackChild } from "./children.ts";
 import { staticGuestArgs, usesStaticGuest, withStaticGuest, writeStaticGuest } from "./guest.ts";
+import { resolveLinuxGuest } from "./linux_guest.ts";
 import { systemClock } from "../../lib/capture/clock.ts";
 import { EnvironmentError } from "../errors.ts";
 import { requireTool } from "./tools.ts";
@@ -45,10 +46,17 @@ export interface QemuOptions {
   imageCompressionOff?: boolean;
   /**
    * `"static"` boots a tiny guest whose screen never changes (harness/guest.ts), so display
-   * streams are byte-identical between runs; `"none"` leaves SeaBIOS with a blinking cursor.
+   * streams are byte-identical between runs; `"none"` leaves SeaBIOS with a blinking cursor;
+   * `"linux"` boots the Linux test guest (harness/processes/linux_guest.ts; built on first use),
+   * whose shell takes typed keys (startQemu adds its arguments, qemuCommandLine does not).
    * @default "none"
    */
-  guest?: "none" | "static";
+  guest?: "none" | "static" | "linux";
+  /**
+   * With the Linux guest: file for its serial port (ttyS0), where it writes `GUEST READY`.
+   * Without it a recorded line's `-serial file:` goes to `null`.
+   */
+  serialLog?: string;
   /** Adds a TLS port; the plain port stays open too. */
   tls?: QemuTlsOptions;
   /** Plain SPICE port; a free loopback port when absent. */
@@ -293,6 +301,7 @@ export function qemuCommandLine(
  */
 export async function startQemu(options: QemuOptions = {}): Promise<QemuServer> {
   requireTool(options.commandLine?.[0] ?? QEMU_BINARY);
+  options = await resolveLinuxGuest(options);
   const port = options.port ?? freePort();
   const tlsPort = options.tls ? options.tls.port ?? freePort() : undefined;
   // The static guest's image is a temporary file, written afresh for a recorded line too.
