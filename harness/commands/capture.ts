@@ -16,6 +16,7 @@ import {
 import { type ClientExit, formatSummary, type StoppedBy, summarize } from "./capture_summary.ts";
 import { checkServerTls, checkX509Dir, serverCaFile, tlsOptions } from "./capture_tls.ts";
 import { type QemuServer, redactSecrets, startQemu } from "../processes/qemu.ts";
+import { sessionSerialLog } from "../processes/linux_guest.ts";
 import { Recording } from "../capture/recording.ts";
 import { requireTool } from "../processes/tools.ts";
 
@@ -165,6 +166,7 @@ class CaptureRun {
         extraArgs: o.qemuArgs,
         channels: o.channels,
         guest: o.guest,
+        serialLog: o.guest === "linux" && this.#dir ? await sessionSerialLog(this.#dir) : undefined,
         tls: o.qemuX509Dir
           ? {
             x509Dir: o.qemuX509Dir,
