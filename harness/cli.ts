@@ -4,7 +4,7 @@
  */
 import { ManifestError } from "../lib/capture/manifest.ts";
 import { RulesError } from "../lib/diff/rules.ts";
-import { UnknownNormaliserError } from "../lib/diff/normalise.ts";
+import { UnknownNormaliserError } from "../lib/diff/normalise_plan.ts";
 import { AddressSyntaxError } from "../lib/net/ipv4.ts";
 import { FilterSyntaxError } from "../lib/net/filter.ts";
 import { CaptureFormatError } from "../lib/pcap/types.ts";

@@ -1,6 +1,8 @@
 /** Builders of in-memory SPICE units for the diff tests. */
-import type { SpiceUnit, SpiceUnitKind } from "../lib/spice/types.ts";
-import type { DiffInput } from "../lib/diff/normalise.ts";
+import { MINI_HEADER_BYTES } from "../lib/spice/link.ts";
+import { messageName } from "../lib/spice/tables.ts";
+import type { SpiceLinkKind, SpiceUnit } from "../lib/spice/types.ts";
+import type { DiffInput } from "../lib/diff/types.ts";
 
 /** Little-endian u32 bytes. */
 export function u32le(...values: number[]): number[] {
@@ -28,8 +30,10 @@ export function message(
     offset: 0,
     index: extra.index ?? 0,
     type,
-    headerSize: 6,
+    name: messageName(channelType, fromClient, type),
+    headerSize: MINI_HEADER_BYTES,
     serial: extra.serial,
+    subMessages: undefined,
   };
   return {
     channelType,
@@ -44,7 +48,7 @@ export function message(
 /** A link-phase unit with the given raw bytes. */
 export function linkUnit(
   channelType: number,
-  kind: SpiceUnitKind,
+  kind: SpiceLinkKind,
   bytes: number[] | Uint8Array,
 ): DiffInput {
   const fromClient = kind === "link" || kind === "authMechanism" || kind === "ticket";

@@ -41,7 +41,9 @@ async function recordMain(
   });
   const conn = session.openConnection(1, 0)!;
   const send = (u: SpiceUnit) =>
-    u.fromClient ? conn.sent(u.bytes, `main → ${u.name ?? u.kind}`) : conn.received(u.bytes);
+    u.fromClient
+      ? conn.sent(u.bytes, `main → ${u.kind === "message" ? u.name : u.kind}`)
+      : conn.received(u.bytes);
   // link, reply, mechanism, ticket, result, then the server's and the client's messages
   [client[0], server[0], client[1], client[2], server[1]].forEach(send);
   server.slice(2).forEach(send);

@@ -45,7 +45,7 @@ Deno.test({
       assert.ok(cap.stderr().includes(`session: ${dir}`), "the summary names the directory");
       const { units, problems } = await unitsOf(`${dir}/main.pcap`);
       assert.deepEqual(problems, []);
-      assert.ok(units.some((u) => u.name === "CHANNELS_LIST"));
+      assert.ok(units.some((u) => u.kind === "message" && u.name === "CHANNELS_LIST"));
       const pid = cap.qemuPid()!;
       assert.throws(() => Deno.kill(pid, "SIGCONT"), "QEMU was stopped");
     } finally {
@@ -111,7 +111,9 @@ Deno.test({
         await pollUntil(
           async () => {
             const units = await unitsOf(`${dir}/display.pcap`).then((r) => r.units, () => []);
-            return units.some((u) => u.name === "SET_ACK") ? true : undefined;
+            return units.some((u) => u.kind === "message" && u.name === "SET_ACK")
+              ? true
+              : undefined;
           },
           10_000,
           "spicy's display channel to get SET_ACK",

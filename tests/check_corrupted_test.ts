@@ -31,7 +31,7 @@ async function readAll(path: string): Promise<CaptureRecord[]> {
 /** Packet number completing the first unit with this message name. */
 async function packetOf(name: string): Promise<number> {
   for await (const ev of readSpiceMessages(readCaptureFile(SOURCE))) {
-    if (ev.unit.name === name) return ev.packetNumber;
+    if (ev.unit.kind === "message" && ev.unit.name === name) return ev.packetNumber;
   }
   throw new Error(`no ${name} message in ${SOURCE}`);
 }

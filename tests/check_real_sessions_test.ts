@@ -26,7 +26,7 @@ async function ourMessages(path: string) {
     if (ev.unit.kind === "link") links++;
     if (ev.unit.kind !== "message") continue;
     const list = perStream.get(ev.connection.index) ?? [];
-    list.push(ev.unit.type!);
+    list.push(ev.unit.type);
     perStream.set(ev.connection.index, list);
   }
   return { perStream, problems, serverPort, links };

@@ -62,7 +62,7 @@ async function diff(...args: string[]) {
 function alterDrawCopy(channelType: number, u: SpiceUnit): Uint8Array {
   if (channelType !== 2 || u.fromClient || u.kind !== "message" || u.index !== 3) return u.bytes;
   const b = u.bytes.slice();
-  b[(u.headerSize ?? 6) + 100] ^= 0xff;
+  b[u.headerSize + 100] ^= 0xff;
   return b;
 }
 

@@ -96,7 +96,7 @@ Deno.test("import exits 1 (partial) when the raw capture lost a segment", async 
     // drop the segment carrying MAIN_NAME
     let dropped = 0;
     for await (const ev of readSpiceMessages(readCaptureFile(`${RAW}screenshot_lo.pcapng`))) {
-      if (ev.unit.name === "NAME") dropped = ev.packetNumber;
+      if (ev.unit.kind === "message" && ev.unit.name === "NAME") dropped = ev.packetNumber;
     }
     const lossy = `${dir}/lossy.pcap`;
     const file = await Deno.open(lossy, { write: true, create: true });

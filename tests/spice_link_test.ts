@@ -83,7 +83,7 @@ async function linkMain(port: number, password: string, full = false) {
         conn,
         framer,
         units,
-        () => units.some((u) => u.name === "INIT"),
+        () => units.some((u) => u.kind === "message" && u.name === "INIT"),
         "MAIN_INIT",
       );
     }
@@ -108,9 +108,9 @@ Deno.test({
         [0x30, 0x81, 0x9f, 0x30],
       );
       assert.deepEqual(units.slice(0, 2).map((u) => u.kind), ["linkReply", "linkResult"]);
-      const init = units.find((u) => u.name === "INIT")!;
+      const init = units.filter((u) => u.kind === "message").find((u) => u.name === "INIT")!;
       assert.equal(init.headerSize, 6);
-      const fields = decodeMessage(1, false, init.type!, messageBody(init))!;
+      const fields = decodeMessage(1, false, init.type, messageBody(init))!;
       assert.notEqual(fields.sessionId, 0);
       assert.equal(fields.agentTokens, 10);
       assert.equal(fields.truncated, undefined);
@@ -148,7 +148,7 @@ Deno.test({
       assert.equal(messages[0].name, "INIT");
       assert.equal(messages[0].headerSize, 18);
       assert.deepEqual(messages.map((u) => u.serial), messages.map((_, i) => BigInt(i + 1)));
-      const fields = decodeMessage(1, false, messages[0].type!, messageBody(messages[0]))!;
+      const fields = decodeMessage(1, false, messages[0].type, messageBody(messages[0]))!;
       assert.notEqual(fields.sessionId, 0);
     } finally {
       await qemu.stop();

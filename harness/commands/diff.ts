@@ -1,8 +1,9 @@
 /** `deno task diff ACTUAL GOLDEN`: normalised message-level diff of two captures. */
 import { numberFlag, parseCommandArgs } from "../args.ts";
-import { diffCaptures, type DiffOptions, type DiffRecord } from "../../lib/diff/diff_captures.ts";
+import { diffCaptures } from "../../lib/diff/diff_captures.ts";
+import type { DiffOptions, DiffRecord } from "../../lib/diff/types.ts";
 import { NORMALISERS } from "../../lib/diff/normalisers.ts";
-import { UnknownNormaliserError } from "../../lib/diff/normalise.ts";
+import { UnknownNormaliserError } from "../../lib/diff/normalise_plan.ts";
 import { formatDiffSummary, formatRecord, recordJson } from "../../lib/diff/report.ts";
 import { parseRules, RulesError } from "../../lib/diff/rules.ts";
 import { sessionDiffSource } from "../../lib/diff/session_source.ts";

@@ -127,8 +127,8 @@ function verboseLine(relNs: bigint, label: string, channelType: number, u: Spice
   const t = (Number(relNs) / 1e9).toFixed(6);
   const dir = u.fromClient ? "C→S" : "S→C";
   if (u.kind !== "message") return `${t} ${label} ${dir} ${u.kind} ${u.bytes.length}B\n`;
-  const body = u.bytes.subarray(u.headerSize ?? 6);
-  const fields = decodeMessage(channelType, u.fromClient, u.type!, body);
+  const body = u.bytes.subarray(u.headerSize);
+  const fields = decodeMessage(channelType, u.fromClient, u.type, body);
   const summary = fields ? ` ${summarizeFields(fields)}` : "";
   return `${t} ${label} ${dir} #${u.index} ${u.name} ${body.length}B${summary}\n`;
 }
@@ -262,7 +262,7 @@ async function drive(ctx: DriveContext): Promise<ReplayResult> {
   const onUnit = (conn: LiveConnection, u: SpiceUnit) => {
     const pc = byLabel.get(conn.label)!;
     if (pc.channelType === CHANNEL.main && !u.fromClient && u.kind === "message") {
-      const body = u.bytes.subarray(u.headerSize ?? 6);
+      const body = u.bytes.subarray(u.headerSize);
       if (u.type === 103 && body.length >= 4) sessionId = u32(body, 0);
       if (u.type === 104 && body.length >= 4) {
         const n = u32(body, 0);

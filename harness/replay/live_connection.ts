@@ -5,7 +5,7 @@
  */
 import type { ChannelConnection } from "../../lib/capture/session.ts";
 import { SpiceConnectionFramer } from "../../lib/spice/framer.ts";
-import { buildMessage, setConnectionId } from "../../lib/spice/link.ts";
+import { buildMessage, FULL_HEADER_BYTES, setConnectionId } from "../../lib/spice/link.ts";
 import { channelName, linkErrorName } from "../../lib/spice/tables.ts";
 import { makeTicket } from "../../lib/spice/ticket.ts";
 import type { SpiceUnit } from "../../lib/spice/types.ts";
@@ -151,7 +151,7 @@ export class LiveConnection {
   /** Sends a recorded client message, with a fresh serial when the header is full. */
   sendRecorded(bytes: Uint8Array, headerSize: number): Uint8Array {
     let out = bytes;
-    if (headerSize === 18) {
+    if (headerSize === FULL_HEADER_BYTES) {
       out = bytes.slice();
       new DataView(out.buffer).setBigUint64(0, ++this.#serial, true);
     }
@@ -198,8 +198,8 @@ export class LiveConnection {
       this.#linkWaiter?.(u);
       return;
     }
-    const type = u.type!;
-    const body = u.bytes.subarray(u.headerSize ?? 6);
+    const type = u.type;
+    const body = u.bytes.subarray(u.headerSize);
     const channelType = this.#opts.plan.channelType;
     if (type === COMMON.PING) {
       this.#sendGenerated(COMMON.PONG, body.slice(0, 12));

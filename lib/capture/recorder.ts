@@ -7,7 +7,7 @@
 import type { CaptureSession, ChannelConnection } from "./session.ts";
 import { SpiceConnectionFramer } from "../spice/framer.ts";
 import { CHANNEL_TYPES, channelName, linkErrorName, messageType } from "../spice/tables.ts";
-import type { SpiceUnit } from "../spice/types.ts";
+import type { SpiceMessage, SpiceUnit } from "../spice/types.ts";
 
 /** What the recorder of a connection does with what it sees. */
 export interface RecorderOptions {
@@ -65,9 +65,9 @@ const REDACT_BY_TYPE: ReadonlyMap<number, RedactRule> = new Map(
 const MAIN_INIT = messageType(CHANNEL_TYPES.main, false, "INIT") ?? 103;
 
 /** A copy of a message with the rule's body ranges zeroed. */
-function redact(unit: SpiceUnit, rule: RedactRule): Uint8Array {
+function redact(unit: SpiceMessage, rule: RedactRule): Uint8Array {
   const copy = unit.bytes.slice();
-  const bodyStart = unit.headerSize ?? copy.length;
+  const bodyStart = unit.headerSize;
   for (const [start, end] of rule.ranges) {
     const from = Math.min(copy.length, bodyStart + start);
     const to = end === undefined ? copy.length : Math.min(copy.length, bodyStart + end);
@@ -214,12 +214,12 @@ export class ConnectionRecorder {
     let what: string | undefined;
     if (u.kind === "message") {
       if (u.fromClient && this.#o.redactInputs && this.#type === CHANNEL_TYPES.inputs) {
-        const rule = REDACT_BY_TYPE.get(u.type!);
+        const rule = REDACT_BY_TYPE.get(u.type);
         if (rule) bytes = redact(u, rule);
       } else if (!u.fromClient && this.#type === CHANNEL_TYPES.main && u.type === MAIN_INIT) {
         this.#sessionId(u);
       }
-      if (this.#o.comments) what = u.name ?? `unknown(${u.type})`;
+      if (this.#o.comments) what = u.name;
     } else {
       if (u.kind === "ticket" && !this.#o.keepTicket) bytes = new Uint8Array(u.bytes.length);
       if (this.#o.comments) {
@@ -237,8 +237,8 @@ export class ConnectionRecorder {
     else conn.received(bytes, comment);
   }
 
-  #sessionId(u: SpiceUnit): void {
-    const body = u.bytes.subarray(u.headerSize ?? 0);
+  #sessionId(u: SpiceMessage): void {
+    const body = u.bytes.subarray(u.headerSize);
     if (body.length < 4) return;
     const id = new DataView(body.buffer, body.byteOffset, 4).getUint32(0, true);
     this.#o.onSessionId?.(id);

@@ -12,7 +12,7 @@
  * streams advance by one. The result depends only on the two sequences, never on batching.
  */
 import { type BindingMap, compareUnits, type UnitDifference } from "./compare.ts";
-import type { NormalisedUnit } from "./normalise.ts";
+import type { NormalisedUnit } from "./types.ts";
 
 /** One step of the alignment. */
 export type AlignEvent =

@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
 import { type AlignEvent, alignStreams } from "./align.ts";
 import { BindingMap } from "./compare.ts";
-import { createNormalise, type NormalisedUnit } from "./normalise.ts";
+import { createNormalise } from "./normalise.ts";
+import type { NormalisedUnit } from "./types.ts";
 import { fromArray, message, u32le } from "../../testing/diff_units.ts";
 
 const normalise = createNormalise();
@@ -28,16 +29,20 @@ async function align(a: [number, number][], g: [number, number][], lookahead?: n
   return out;
 }
 
+function index(u: NormalisedUnit): number | undefined {
+  return u.input.unit.kind === "message" ? u.input.unit.index : undefined;
+}
+
 function describe(e: AlignEvent): string {
   switch (e.kind) {
     case "same":
-      return `same ${e.actual.input.unit.index}`;
+      return `same ${index(e.actual)}`;
     case "changed":
-      return `changed ${e.actual.input.unit.index}/${e.golden.input.unit.index}`;
+      return `changed ${index(e.actual)}/${index(e.golden)}`;
     case "extra":
-      return `extra ${e.actual.input.unit.index}`;
+      return `extra ${index(e.actual)}`;
     case "missing":
-      return `missing ${e.golden.input.unit.index}`;
+      return `missing ${index(e.golden)}`;
   }
 }
 

@@ -3,7 +3,7 @@
  * the masked ranges, and one-to-one mapped identifiers (session ids).
  */
 import { fieldAt, fieldLayout } from "./fields.ts";
-import type { NormalisedUnit, OwnedRange } from "./normalise.ts";
+import type { NormalisedUnit, OwnedRange } from "./types.ts";
 
 /** How two units differ. */
 export interface UnitDifference {
@@ -111,13 +111,16 @@ export function compareUnits(
   const g = golden.input.unit.bytes;
   const ao = actual.dataOffset;
   const go = golden.dataOffset;
-  const layout = () =>
-    fieldLayout(
-      golden.input.channelType,
-      golden.input.unit.fromClient,
-      golden.input.unit.kind,
-      golden.input.unit.type,
-    );
+  const layout = () => {
+    const u = golden.input.unit;
+    const type = u.kind === "message" ? u.type : undefined;
+    return fieldLayout({
+      channelType: golden.input.channelType,
+      fromClient: u.fromClient,
+      kind: u.kind,
+      type,
+    });
+  };
   const common = Math.min(actual.length, golden.length);
   const diff = firstDifference(a, ao, g, go, common, skipped(golden));
   if (actual.length !== golden.length) {

@@ -1,13 +1,8 @@
 import assert from "node:assert/strict";
-import {
-  type ChannelRef,
-  diffCaptures,
-  type DiffRecord,
-  type DiffSource,
-  type DiffSummary,
-} from "./diff_captures.ts";
+import { diffCaptures } from "./diff_captures.ts";
+import type { ChannelRef, DiffRecord, DiffSource, DiffSummary } from "./types.ts";
 import { hexExcerpt, hexRows } from "./hexdump.ts";
-import type { DiffInput } from "./normalise.ts";
+import type { DiffInput } from "./types.ts";
 import { formatDiffSummary, formatRecord, recordJson } from "./report.ts";
 import { clientLink, fromArray, mainInit, message, u32le } from "../../testing/diff_units.ts";
 

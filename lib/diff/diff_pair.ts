@@ -4,15 +4,16 @@
  */
 import { alignStreams } from "./align.ts";
 import type { BindingMap, UnitDifference } from "./compare.ts";
+import { hexExcerpt } from "./hexdump.ts";
 import type {
   ChannelRef,
+  DiffInput,
   DiffOptions,
   DiffRecord,
   DiffSource,
+  NormalisedUnit,
   StreamSummary,
-} from "./diff_captures.ts";
-import { hexExcerpt } from "./hexdump.ts";
-import type { DiffInput, NormalisedUnit } from "./normalise.ts";
+} from "./types.ts";
 import { DirectionSplitter, SkewError } from "./split.ts";
 
 async function* normalised(

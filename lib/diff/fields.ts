@@ -1,11 +1,12 @@
 /**
  * Byte layouts of the fixed fields of common SPICE units, as data: used to name the field at a
- * differing offset and to resolve `field` in `--rules`. Layouts from
- * /work/shared/spice-protocol.md §2 and §5; offsets from the start of the compared bytes (the
- * body for messages, the whole unit for link-phase units). Variable parts are named by their
- * first field and run to the end.
+ * differing offset and to resolve `field` in `--rules`. Layouts as in docs/protocol.md "Link
+ * phase" and "Message numbers"; offsets from the start of the compared bytes (the body for
+ * messages, the whole unit for link-phase units). Variable parts are named by their first field
+ * and run to the end.
  */
 import type { SpiceUnitKind } from "../spice/types.ts";
+import type { UnitClass } from "./types.ts";
 
 /** [name, start, end) — end undefined = to the end of the unit. */
 export type FieldSpec = readonly [name: string, start: number, end?: number];
@@ -188,12 +189,8 @@ export const FIELD_LAYOUTS: readonly FieldLayout[] = Object.freeze([
 /**
  * The layout of a unit, when known: a channel-specific one first, then a common one (< 101).
  */
-export function fieldLayout(
-  channel: number,
-  fromClient: boolean,
-  kind: SpiceUnitKind,
-  type: number | undefined,
-): FieldLayout | undefined {
+export function fieldLayout(unit: UnitClass): FieldLayout | undefined {
+  const { channelType: channel, fromClient, kind, type } = unit;
   const fits = (l: FieldLayout) =>
     l.fromClient === fromClient && (l.kind ?? "message") === kind &&
     (kind !== "message" || l.type === type);

@@ -1,12 +1,13 @@
 /**
  * The diff normalisers as data: each has a name (for `--keep NAME` / `--normalise NAME`), says
  * which units it drops, which byte ranges it masks and which fields it maps consistently
- * (session ids). Numbers and offsets come from /work/shared/spice-protocol.md §2, §5 and §8.
+ * (session ids). Numbers and offsets come from docs/protocol.md "What differs between runs".
  *
  * Offsets are relative to the compared bytes of a unit: the body for messages, the whole unit
  * (header included) for link-phase units.
  */
 import type { SpiceUnitKind } from "../spice/types.ts";
+import type { UnitClass } from "./types.ts";
 
 /** Which units a normaliser entry applies to. */
 export interface UnitSelector {
@@ -56,7 +57,7 @@ export interface Normaliser {
   /**
    * Display draw types whose source image descriptor id is masked: [type, offset of the
    * src_bitmap u32 after the DisplayBase clip]. The descriptor's u64 id comes from a counter
-   * that depends on how much the guest drew before (spice-protocol.md §8 "image ids").
+   * that depends on how much the guest drew before (docs/protocol.md "What differs between runs").
    */
   readonly imageIds?: readonly (readonly [type: number, srcField: number])[];
 }
@@ -66,18 +67,18 @@ const DISPLAY = 2;
 const PLAYBACK = 5;
 const RECORD = 6;
 
-/** Common server message numbers (§5). */
+/** Common server message numbers (docs/protocol.md "Common messages"). */
 const MSG_SET_ACK = 3;
 const MSG_PING = 4;
 const MSG_DISCONNECTING = 6;
 const MSG_NOTIFY = 7;
-/** Common client message numbers (§5). */
+/** Common client message numbers. */
 const MSGC_ACK_SYNC = 1;
 const MSGC_ACK = 2;
 const MSGC_PONG = 3;
 const MSGC_DISCONNECTING = 6;
 
-/** Offsets in link-phase units, counted from the unit start (§2). */
+/** Offsets in link-phase units, counted from the unit start (docs/protocol.md "Link phase"). */
 export const LINK_OFFSETS: Readonly<{
   /** Client link message: connection_id after the 16-byte header. */
   connectionId: number;
@@ -93,7 +94,7 @@ export const LINK_OFFSETS: Readonly<{
 
 /**
  * Every normaliser, in the order `--help` lists them. `draw-images` is off by default: two runs
- * connecting at the same boot point get byte-identical display streams (§8), so image bytes are
+ * connecting at the same boot point get byte-identical display streams, so image bytes are
  * compared unless asked otherwise.
  */
 export const NORMALISERS: readonly Normaliser[] = Object.freeze([
@@ -210,18 +211,10 @@ export const SET_ACK_TYPE: number = MSG_SET_ACK;
  * Whether a selector matches a unit.
  *
  * @param s the selector
- * @param channel channel type of the unit
- * @param fromClient direction of the unit
- * @param kind unit kind
- * @param type message type, for messages
+ * @param unit the unit's channel, direction, kind and type
  */
-export function selectorMatches(
-  s: UnitSelector,
-  channel: number,
-  fromClient: boolean,
-  kind: SpiceUnitKind,
-  type: number | undefined,
-): boolean {
+export function selectorMatches(s: UnitSelector, unit: UnitClass): boolean {
+  const { channelType: channel, fromClient, kind, type } = unit;
   if (s.fromClient !== fromClient) return false;
   if ((s.kind ?? "message") !== kind) return false;
   if (s.channel !== undefined && s.channel !== channel) return false;

@@ -1,5 +1,5 @@
 /** Text and NDJSON rendering of diff findings and the summary table. */
-import type { DiffRecord, DiffSummary } from "./diff_captures.ts";
+import type { DiffRecord, DiffSummary } from "./types.ts";
 import { hexRows } from "./hexdump.ts";
 
 const ARROW = { toServer: "client→server", toClient: "server→client" } as const;

@@ -17,26 +17,9 @@
  * neither range nor field is given) or "ignore" (drop the unit).
  */
 import { channelName, channelType, messageType } from "../spice/tables.ts";
-import type { SpiceUnitKind } from "../spice/types.ts";
+import { SPICE_LINK_KINDS } from "../spice/types.ts";
 import { fieldLayout, fieldRange } from "./fields.ts";
-
-/** A validated rule. */
-export interface DiffRule {
-  /** Channel type number; absent = every channel. */
-  channel?: number;
-  /** true client → server, false server → client; absent = both directions. */
-  fromClient?: boolean;
-  /** Message name as given (matched as `nameMatches` does) or link-phase kind; absent = all. */
-  message?: string;
-  /** Start of the masked range (action "mask"), offset into the compared bytes. @default 0 */
-  start: number;
-  /** Byte after the masked range; absent = to the end. */
-  end?: number;
-  /** Field name the range was resolved from, when the rule named one. */
-  field?: string;
-  /** "mask" ignores the range (or the whole unit without one); "ignore" drops the unit. */
-  action: "mask" | "ignore";
-}
+import type { DiffRule } from "./types.ts";
 
 /** A rules file that is not a valid rule list; the message names the file and the rule. */
 export class RulesError extends Error {
@@ -44,13 +27,6 @@ export class RulesError extends Error {
   override name = "RulesError";
 }
 
-const LINK_KINDS: readonly SpiceUnitKind[] = [
-  "link",
-  "linkReply",
-  "authMechanism",
-  "ticket",
-  "linkResult",
-];
 const KEYS = new Set(["channel", "direction", "message", "range", "field", "action", "comment"]);
 
 function isObject(v: unknown): v is Record<string, unknown> {
@@ -131,9 +107,12 @@ function resolveField(rule: DiffRule, field: string): { start: number; end?: num
   if (rule.message === undefined) return undefined;
   const directions = rule.fromClient === undefined ? [true, false] : [rule.fromClient];
   for (const fromClient of directions) {
-    const kind = LINK_KINDS.find((k) => k.toLowerCase() === rule.message!.toLowerCase());
+    const kind = SPICE_LINK_KINDS.find((k) => k.toLowerCase() === rule.message!.toLowerCase());
     if (kind) {
-      const r = fieldRange(fieldLayout(rule.channel ?? 0, fromClient, kind, undefined), field);
+      const r = fieldRange(
+        fieldLayout({ channelType: rule.channel ?? 0, fromClient, kind, type: undefined }),
+        field,
+      );
       if (r) return r;
       continue;
     }
@@ -144,7 +123,10 @@ function resolveField(rule: DiffRule, field: string): { start: number; end?: num
     for (const name of candidates) {
       const type = messageType(ch, fromClient, name);
       if (type === undefined) continue;
-      const r = fieldRange(fieldLayout(ch, fromClient, "message", type), field);
+      const r = fieldRange(
+        fieldLayout({ channelType: ch, fromClient, kind: "message", type }),
+        field,
+      );
       if (r) return r;
     }
   }

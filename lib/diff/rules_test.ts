@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { BindingMap, compareUnits } from "./compare.ts";
-import { createNormalise, type NormalisedUnit } from "./normalise.ts";
+import { createNormalise } from "./normalise.ts";
+import type { NormalisedUnit } from "./types.ts";
 import { parseRules, RulesError } from "./rules.ts";
 import { mainInit, message, u32le } from "../../testing/diff_units.ts";
 

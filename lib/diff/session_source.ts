@@ -6,8 +6,7 @@
 import { readCaptureFileBatches } from "../pcap/reader.ts";
 import { type MessageEvent, SpiceStreamReader, type StreamProblem } from "../session/messages.ts";
 import { openSession } from "../session/session_files.ts";
-import type { ChannelRef, DiffSource } from "./diff_captures.ts";
-import type { DiffInput } from "./normalise.ts";
+import type { ChannelRef, DiffInput, DiffSource } from "./types.ts";
 
 /** Options of {@link sessionDiffSource}. */
 export interface SessionSourceOptions {

@@ -5,7 +5,7 @@
  * direction interleavings differ; past `maxQueued` units the split gives up with
  * {@link SkewError} and the caller falls back to one pass per direction.
  */
-import type { DiffInput } from "./normalise.ts";
+import type { DiffInput } from "./types.ts";
 
 /** The interleaving of the two captures differs too much for one pass. */
 export class SkewError extends Error {

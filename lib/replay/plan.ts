@@ -173,11 +173,11 @@ export class PlanBuilder {
       return;
     }
     c.messages.push({
-      index: u.index ?? c.messages.length,
+      index: u.index,
       type: u.type,
-      name: u.name ?? messageName(c.channelType, true, u.type),
+      name: u.name,
       bytes: u.bytes.slice(),
-      headerSize: u.headerSize ?? 6,
+      headerSize: u.headerSize,
       tsNs: ev.tsNs,
       afterServerCount: c.serverCounted,
       afterSyncTypes: [...c.syncSeen],

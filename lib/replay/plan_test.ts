@@ -1,6 +1,8 @@
 /** The replay plan: what each client message waits for. */
 import assert from "node:assert/strict";
 import { causalityMet, isCounted, PlanBuilder, type PlanEvent } from "./plan.ts";
+import { MINI_HEADER_BYTES } from "../spice/link.ts";
+import { messageName } from "../spice/tables.ts";
 import type { SpiceUnit } from "../spice/types.ts";
 
 function unit(
@@ -13,7 +15,18 @@ function unit(
   new DataView(bytes.buffer).setUint16(0, type, true);
   new DataView(bytes.buffer).setUint32(2, body.length, true);
   bytes.set(body, 6);
-  return { kind: "message", fromClient, bytes, offset: 0, index, type, headerSize: 6 };
+  return {
+    kind: "message",
+    fromClient,
+    bytes,
+    offset: 0,
+    index,
+    type,
+    name: "",
+    headerSize: MINI_HEADER_BYTES,
+    serial: undefined,
+    subMessages: undefined,
+  };
 }
 
 function link(channelType: number): SpiceUnit {
@@ -31,7 +44,8 @@ Deno.test("PlanBuilder drops PONG/ACK_SYNC/ACK and records what each message wai
     connection: 0,
     channelType,
     channelId: 0,
-    unit: u,
+    // The framer names messages by the channel of their connection.
+    unit: u.kind === "message" ? { ...u, name: messageName(channelType, u.fromClient, u.type) } : u,
     tsNs: t += 1_000n,
   });
   b.add(ev("display.pcap", 2, link(2)));

@@ -3,7 +3,7 @@ import { asciiLines, formatClock } from "../pcap/text_writer.ts";
 import { parseLinkMessage, parseLinkReply } from "../spice/link.ts";
 import { decodeMessage, messageBody, summarizeFields } from "../spice/messages.ts";
 import { channelName, linkErrorName } from "../spice/tables.ts";
-import type { SpiceUnit } from "../spice/types.ts";
+import type { SpiceLinkKind, SpiceUnit } from "../spice/types.ts";
 import type { ConnectionInfo, MessageEvent } from "./messages.ts";
 
 /** Options of {@link formatMessageLine}. */
@@ -17,13 +17,12 @@ export interface MessageLineOptions {
 }
 
 /** Names of the link-phase units as printed. */
-const UNIT_NAMES: Readonly<Record<SpiceUnit["kind"], string>> = Object.freeze({
+const UNIT_NAMES: Readonly<Record<SpiceLinkKind, string>> = Object.freeze({
   link: "LINK",
   linkReply: "LINK_REPLY",
   authMechanism: "AUTH_MECHANISM",
   ticket: "TICKET",
   linkResult: "LINK_RESULT",
-  message: "MESSAGE",
 });
 
 /** Channel label of a connection: "main", "display", "display-1", or "?" before the link. */
@@ -35,7 +34,7 @@ export function channelLabel(c: ConnectionInfo): string {
 
 /** The printed name of a unit: the message name, or LINK, LINK_REPLY, … */
 export function unitName(u: SpiceUnit): string {
-  return u.kind === "message" ? u.name ?? `unknown(${u.type})` : UNIT_NAMES[u.kind];
+  return u.kind === "message" ? u.name : UNIT_NAMES[u.kind];
 }
 
 function u32(b: Uint8Array, at: number): number {
@@ -151,8 +150,8 @@ export function messageJson(ev: MessageEvent): string {
     direction: u.fromClient ? "toServer" : "toClient",
     kind: u.kind,
     name: unitName(u),
-    messageType: u.type,
-    serial: u.serial?.toString(),
+    messageType: u.kind === "message" ? u.type : undefined,
+    serial: u.kind === "message" ? u.serial?.toString() : undefined,
     size: u.bytes.length,
     fields: fields ? jsonValue(fields) : undefined,
   });

@@ -3,6 +3,7 @@ import { TcpFlow } from "../net/tcp_flow.ts";
 import type { Direction } from "../net/types.ts";
 import type { CaptureRecord } from "../pcap/types.ts";
 import { buildLinkMessage, buildLinkReply, buildMessage, buildU32 } from "../spice/link.ts";
+import { unitName } from "./message_text.ts";
 import { type MessageEvent, readSpiceMessages, type StreamProblem } from "./messages.ts";
 
 /** Frames → records (Ethernet, 1 µs apart). */
@@ -78,7 +79,7 @@ Deno.test("readSpiceMessages frames a connection's link phase and messages in or
     .map((x) => x.frame);
   const { events, problems } = await read(records(frames));
   assert.deepEqual(problems, []);
-  assert.deepEqual(events.map((e) => [e.unit.kind, e.unit.name ?? ""]), [
+  assert.deepEqual(events.map((e) => [e.unit.kind, e.unit.kind === "message" ? e.unit.name : ""]), [
     ["link", ""],
     ["linkReply", ""],
     ["authMechanism", ""],
@@ -117,7 +118,7 @@ Deno.test("readSpiceMessages joins a message split across segments and splits on
   ].map((x) => x.frame);
   const { events } = await read(records(frames));
   const messages = events.filter((e) => e.unit.kind === "message");
-  assert.deepEqual(messages.map((e) => [e.unit.name, e.packetNumber]), [
+  assert.deepEqual(messages.map((e) => [unitName(e.unit), e.packetNumber]), [
     ["INIT", 10],
     ["PING", 11],
     ["PING", 11],
@@ -157,7 +158,7 @@ Deno.test("readSpiceMessages reports a lost segment as a gap and resynchronises 
     9,
     false,
   ]]);
-  assert.deepEqual(events.filter((e) => e.unit.kind === "message").map((e) => e.unit.name), [
+  assert.deepEqual(events.filter((e) => e.unit.kind === "message").map((e) => unitName(e.unit)), [
     "ATTACH_CHANNELS",
   ]);
 });

@@ -1,7 +1,8 @@
 /**
  * Splits both byte streams of one SPICE TCP connection into units: the link-phase pieces and then
- * whole messages (spice-protocol.md §2–§4). Works on chunks of any size; a unit that lies wholly
- * inside one pushed chunk is returned as a subarray of it, only units spanning chunks are copied.
+ * whole messages (docs/protocol.md "Link phase"). Works on chunks of any size; a unit that lies
+ * wholly inside one pushed chunk is returned as a subarray of it, only units spanning chunks are
+ * copied.
  */
 import {
   AUTH_MECHANISM_BYTES,
@@ -25,7 +26,14 @@ import {
 } from "./link.ts";
 import { ChunkQueue, u16, u32 } from "./_chunk_queue.ts";
 import { linkErrorName, messageName } from "./tables.ts";
-import { SpiceFramingError, type SpiceSubMessage, type SpiceUnit } from "./types.ts";
+import {
+  SpiceFramingError,
+  type SpiceLinkKind,
+  type SpiceLinkUnit,
+  type SpiceMessage,
+  type SpiceSubMessage,
+  type SpiceUnit,
+} from "./types.ts";
 
 /** Options for {@link SpiceConnectionFramer}. */
 export interface SpiceFramerOptions {
@@ -199,7 +207,7 @@ export class SpiceConnectionFramer {
     });
   }
 
-  #take(side: Side, kind: SpiceUnit["kind"], length: number): SpiceUnit {
+  #take(side: Side, kind: SpiceLinkKind, length: number): SpiceLinkUnit {
     const offset = side.consumed;
     const bytes = side.queue.take(length);
     side.consumed += length;
@@ -348,7 +356,7 @@ export class SpiceConnectionFramer {
     if (notYetSent) this.#closeClient(why);
   }
 
-  #nextMessage(side: Side): SpiceUnit | undefined {
+  #nextMessage(side: Side): SpiceMessage | undefined {
     const q = side.queue;
     const mini = this.#miniHeader!;
     const headerSize = mini ? MINI_HEADER_BYTES : FULL_HEADER_BYTES;
@@ -368,24 +376,39 @@ export class SpiceConnectionFramer {
       : BigInt(u32(h, i)) + (BigInt(u32(h, i + FULL_SERIAL_HIGH)) << 32n);
     const subList = mini ? 0 : u32(h, i + FULL_SUB_LIST_FIELD);
     if (q.length < headerSize + size) return undefined;
-    const unit = this.#take(side, "message", headerSize + size);
+    const offset = side.consumed;
+    const bytes = q.take(headerSize + size);
+    side.consumed += headerSize + size;
     const channel = this.#link?.channelType ?? 0;
-    unit.index = side.messages++;
-    unit.type = type;
-    unit.name = messageName(channel, side.fromClient, type);
-    unit.headerSize = headerSize;
-    if (serial !== undefined) unit.serial = serial;
+    // One literal with every field, so all messages share one object shape.
+    const unit: SpiceMessage = {
+      kind: "message",
+      fromClient: side.fromClient,
+      bytes,
+      offset,
+      index: side.messages++,
+      type,
+      name: messageName(channel, side.fromClient, type),
+      headerSize,
+      serial,
+      subMessages: undefined,
+    };
     const listAt = subList !== 0 ? subList : (!side.fromClient && type === MSG_LIST ? 0 : -1);
     if (listAt >= 0) {
-      unit.subMessages = this.#subMessages(side, unit, channel, listAt);
+      unit.subMessages = this.#subMessages(side, unit, { channel, listAt });
     }
     return unit;
   }
 
   /** Unpacks `{u16 count; u32 offsets[count]}` at `listAt` of the body; offsets from body start. */
-  #subMessages(side: Side, unit: SpiceUnit, channel: number, listAt: number): SpiceSubMessage[] {
-    const body = unit.bytes.subarray(unit.headerSize!);
-    const bodyAt = unit.offset + unit.headerSize!;
+  #subMessages(
+    side: Side,
+    unit: SpiceMessage,
+    at: { channel: number; listAt: number },
+  ): SpiceSubMessage[] {
+    const { channel, listAt } = at;
+    const body = unit.bytes.subarray(unit.headerSize);
+    const bodyAt = unit.offset + unit.headerSize;
     const bad = (at: number, what: string): never => {
       throw new SpiceFramingError(what, { offset: bodyAt + at, fromClient: side.fromClient });
     };

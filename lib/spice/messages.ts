@@ -1,14 +1,14 @@
 /**
  * Field decoders for SPICE message bodies, as one table keyed by (channel, direction, type), plus
  * a compact `key=value` summary and the table of fields that differ between identical sessions
- * (spice-protocol.md §5, §8). Decoders never throw: a short body yields the fields read so far
- * and `truncated: true`.
+ * (docs/protocol.md "Message numbers"). Decoders never throw: a short body yields the fields
+ * read so far and `truncated: true`.
  */
 import type { Direction } from "../net/types.ts";
 import { BodyReader, K, type MessageFields, S, ShortBody } from "./_body_reader.ts";
 import { decoderKey, DECODERS } from "./_decoders.ts";
 import { CHANNEL_TYPES } from "./tables.ts";
-import type { SpiceUnit } from "./types.ts";
+import type { SpiceMessage } from "./types.ts";
 
 export type { MessageFields } from "./_body_reader.ts";
 
@@ -48,9 +48,9 @@ export function decodeMessage(
   return out;
 }
 
-/** The body of a message unit (its bytes after the header). */
-export function messageBody(unit: SpiceUnit): Uint8Array {
-  return unit.bytes.subarray(unit.headerSize ?? 0);
+/** The body of a message (its bytes after the header). */
+export function messageBody(unit: SpiceMessage): Uint8Array {
+  return unit.bytes.subarray(unit.headerSize);
 }
 
 const MAX_LIST_ITEMS = 8;
@@ -119,9 +119,10 @@ const PING_TS = "host clock (µs for the net test, ns for latency pings)";
 const AUDIO_TIME = "audio time stamp from the multimedia clock";
 
 /**
- * Body bytes that differ between two recordings of the same session (spice-protocol.md §8), for
- * diff normalisers. Link-phase differences (key, ticket, secondary connection_id) and timing
- * (ACK counts, serials, draw updates) are not message fields and are not listed here.
+ * Body bytes that differ between two recordings of the same session (docs/protocol.md "What
+ * differs between runs"), for diff normalisers. Link-phase differences (key, ticket, secondary
+ * connection_id) and timing (ACK counts, serials, draw updates) are not message fields and are
+ * not listed here.
  */
 export const NONDETERMINISTIC_FIELDS: readonly NondeterministicField[] = Object.freeze([
   nd("common", S, 4, "id", [0, 4], PING_ID),

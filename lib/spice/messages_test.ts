@@ -19,7 +19,7 @@ function decodedSession(fx: { client: Uint8Array; server: Uint8Array }) {
   return units.filter((u) => u.kind === "message").map((u) => ({
     name: u.name,
     fromClient: u.fromClient,
-    fields: decodeMessage(framer.channelType!, u.fromClient, u.type!, messageBody(u)),
+    fields: decodeMessage(framer.channelType!, u.fromClient, u.type, messageBody(u)),
   }));
 }
 
@@ -108,7 +108,8 @@ Deno.test("decodeMessage() covers inputs, cursor, audio, port and usbredir bodie
     { x: 10, y: 20, buttons: 0, displayId: 0 },
   );
   assert.deepEqual(decodeMessage(inputs, false, 101, le(["u16", 2])), { modifiers: 2 });
-  // CURSOR_INIT with flags NONE is 17 bytes on the wire (§7).
+  // CURSOR_INIT with flags NONE is 17 bytes on the wire (docs/protocol.md "Cursor, audio and the
+  // byte-pipe channels").
   const init = le(["u16", 0], ["u16", 0], ["u16", 0], ["u16", 0], ["u8", 1], ["u16", 1]);
   assert.deepEqual(decodeMessage(cursor, false, 101, init), {
     x: 0,

@@ -75,7 +75,7 @@ Deno.test("messageType() inverts messageName() for every table entry", () => {
   }
 });
 
-Deno.test("messageName() matches the numbers of spice-protocol.md", () => {
+Deno.test("messageName() matches the numbers of docs/protocol.md", () => {
   const { main, display, inputs, cursor, playback, record, usbredir, port, webdav, smartcard } =
     CHANNEL_TYPES;
   const cases: [number, boolean, number, string][] = [

@@ -1,37 +1,72 @@
 /** Types shared by the SPICE link codec, framer, tables and decoders. */
 
-/** What a framed piece of a SPICE connection is. */
-export type SpiceUnitKind =
+/** The link-phase pieces of a SPICE connection, in the order they travel. */
+export type SpiceLinkKind =
   | "link" // client link header + link message (REDQ …)
   | "linkReply" // server link header + link reply
   | "authMechanism" // client u32 auth mechanism (only when the client set AUTH_SELECTION)
   | "ticket" // client 128-byte RSA ticket
-  | "linkResult" // server u32 link result
-  | "message"; // a message with mini or full header
+  | "linkResult"; // server u32 link result
 
-/** One whole unit of a SPICE byte stream: a link-phase piece or a message. */
-export interface SpiceUnit {
-  /** Which link-phase piece this is, or "message". */
-  kind: SpiceUnitKind;
+/** The link-phase kinds in the order they travel. */
+export const SPICE_LINK_KINDS: readonly SpiceLinkKind[] = Object.freeze([
+  "link",
+  "linkReply",
+  "authMechanism",
+  "ticket",
+  "linkResult",
+]);
+
+/** What a framed piece of a SPICE connection is: a link-phase piece or "message". */
+export type SpiceUnitKind = SpiceLinkKind | "message";
+
+/**
+ * A link-phase unit: one whole link message, link reply, auth mechanism word, ticket or link
+ * result. Its size is `bytes.length`.
+ */
+export interface SpiceLinkUnit {
+  /** Which link-phase piece this is. */
+  kind: SpiceLinkKind;
   /** True for client → server. */
   fromClient: boolean;
   /** The unit's raw bytes, header included (a view that is never overwritten). */
   bytes: Uint8Array;
   /** Offset of the unit's first byte in its direction's byte stream. */
   offset: number;
-  /** 0-based index of this message among the messages of its direction (messages only). */
-  index?: number;
-  /** Message type (messages only). */
-  type?: number;
-  /** Message name from the tables, e.g. "MAIN_INIT", or "unknown(n)" (messages only). */
-  name?: string;
-  /** Header length: 6 (mini) or 18 (full) (messages only). */
-  headerSize?: number;
-  /** Full-header serial (messages with full header only). */
-  serial?: bigint;
-  /** Sub-messages of a message with a sub-list or of a LIST (type 8). */
-  subMessages?: SpiceSubMessage[];
 }
+
+/**
+ * One whole SPICE message, header included. Its size is `bytes.length`; the body is
+ * `bytes.subarray(headerSize)`.
+ */
+export interface SpiceMessage {
+  /** Always "message". */
+  kind: "message";
+  /** True for client → server. */
+  fromClient: boolean;
+  /** The message's raw bytes, header included (a view that is never overwritten). */
+  bytes: Uint8Array;
+  /** Offset of the message's first byte in its direction's byte stream. */
+  offset: number;
+  /**
+   * The message index: 0-based position of this message among the messages (not link-phase
+   * units) of its direction of its connection.
+   */
+  index: number;
+  /** Message type from the header. */
+  type: number;
+  /** Message name from the tables, e.g. "INIT", or "unknown(n)". */
+  name: string;
+  /** Header length in bytes: MINI_HEADER_BYTES (6) or FULL_HEADER_BYTES (18). */
+  headerSize: number;
+  /** Full-header serial; undefined with the mini header. */
+  serial: bigint | undefined;
+  /** Sub-messages of a message with a sub-list or of a LIST (type 8); else undefined. */
+  subMessages: SpiceSubMessage[] | undefined;
+}
+
+/** One whole unit of a SPICE byte stream: narrow on `kind` to reach the message fields. */
+export type SpiceUnit = SpiceLinkUnit | SpiceMessage;
 
 /** A sub-message from a message's sub-list. */
 export interface SpiceSubMessage {
