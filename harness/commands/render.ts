@@ -1,0 +1,195 @@
+/** `deno task render PATH`: the screen a recorded display channel showed, as PNG or PPM files. */
+import { numberFlag, parseCommandArgs } from "../args.ts";
+import { DisplayModel, type DisplayProblem } from "../../lib/display/display_model.ts";
+import { DEFAULT_CODECS } from "../../lib/display/default_codecs.ts";
+import { encodePng, encodePpm } from "../../lib/display/image_files.ts";
+import { type DisplaySession, readDisplaySession } from "../../lib/display/session_display.ts";
+import { type Frame, type FrameRequest, renderFrames } from "../../lib/display/timeline.ts";
+import { UsageError } from "../errors.ts";
+import type { Io } from "../io.ts";
+
+const HELP = `Usage: deno task render [options] PATH
+Replay a recorded display channel through spicecap's own SPICE canvas and write the screen
+(the primary surface) as image files. PATH is a session directory, a display channel file or a
+raw capture holding a display connection (the first one is rendered). The pixels are decoded
+from the recording alone: nothing is sent to a server.
+
+Moments (any combination; default --final):
+  --final                    after the last message
+  --at <seconds>             the screen at this time from the capture start (repeatable)
+  --every <ms>               every <ms> milliseconds from the capture start
+  --checkpoints <inputs|marks>
+                             just before each client input message (inputs channel), or at
+                             each MARK (the server's "screen complete")
+Output:
+  -o, --out <dir>            directory for the frames (default: frames)
+  --format <png|ppm>         file format (default: png); ppm is spicy-screenshot's format
+  --surface <id>             render this surface instead of the primary
+  --json                     one {"type":"frame"|"problem"|"summary",...} line each on stdout
+  -h, --help                 show this help
+
+Frame files are named frame-<seconds>s-m<message index>-<reason>.<format>, e.g.
+frame-000.015824s-m000005-final.png (message index = the last display message applied).
+Draws that cannot be rendered (unimplemented ops or codecs, corrupt images, cache misses) are
+listed with their message index, and their pixels are marked unknown.
+
+Exit status: 0 every frame fully rendered, 1 some frame has unknown pixels or a message could
+not be parsed, 2 unreadable input, no display channel, or bad usage
+Examples:
+  deno task render --final --format ppm -o out captures/demo
+  deno task render --checkpoints inputs -o frames captures/demo
+`;
+
+const FORMATS = ["png", "ppm"] as const;
+const CHECKPOINTS = ["inputs", "marks"] as const;
+const NS_PER_MS = 1_000_000n;
+const NS_PER_S = 1_000_000_000;
+
+interface RenderOptions {
+  path: string;
+  out: string;
+  format: (typeof FORMATS)[number];
+  request: FrameRequest;
+  everyMs?: number;
+  checkpoints?: (typeof CHECKPOINTS)[number];
+  atSeconds: number[];
+  json: boolean;
+}
+
+function parseOptions(args: string[]): RenderOptions | undefined {
+  const { values, positionals } = parseCommandArgs("render", args, {
+    final: { type: "boolean" },
+    at: { type: "string", multiple: true },
+    every: { type: "string" },
+    checkpoints: { type: "string" },
+    out: { type: "string", short: "o" },
+    format: { type: "string" },
+    surface: { type: "string" },
+    json: { type: "boolean" },
+    help: { type: "boolean", short: "h" },
+  });
+  if (values.help) return undefined;
+  if (positionals.length !== 1) throw new UsageError("expected exactly one PATH");
+  const format = values.format ?? "png";
+  if (!(FORMATS as readonly string[]).includes(format)) {
+    throw new UsageError(`--format expects png or ppm, got '${format}'`);
+  }
+  const checkpoints = values.checkpoints;
+  if (checkpoints !== undefined && !(CHECKPOINTS as readonly string[]).includes(checkpoints)) {
+    throw new UsageError(`--checkpoints expects inputs or marks, got '${checkpoints}'`);
+  }
+  const atSeconds = (values.at ?? []).map((t) => numberFlag("at", t, "non-negative number")!);
+  const everyMs = numberFlag("every", values.every, "positive integer");
+  const anyMoment = values.final || atSeconds.length > 0 || everyMs !== undefined || checkpoints;
+  return {
+    path: positionals[0],
+    out: values.out ?? "frames",
+    format: format as RenderOptions["format"],
+    request: {
+      final: values.final || !anyMoment,
+      marks: checkpoints === "marks",
+      surfaceId: numberFlag("surface", values.surface, "non-negative integer"),
+    },
+    everyMs,
+    checkpoints: checkpoints as RenderOptions["checkpoints"],
+    atSeconds,
+    json: values.json ?? false,
+  };
+}
+
+/** Absolute times of --at and --every, and input checkpoints. */
+function frameTimes(o: RenderOptions, s: DisplaySession): FrameRequest {
+  const start = s.startNs ?? 0n;
+  const atNs = o.atSeconds.map((t) => start + BigInt(Math.round(t * NS_PER_S)));
+  const last = s.messages.at(-1)?.tsNs ?? start;
+  if (o.everyMs !== undefined) {
+    const step = BigInt(o.everyMs) * NS_PER_MS;
+    for (let t = start + step; t <= last; t += step) atNs.push(t);
+  }
+  const beforeNs = o.checkpoints === "inputs" ? s.inputTimesNs : [];
+  return { ...o.request, atNs, beforeNs };
+}
+
+function frameName(f: Frame, o: { startNs: bigint; format: string }): string {
+  const seconds = (Number(f.tsNs - o.startNs) / NS_PER_S).toFixed(6).padStart(10, "0");
+  const index = String(Math.max(0, f.messageIndex)).padStart(6, "0");
+  return `frame-${seconds}s-m${index}-${f.reason}.${o.format}`;
+}
+
+function problemLine(p: DisplayProblem): string {
+  const box = p.box ? ` box ${p.box.left},${p.box.top}-${p.box.right},${p.box.bottom}` : "";
+  return `display message ${p.messageIndex} ${p.messageName}: ${p.kind}: ${p.message}${box}`;
+}
+
+/** Runs `render`. */
+export async function run(args: string[], io: Io): Promise<number> {
+  const o = parseOptions(args);
+  if (!o) {
+    await io.out(HELP);
+    return 0;
+  }
+  const session = await readDisplaySession(o.path);
+  if (session.messages.length === 0) {
+    await io.err(`spicecap render: ${o.path}: no display channel messages\n`);
+    return 2;
+  }
+  if (session.displayConnections > 1) {
+    await io.err(
+      `spicecap render: ${session.displayConnections} display connections, rendering the first\n`,
+    );
+  }
+  const problems: DisplayProblem[] = [];
+  const model = new DisplayModel({ codecs: DEFAULT_CODECS, onProblem: (p) => problems.push(p) });
+  await Deno.mkdir(o.out, { recursive: true });
+  const startNs = session.startNs ?? 0n;
+  let written = 0;
+  let unknownFrames = 0;
+  for (
+    const f of renderFrames(model, { messages: session.messages, request: frameTimes(o, session) })
+  ) {
+    if (!f.snapshot) {
+      await io.err(
+        `spicecap render: no surface yet at ${f.reason} frame (message ${f.messageIndex})\n`,
+      );
+      continue;
+    }
+    const file = `${o.out}/${frameName(f, { startNs, format: o.format })}`;
+    const bytes = o.format === "png" ? encodePng(f.snapshot) : encodePpm(f.snapshot);
+    await Deno.writeFile(file, bytes, { mode: 0o644 });
+    written++;
+    const unknown = f.snapshot.unknown;
+    if (unknown.length > 0) unknownFrames++;
+    const seconds = Number(f.tsNs - startNs) / NS_PER_S;
+    await io.out(
+      o.json
+        ? JSON.stringify({
+          type: "frame",
+          file,
+          reason: f.reason,
+          seconds,
+          messageIndex: f.messageIndex,
+          width: f.snapshot.width,
+          height: f.snapshot.height,
+          unknown,
+        }) + "\n"
+        : `${file} ${f.reason} t=${seconds.toFixed(6)}s message ${f.messageIndex} ` +
+          `${f.snapshot.width}x${f.snapshot.height} unknown regions ${unknown.length}\n`,
+    );
+  }
+  for (const p of problems) {
+    if (o.json) await io.out(JSON.stringify({ type: "problem", ...p }) + "\n");
+    else await io.err(`spicecap render: ${problemLine(p)}\n`);
+  }
+  const parseErrors = problems.filter((p) => p.kind === "parse").length;
+  if (o.json) {
+    await io.out(
+      JSON.stringify({
+        type: "summary",
+        frames: written,
+        unknownFrames,
+        problems: problems.length,
+      }) + "\n",
+    );
+  }
+  return unknownFrames > 0 || parseErrors > 0 ? 1 : 0;
+}

@@ -1,0 +1,175 @@
+import assert from "node:assert/strict";
+import { type DisplayMessage, DisplayModel } from "./display_model.ts";
+import { DEFAULT_CODECS } from "./default_codecs.ts";
+import {
+  BodyBuilder,
+  drawCopy,
+  drawFill,
+  serverMessages,
+  surfaceCreate,
+  writeBase,
+} from "../../testing/display_bodies.ts";
+
+const W = 4;
+const H = 3;
+const FULL = { top: 0, left: 0, bottom: H, right: W };
+
+function run(list: [string, number, Uint8Array][]): DisplayModel {
+  const model = new DisplayModel({ codecs: DEFAULT_CODECS });
+  for (
+    const m of serverMessages([
+      ["SURFACE_CREATE", 314, surfaceCreate({ width: W, height: H })],
+      ...list,
+    ])
+  ) {
+    model.push(m);
+  }
+  return model;
+}
+
+/** RGB at (x, y) of the primary as 0xRRGGBB. */
+function rgb(model: DisplayModel, x: number, y: number): number {
+  const s = model.snapshot()!;
+  const o = (y * s.width + x) * 4;
+  return (s.pixels[o] << 16) | (s.pixels[o + 1] << 8) | s.pixels[o + 2];
+}
+
+Deno.test("DisplayModel fills a box with a solid colour and leaves the rest zero", () => {
+  const m = run([[
+    "DRAW_FILL",
+    302,
+    drawFill({ box: { top: 1, left: 1, bottom: 3, right: 3 }, color: 0x123456 }),
+  ]]);
+  assert.equal(rgb(m, 1, 1), 0x123456);
+  assert.equal(rgb(m, 2, 2), 0x123456);
+  assert.equal(rgb(m, 0, 0), 0);
+  assert.equal(rgb(m, 3, 1), 0);
+  assert.deepEqual(m.snapshot()!.unknown, []);
+  assert.equal(m.snapshot()!.pixels[3], 255, "xRGB surfaces snapshot as opaque RGBA");
+});
+
+Deno.test("DisplayModel fills only inside the clip rects", () => {
+  const clip = [{ top: 0, left: 0, bottom: 1, right: 1 }, { top: 2, left: 3, bottom: 3, right: 4 }];
+  const m = run([["DRAW_FILL", 302, drawFill({ box: FULL, clip, color: 0xff0000 })]]);
+  assert.equal(rgb(m, 0, 0), 0xff0000);
+  assert.equal(rgb(m, 3, 2), 0xff0000);
+  assert.equal(rgb(m, 1, 0), 0);
+  assert.equal(rgb(m, 3, 1), 0);
+});
+
+Deno.test("DisplayModel copies a 32-bit BITMAP image to its box, offset by src_area", () => {
+  const pixels = [0x010203, 0x040506, 0x070809, 0x0a0b0c];
+  const image = { id: 1n, width: 2, height: 2, pixels };
+  const box = { top: 1, left: 2, bottom: 3, right: 4 };
+  const m = run([["DRAW_COPY", 304, drawCopy({ box, image })]]);
+  assert.equal(rgb(m, 2, 1), 0x010203);
+  assert.equal(rgb(m, 3, 1), 0x040506);
+  assert.equal(rgb(m, 2, 2), 0x070809);
+  assert.equal(rgb(m, 3, 2), 0x0a0b0c);
+  assert.equal(rgb(m, 1, 1), 0);
+  const cropped = run([[
+    "DRAW_COPY",
+    304,
+    drawCopy({
+      box: { top: 0, left: 0, bottom: 1, right: 1 },
+      srcArea: { top: 1, left: 1, bottom: 2, right: 2 },
+      image,
+    }),
+  ]]);
+  assert.equal(rgb(cropped, 0, 0), 0x0a0b0c);
+});
+
+Deno.test("DisplayModel applies the ROP descriptor: XOR twice restores the screen", () => {
+  const xor = 1 << 6;
+  const fill = drawFill({ box: FULL, color: 0x00ff00 });
+  const x = drawFill({ box: FULL, color: 0xffffff, ropd: xor });
+  const once = run([["DRAW_FILL", 302, fill], ["DRAW_FILL", 302, x]]);
+  assert.equal(rgb(once, 0, 0), 0xff00ff);
+  const twice = run([["DRAW_FILL", 302, fill], ["DRAW_FILL", 302, x], ["DRAW_FILL", 302, x]]);
+  assert.equal(rgb(twice, 0, 0), 0x00ff00);
+  const blackness = run([["DRAW_FILL", 302, fill], [
+    "DRAW_FILL",
+    302,
+    drawFill({ box: FULL, color: 0xffffff, ropd: 1 << 7 }),
+  ]]);
+  assert.equal(rgb(blackness, 1, 1), 0);
+});
+
+Deno.test("DisplayModel caches CACHE_ME images, draws FROM_CACHE hits, forgets after INVAL_LIST", () => {
+  const image = { id: 77n, flags: 1, width: 1, height: 1, pixels: [0xabcdef] };
+  const hit = { id: 77n, fromCache: true as const, width: 1, height: 1 };
+  const first = drawCopy({ box: { top: 0, left: 0, bottom: 1, right: 1 }, image });
+  const again = drawCopy({ box: { top: 2, left: 3, bottom: 3, right: 4 }, image: hit });
+  const m = run([["DRAW_COPY", 304, first], ["DRAW_COPY", 304, again]]);
+  assert.equal(rgb(m, 3, 2), 0xabcdef);
+  assert.deepEqual(m.problems, []);
+
+  const inval = new BodyBuilder().u16(1).u8(1).u64(77n).build();
+  const missed = run([["DRAW_COPY", 304, first], ["INVAL_LIST", 105, inval], [
+    "DRAW_COPY",
+    304,
+    again,
+  ]]);
+  assert.deepEqual(missed.snapshot()!.unknown, [{ top: 2, left: 3, bottom: 3, right: 4 }]);
+  assert.equal(missed.problems.length, 1);
+  assert.equal(missed.problems[0].kind, "cache-miss");
+  assert.equal(missed.problems[0].messageIndex, 3);
+  assert.equal(missed.problems[0].messageName, "DRAW_COPY");
+
+  const all = run([["DRAW_COPY", 304, first], ["INVAL_ALL_PIXMAPS", 106, new Uint8Array([0])], [
+    "DRAW_COPY",
+    304,
+    again,
+  ]]);
+  assert.equal(all.problems[0]?.kind, "cache-miss");
+});
+
+Deno.test("DisplayModel marks unimplemented draws unknown and reports them with the message index", () => {
+  const b = new BodyBuilder();
+  writeBase(b, { box: { top: 0, left: 1, bottom: 2, right: 3 } });
+  const m = run([["DRAW_TEXT", 311, b.build()]]);
+  assert.deepEqual(m.snapshot()!.unknown, [{ top: 0, left: 1, bottom: 2, right: 3 }]);
+  assert.equal(m.problems[0].kind, "unimplemented");
+  assert.equal(m.problems[0].messageIndex, 1);
+  const healed = run([["DRAW_TEXT", 311, b.build()], [
+    "DRAW_FILL",
+    302,
+    drawFill({ box: FULL, color: 1 }),
+  ]]);
+  assert.deepEqual(healed.snapshot()!.unknown, [], "a covering fill makes the pixels known again");
+});
+
+Deno.test("DisplayModel reports a pointer past the body end as a parse problem naming the field", () => {
+  const body = drawCopy({ box: FULL, image: { id: 1n, width: 1, height: 1, pixels: [0] } });
+  const cut = body.subarray(0, body.length - 20);
+  const m = run([["DRAW_COPY", 304, cut]]);
+  assert.equal(m.problems.length, 1);
+  assert.equal(m.problems[0].kind, "parse");
+  assert.match(m.problems[0].message, /^message 1 DRAW_COPY body byte \d+: src/);
+});
+
+Deno.test("DisplayModel RESET clears the primary; MODE creates a 32-bit primary", () => {
+  const m = run([["DRAW_FILL", 302, drawFill({ box: FULL, color: 0xffffff })], [
+    "RESET",
+    103,
+    new Uint8Array(),
+  ]]);
+  assert.equal(rgb(m, 0, 0), 0);
+  const mode: DisplayMessage = {
+    index: 0,
+    type: 101,
+    name: "MODE",
+    fromClient: false,
+    body: new BodyBuilder().u32(8).u32(2).u32(32).build(),
+  };
+  const fresh = new DisplayModel({ codecs: DEFAULT_CODECS });
+  fresh.push(mode);
+  assert.equal(fresh.snapshot()?.width, 8);
+});
+
+Deno.test("DisplayModel draws nothing and reports when the surface does not exist", () => {
+  const m = new DisplayModel({ codecs: DEFAULT_CODECS });
+  m.push(serverMessages([["DRAW_FILL", 302, drawFill({ box: FULL, color: 1, surfaceId: 5 })]])[0]);
+  assert.equal(m.snapshot(), undefined);
+  assert.equal(m.problems[0].kind, "no-surface");
+});

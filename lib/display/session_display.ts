@@ -1,0 +1,80 @@
+/**
+ * Reading what rendering needs from a session directory, a single channel file or a raw
+ * capture: the messages of the first display connection with their times, and the times of the
+ * client's input messages (for "just before each input" checkpoints).
+ */
+import { readSessionMessages } from "../session/session_files.ts";
+import type { StreamProblem } from "../session/messages.ts";
+import { CHANNEL_TYPES } from "../spice/tables.ts";
+import type { DisplayMessage } from "./display_model.ts";
+
+/** A display message with the capture time of the packet that completed it. */
+export interface TimedDisplayMessage extends DisplayMessage {
+  /** Capture timestamp, ns. */
+  tsNs: bigint;
+}
+
+/** What {@link readDisplaySession} found. */
+export interface DisplaySession {
+  /** Both directions of the first display connection, in capture order. */
+  messages: TimedDisplayMessage[];
+  /** Times of client → server inputs-channel messages of type ≥ 101, ascending. */
+  inputTimesNs: bigint[];
+  /** Earliest timestamp of any unit in the input (the capture start). */
+  startNs: bigint | undefined;
+  /** Display connections seen; only the first is rendered. */
+  displayConnections: number;
+  /** Problems reading the capture as SPICE. */
+  streamProblems: StreamProblem[];
+}
+
+/** LIST: a message whose whole body is a sub-message list. */
+const LIST_TYPE = 8;
+/** First channel-specific message type; below are common messages (acks, pings). */
+const FIRST_CHANNEL_MESSAGE = 101;
+
+/**
+ * Reads the display channel (and inputs timing) of a session.
+ *
+ * @param path session directory, channel file or raw capture
+ * @returns messages and times
+ * @throws {Deno.errors.NotFound} and the capture readers' format errors
+ */
+export async function readDisplaySession(path: string): Promise<DisplaySession> {
+  const out: DisplaySession = {
+    messages: [],
+    inputTimesNs: [],
+    startNs: undefined,
+    displayConnections: 0,
+    streamProblems: [],
+  };
+  let displayKey: string | undefined;
+  const seen = new Set<string>();
+  const onProblem = (p: StreamProblem) => out.streamProblems.push(p);
+  for await (const ev of readSessionMessages(path, { onProblem })) {
+    if (out.startNs === undefined || ev.tsNs < out.startNs) out.startNs = ev.tsNs;
+    const { unit, connection } = ev;
+    if (unit.kind !== "message") continue;
+    if (connection.channelType === CHANNEL_TYPES.inputs) {
+      if (unit.fromClient && unit.type >= FIRST_CHANNEL_MESSAGE) out.inputTimesNs.push(ev.tsNs);
+      continue;
+    }
+    if (connection.channelType !== CHANNEL_TYPES.display) continue;
+    const key = `${ev.file ?? ""}#${connection.index}`;
+    if (!seen.has(key)) {
+      seen.add(key);
+      out.displayConnections++;
+      displayKey ??= key;
+    }
+    if (key !== displayKey) continue;
+    const base = { index: unit.index, fromClient: unit.fromClient, tsNs: ev.tsNs };
+    for (const sub of unit.subMessages ?? []) {
+      out.messages.push({ ...base, type: sub.type, name: sub.name, body: sub.body });
+    }
+    if (unit.type === LIST_TYPE) continue;
+    const body = unit.bytes.subarray(unit.headerSize);
+    out.messages.push({ ...base, type: unit.type, name: unit.name, body });
+  }
+  out.inputTimesNs.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  return out;
+}

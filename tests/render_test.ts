@@ -1,0 +1,135 @@
+import assert from "node:assert/strict";
+import { main } from "../harness/cli.ts";
+import { memoryIo } from "../harness/io.ts";
+import { missingTools } from "../harness/processes/tools.ts";
+import { decodePpm, type PpmImage } from "../lib/display/image_files.ts";
+import { captureInProcess } from "../testing/capture_harness.ts";
+
+const GOLDEN = new URL("../fixtures/golden/", import.meta.url).pathname;
+const RAW = new URL("../fixtures/raw/", import.meta.url).pathname;
+const noCapture = missingTools("qemu-system-x86_64", "spicy-screenshot") !== undefined;
+
+interface FrameLine {
+  type: string;
+  file: string;
+  reason: string;
+  unknown: unknown[];
+}
+
+/** Runs `render --json` and returns its exit code and frame lines. */
+async function render(
+  args: string[],
+): Promise<{ code: number; frames: FrameLine[]; stderr: string }> {
+  const io = memoryIo();
+  const code = await main(["render", "--json", ...args], io);
+  const lines = io.stdout().split("\n").filter(Boolean).map((l) => JSON.parse(l));
+  return { code, frames: lines.filter((l) => l.type === "frame"), stderr: io.stderr() };
+}
+
+function colours(p: PpmImage): number {
+  const set = new Set<number>();
+  for (let i = 0; i < p.rgb.length; i += 3) {
+    set.add((p.rgb[i] << 16) | (p.rgb[i + 1] << 8) | p.rgb[i + 2]);
+  }
+  return set.size;
+}
+
+for (const path of [`${GOLDEN}screenshot`, `${GOLDEN}all_channels`, `${RAW}screenshot_lo.pcapng`]) {
+  const fixture = path.split("/").slice(-2).join("/");
+  Deno.test(`render --final draws a complete, non-uniform screen from ${fixture}`, async () => {
+    const out = await Deno.makeTempDir({ prefix: "spicecap-render-" });
+    try {
+      const r = await render(["--final", "--format", "ppm", "-o", out, path]);
+      assert.equal(r.code, 0, r.stderr);
+      assert.equal(r.frames.length, 1);
+      assert.deepEqual(r.frames[0].unknown, []);
+      const image = decodePpm(await Deno.readFile(r.frames[0].file));
+      assert.deepEqual([image.width, image.height], [720, 400]);
+      assert.ok(colours(image) > 1, "the frame is not one colour");
+    } finally {
+      await Deno.remove(out, { recursive: true });
+    }
+  });
+}
+
+Deno.test("render rejects a bad --format and a missing path with exit 2", async () => {
+  assert.equal((await render(["--format", "gif", `${GOLDEN}screenshot`])).code, 2);
+  assert.equal((await render(["/nonexistent/session"])).code, 2);
+});
+
+/** Records spicy-screenshot, renders the first MARK (when it takes its shot) and the end. */
+async function truth(
+  captureArgs: string[],
+): Promise<{ shot: PpmImage; mark: PpmImage; final: PpmImage }> {
+  const tmp = await Deno.makeTempDir({ prefix: "spicecap-render-truth-" });
+  try {
+    const cap = captureInProcess([
+      "--client",
+      "spicy-screenshot",
+      "-o",
+      `${tmp}/s`,
+      ...captureArgs,
+    ]);
+    assert.equal(await cap.done, 0, cap.io.stderr());
+    const r = await render([
+      "--checkpoints",
+      "marks",
+      "--final",
+      "--format",
+      "ppm",
+      "-o",
+      `${tmp}/f`,
+      `${tmp}/s`,
+    ]);
+    assert.equal(r.code, 0, r.stderr);
+    const mark = r.frames.find((f) => f.reason === "mark");
+    const final = r.frames.find((f) => f.reason === "final");
+    assert.ok(mark && final, "a MARK frame and a final frame");
+    return {
+      shot: decodePpm(await Deno.readFile(`${tmp}/s/screenshot.ppm`)),
+      mark: decodePpm(await Deno.readFile(mark.file)),
+      final: decodePpm(await Deno.readFile(final.file)),
+    };
+  } finally {
+    await Deno.remove(tmp, { recursive: true });
+  }
+}
+
+function assertSamePixels(ours: PpmImage, theirs: PpmImage, what: string): void {
+  assert.deepEqual([ours.width, ours.height], [theirs.width, theirs.height], `${what}: size`);
+  const first = ours.rgb.findIndex((b, i) => b !== theirs.rgb[i]);
+  assert.equal(first, -1, `${what}: first differing pixel at ${Math.floor(first / 3)}`);
+}
+
+Deno.test({
+  name:
+    "render's MARK frame equals spicy-screenshot's PPM pixel for pixel (static and default guest)",
+  ignore: noCapture,
+  fn: async () => {
+    const still = await truth(["--guest", "static"]);
+    assertSamePixels(still.mark, still.shot, "static guest, MARK frame");
+    assertSamePixels(still.final, still.shot, "static guest, final frame");
+    // SeaBIOS's cursor keeps blinking: spicy-screenshot saves at the first MARK, later draws
+    // (GLZ cursor updates) may reach the recording before it disconnects.
+    const seabios = await truth([]);
+    assertSamePixels(seabios.mark, seabios.shot, "default guest, MARK frame");
+  },
+});
+
+Deno.test({
+  name: "render matches spicy-screenshot for every lossless image-compression mode",
+  ignore: noCapture,
+  fn: async (t) => {
+    for (const mode of ["off", "quic", "lz", "glz", "auto_lz", "auto_glz"]) {
+      await t.step(mode, async () => {
+        const r = await truth([
+          "--guest",
+          "static",
+          "--qemu-arg=-spice",
+          `--qemu-arg=image-compression=${mode}`,
+        ]);
+        assertSamePixels(r.mark, r.shot, `image-compression=${mode}`);
+      });
+    }
+  },
+});
