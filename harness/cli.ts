@@ -40,6 +40,10 @@ const COMMANDS: Readonly<Record<string, { summary: string; load: () => Promise<C
     summary: "merge a session's channel files into one pcapng",
     load: async () => (await import("./commands/merge.ts")).run,
   },
+  render: {
+    summary: "draw the screen a recorded display channel showed, as PNG/PPM frames",
+    load: async () => (await import("./commands/render.ts")).run,
+  },
   import: {
     summary: "turn a raw tcpdump/Wireshark capture of SPICE into a session directory",
     load: async () => (await import("./commands/import.ts")).run,
