@@ -95,6 +95,10 @@ export function lzBody(
   return out;
 }
 
+function append(out: number[], more: number[]): void {
+  for (const b of more) out.push(b);
+}
+
 function be32(v: number, out: number[]): void {
   out.push((v >>> 24) & 255, (v >>> 16) & 255, (v >>> 8) & 255, v & 255);
 }
@@ -153,13 +157,13 @@ export function encodeLz(image: {
   for (const v of [0x20205a4c, 0x00010001, type, width, height, stride, image.topDown ? 1 : 0]) {
     be32(v, out);
   }
-  if (type <= LZ_TYPE.PLT8) out.push(...lzBody(image.indices!, { bias: 3, literal: byteLiteral }));
+  if (type <= LZ_TYPE.PLT8) append(out, lzBody(image.indices!, { bias: 3, literal: byteLiteral }));
   else if (type === LZ_TYPE.A8 || type === LZ_TYPE.XXXA) {
-    out.push(...lzBody(alphaSymbols(image.pixels!), { bias: 3, literal: byteLiteral }));
+    append(out, lzBody(alphaSymbols(image.pixels!), { bias: 3, literal: byteLiteral }));
   } else {
-    out.push(...lzBody(rgbSymbols(image.pixels!), rgbCoding(type)));
+    append(out, lzBody(rgbSymbols(image.pixels!), rgbCoding(type)));
     if (type === LZ_TYPE.RGBA) {
-      out.push(...lzBody(alphaSymbols(image.pixels!), { bias: 3, literal: byteLiteral }));
+      append(out, lzBody(alphaSymbols(image.pixels!), { bias: 3, literal: byteLiteral }));
     }
   }
   return new Uint8Array(out);
@@ -240,9 +244,9 @@ export function encodeGlz(image: {
     const r = image.refs?.find((r) => r.at === i);
     return r && { len: r.len, dist: 0, image: { dist: r.dist, ofs: r.ofs } };
   };
-  out.push(...glzBody(rgbSymbols(image.pixels), { ...rgbCoding(type), prefer }));
+  append(out, glzBody(rgbSymbols(image.pixels), { ...rgbCoding(type), prefer }));
   if (type === LZ_TYPE.RGBA) {
-    out.push(...glzBody(alphaSymbols(image.pixels), { bias: 3, literal: byteLiteral }));
+    append(out, glzBody(alphaSymbols(image.pixels), { bias: 3, literal: byteLiteral }));
   }
   return new Uint8Array(out);
 }
@@ -253,7 +257,7 @@ export function lz4Blocks(data: Uint8Array, blockSize = 65536): number[] {
   for (let start = 0; start < data.length; start += blockSize) {
     const block = lz4Block(data, { start, end: Math.min(data.length, start + blockSize) });
     be32(block.length, out);
-    out.push(...block);
+    append(out, block);
   }
   return out;
 }

@@ -109,13 +109,15 @@ export interface LiteralKind {
 }
 
 function rgbLiterals(src: Uint8Array, s: number, px: Uint32Array, op: number, n: number): void {
-  for (let end = op + n; op < end; op++, s += 3) {
+  const end = op + n;
+  for (; op < end; op++, s += 3) {
     px[op] = src[s] | (src[s + 1] << 8) | (src[s + 2] << 16);
   }
 }
 
 function rgb16Literals(src: Uint8Array, s: number, px: Uint32Array, op: number, n: number): void {
-  for (let end = op + n; op < end; op++, s += 2) {
+  const end = op + n;
+  for (; op < end; op++, s += 2) {
     const v = (src[s] << 8) | src[s + 1];
     px[op] = expand5(v & 0x1f) | (expand5((v >> 5) & 0x1f) << 8) |
       (expand5((v >> 10) & 0x1f) << 16);
@@ -123,11 +125,13 @@ function rgb16Literals(src: Uint8Array, s: number, px: Uint32Array, op: number, 
 }
 
 function alphaLiterals(src: Uint8Array, s: number, px: Uint32Array, op: number, n: number): void {
-  for (let end = op + n; op < end; op++, s++) px[op] = (px[op] & 0xffffff) | (src[s] << 24);
+  const end = op + n;
+  for (; op < end; op++, s++) px[op] = (px[op] & 0xffffff) | (src[s] << 24);
 }
 
 function a8Literals(src: Uint8Array, s: number, px: Uint32Array, op: number, n: number): void {
-  for (let end = op + n; op < end; op++, s++) px[op] = (src[s] << 24) >>> 0;
+  const end = op + n;
+  for (; op < end; op++, s++) px[op] = (src[s] << 24) >>> 0;
 }
 
 /** The literal decoder of an RGB type (RGB16, RGB24, RGB32, the RGB pass of RGBA). */
@@ -171,7 +175,8 @@ export function paletteKind(type: number, colors: Uint32Array): LiteralKind {
   const mask = (1 << bits) - 1;
   const littleEndian = type === LZ_TYPES.PLT1_LE || type === LZ_TYPES.PLT4_LE;
   const copy = (src: Uint8Array, s: number, px: Uint32Array, op: number, n: number): void => {
-    for (let end = s + n; s < end; s++) {
+    const end = s + n;
+    for (; s < end; s++) {
       const byte = src[s];
       for (let k = 0; k < ppb; k++) {
         const shift = littleEndian ? k * bits : (ppb - 1 - k) * bits;

@@ -27,10 +27,12 @@ const CODEC = "glz";
 const MAX_COPY = 32;
 
 /** One decoded image held by the dictionary, its pixels in stream row order. */
-interface GlzEntry {
+export interface GlzEntry {
+  /** The image id from its GLZ header. */
   id: bigint;
+  /** How far back (in ids) the server's window reached when it sent this image. */
   winHeadDist: number;
-  /** Null when the image failed to decode: references to it are missing. */
+  /** Pixels as u32 words; null when the image failed to decode (references to it are missing). */
   px: Uint32Array | null;
 }
 

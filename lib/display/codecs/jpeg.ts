@@ -4,6 +4,7 @@
  *
  * @module
  */
+// deno-lint-ignore no-import-prefix -- pinned npm specifier, as the project uses no import map
 import jpeg from "npm:jpeg-js@0.4.4";
 import { checkImageSize, type DecodedImage, ImageDecodeError, MAX_IMAGE_PIXELS } from "../image.ts";
 import { ALPHA_KIND, ByteCursor, LZ_TYPES } from "./_lz_common.ts";

@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+// deno-lint-ignore no-import-prefix -- pinned npm specifier, as the project uses no import map
 import jpeg from "npm:jpeg-js@0.4.4";
 import { decodeJpeg, decodeJpegAlpha, JPEG_ALPHA_FLAGS_TOP_DOWN } from "./jpeg.ts";
 import { encodeLz, LZ_TYPE } from "../../../testing/lz_encoder.ts";

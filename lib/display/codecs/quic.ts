@@ -273,33 +273,33 @@ function swapRows(g: Group): void {
 }
 
 function readHeader(r: BitReader): { type: number; width: number; height: number } {
-  const field = (what: string) => {
+  const field = () => {
     const v = r.word;
     r.eat32();
     return v;
   };
-  const magic = field("magic");
+  const magic = field();
   if (magic !== QUIC_MAGIC) {
     throw new ImageDecodeError(CODEC, {
       offset: 0,
       expected: `magic "QUIC", found 0x${magic.toString(16)}`,
     });
   }
-  const version = field("version");
+  const version = field();
   if (version !== 0) {
     throw new ImageDecodeError(CODEC, {
       offset: 4,
       expected: `version 0, found 0x${version.toString(16)}`,
     });
   }
-  const type = field("type");
+  const type = field();
   if (type < QUIC_TYPES.GRAY || type > QUIC_TYPES.RGBA) {
     throw new ImageDecodeError(CODEC, {
       offset: 8,
       expected: `an image type in 1..5, found ${type}`,
     });
   }
-  const width = field("width"), height = field("height");
+  const width = field(), height = field();
   checkImageSize(CODEC, { width, height, offset: 12 });
   return { type, width, height };
 }
