@@ -14,7 +14,10 @@ import type { Bench, BenchRow } from "./types.ts";
 const CLI = new URL("../harness/cli.ts", import.meta.url).pathname;
 
 /** Writes a display-channel capture of `count` server messages (+ an ACK every 20). */
-async function writeCapture(path: string, count: number, alterAt: number): Promise<void> {
+async function writeCapture(
+  path: string,
+  { count, alterAt }: { count: number; alterAt: number },
+): Promise<void> {
   const writer = createWriter("pcap", fileSink(path), { tsResolution: "ns" });
   const flow = new TcpFlow({
     clientIp: CLIENT_IP,
@@ -81,13 +84,13 @@ async function measure(argv: string[]): Promise<{ ms: number; rssMb: number; cod
 /** The diff benchmark rows. */
 export const bench: Bench = async ({ quick }) => {
   const rows: BenchRow[] = [];
-  const messages = quick ? 5000 : 200_000;
+  const messages = quick ? 1000 : 200_000;
   const dir = await Deno.makeTempDir({ prefix: "spicecap-replay-bench-" });
   try {
     const a = `${dir}/a.pcap`;
     const g = `${dir}/g.pcap`;
-    await writeCapture(a, messages, -1);
-    await writeCapture(g, messages, Math.floor(messages / 2));
+    await writeCapture(a, { count: messages, alterAt: -1 });
+    await writeCapture(g, { count: messages, alterAt: Math.floor(messages / 2) });
     const ours = await measure([Deno.execPath(), "run", "-A", CLI, "diff", a, g]);
     if (ours.code !== 1) throw new Error(`diff exited ${ours.code}, expected 1 (one difference)`);
     let ref: { ms: number; rssMb: number } | undefined;

@@ -109,8 +109,16 @@ interface Stopped {
   lossy: number;
 }
 
+/** Where {@link startProxy}'s capture relays to and records into. */
+interface ProxyPlace {
+  /** The fake server's port. */
+  serverPort: number;
+  /** Session directory (unused with --no-record). */
+  outDir: string;
+}
+
 /** `deno task capture --target` in a child process; resolves once its proxy listens. */
-async function startProxy(serverPort: number, outDir: string, mode: Mode) {
+async function startProxy(mode: Mode, { serverPort, outDir }: ProxyPlace) {
   const args = ["run", "-A", CLI, "capture", "--json", "--target", `127.0.0.1:${serverPort}`];
   args.push(...(mode === "plain" ? ["--no-record"] : ["-o", outDir]));
   if (mode === "full") args.push("--record-backlog", String(FULL_BACKLOG_MIB));
@@ -119,16 +127,25 @@ async function startProxy(serverPort: number, outDir: string, mode: Mode) {
   const summary = new Response(child.stdout).text();
   const reader = child.stderr.pipeThrough(new TextDecoderStream()).getReader();
   let text = "";
-  const deadline = setTimeout(() => child.kill("SIGKILL"), START_TIMEOUT_MS);
+  const deadline = setTimeout(() => {
+    try {
+      child.kill("SIGKILL");
+    } catch {
+      // exited meanwhile
+    }
+  }, START_TIMEOUT_MS);
   let port: number | undefined;
-  while (port === undefined) {
-    const { value, done } = await reader.read();
-    if (done) throw new Error(`capture exited before listening: ${text}`);
-    text += value;
-    const m = /spice:\/\/127\.0\.0\.1:(\d+)/.exec(text);
-    if (m) port = Number(m[1]);
+  try {
+    while (port === undefined) {
+      const { value, done } = await reader.read();
+      if (done) throw new Error(`capture exited before listening: ${text}`);
+      text += value;
+      const m = /spice:\/\/127\.0\.0\.1:(\d+)/.exec(text);
+      if (m) port = Number(m[1]);
+    }
+  } finally {
+    clearTimeout(deadline);
   }
-  clearTimeout(deadline);
   const drained = (async () => {
     for (let r = await reader.read(); !r.done; r = await reader.read()) text += r.value;
   })();
@@ -203,9 +220,19 @@ interface Run extends Stopped {
   p99: number;
 }
 
-async function measure(mode: Mode, blocks: number, pings: number, dir: string): Promise<Run> {
+/** The stream {@link measure} sends: bulk blocks and ping-pong messages. */
+interface Workload {
+  /** 4 MiB blocks of display messages. */
+  blocks: number;
+  /** Cursor ping-pong messages timed. */
+  pings: number;
+  /** Parent of the session directory. */
+  dir: string;
+}
+
+async function measure(mode: Mode, { blocks, pings, dir }: Workload): Promise<Run> {
   const server = new FakeServer(blocks, pings);
-  const proxy = await startProxy(server.port, `${dir}/${mode}`, mode);
+  const proxy = await startProxy(mode, { serverPort: server.port, outDir: `${dir}/${mode}` });
   let mbPerS = 0;
   let lat: number[] = [];
   let stopped: Stopped = { dropped: 0, lossy: 0 };
@@ -221,8 +248,8 @@ async function measure(mode: Mode, blocks: number, pings: number, dir: string): 
 
 /** Recording proxy vs plain relay: throughput and added latency. */
 export const bench: Bench = async ({ quick }) => {
-  const blocks = quick ? 5 : 50; // × 4 MiB: ~20 MB or ~200 MB
-  const pings = quick ? 300 : 3000;
+  const blocks = quick ? 1 : 50; // × 4 MiB: ~4 MB or ~200 MB
+  const pings = quick ? 50 : 3000;
   const dir = await Deno.makeTempDir({ prefix: "spicecap-proxy-bench-" });
   try {
     // Alternate and keep each mode's best, so a noisy moment does not decide the ratio.
@@ -230,17 +257,18 @@ export const bench: Bench = async ({ quick }) => {
     const rec: Run[] = [];
     const full: Run[] = [];
     for (let i = 0; i < (quick ? 1 : 2); i++) {
-      plain.push(await measure("plain", blocks, pings, `${dir}/${i}`));
-      rec.push(await measure("rec", blocks, pings, `${dir}/${i}`));
-      full.push(await measure("full", blocks, pings, `${dir}/${i}`));
+      const workload = { blocks, pings, dir: `${dir}/${i}` };
+      plain.push(await measure("plain", workload));
+      rec.push(await measure("rec", workload));
+      full.push(await measure("full", workload));
     }
-    const best = (runs: Run[], k: keyof Run, max: boolean) =>
-      runs.map((r) => r[k]).reduce((a, b) => max ? Math.max(a, b) : Math.min(a, b));
-    const recMb = best(rec, "mbPerS", true);
-    const fullMb = best(full, "mbPerS", true);
-    const plainMb = best(plain, "mbPerS", true);
-    const added50 = best(rec, "p50", false) - best(plain, "p50", false);
-    const added99 = best(rec, "p99", false) - best(plain, "p99", false);
+    const most = (runs: Run[], k: keyof Run) => Math.max(...runs.map((r) => r[k]));
+    const least = (runs: Run[], k: keyof Run) => Math.min(...runs.map((r) => r[k]));
+    const recMb = most(rec, "mbPerS");
+    const fullMb = most(full, "mbPerS");
+    const plainMb = most(plain, "mbPerS");
+    const added50 = least(rec, "p50") - least(plain, "p50");
+    const added99 = least(rec, "p99") - least(plain, "p99");
     const mb = Math.round(blocks * BLOCK_BYTES / 1e6);
     const rows: BenchRow[] = [
       {
@@ -269,7 +297,7 @@ export const bench: Bench = async ({ quick }) => {
       {
         // The plain relay's own latency is context, not a reference to divide by.
         name: `proxy latency added by recording, p50 (plain relay p50 ${
-          best(plain, "p50", false).toFixed(3)
+          least(plain, "p50").toFixed(3)
         } ms)`,
         value: added50,
         unit: "ms",
@@ -277,7 +305,7 @@ export const bench: Bench = async ({ quick }) => {
       },
       {
         name: `proxy latency added by recording, p99 (plain relay p99 ${
-          best(plain, "p99", false).toFixed(3)
+          least(plain, "p99").toFixed(3)
         } ms)`,
         value: added99,
         unit: "ms",

@@ -39,8 +39,8 @@ async function scheduleRun(count: number, spanMs: number): Promise<number[]> {
 /** The replay benchmark rows. */
 export const bench: Bench = async ({ quick }) => {
   const rows: BenchRow[] = [];
-  const count = quick ? 300 : 2000;
-  const spanMs = quick ? 600 : 4000;
+  const count = quick ? 50 : 2000;
+  const spanMs = quick ? 100 : 4000;
   const late = await scheduleRun(count, spanMs);
   const sorted = [...late].sort((a, b) => a - b);
   const p50 = percentile(sorted, 50) / 1e3;

@@ -22,19 +22,27 @@ function nullSink(): WritableStream<Uint8Array> {
   return new WritableStream<Uint8Array>({ write() {} });
 }
 
-/** Records `count` messages of `size` bytes; returns elapsed ms (best of RUNS). */
-async function record(
-  format: CaptureFormat,
-  size: number,
-  count: number,
-  clock?: () => Clock,
-): Promise<number> {
+/** What {@link record} records. */
+interface Workload {
+  /** Bytes per message. */
+  size: number;
+  /** Messages. */
+  count: number;
+  /** Runs; the best counts. @default RUNS */
+  runs?: number;
+  /** The session's clock, fresh per run. @default the system clock */
+  clock?: () => Clock;
+}
+
+/** Records `count` messages of `size` bytes; returns elapsed ms (best of the runs). */
+async function record(format: CaptureFormat, workload: Workload): Promise<number> {
+  const { size, count, clock } = workload;
   const root = await Deno.makeTempDir({ prefix: "spicecap-session-bench-" });
   const message = new Uint8Array(size).map((_, i) => i * 13);
   const yieldEvery = Math.max(1, Math.floor(YIELD_EVERY_BYTES / size));
   let best = Infinity;
   try {
-    for (let run = 0; run < RUNS; run++) {
+    for (let run = 0; run < (workload.runs ?? RUNS); run++) {
       const session = await CaptureSession.create(`${root}/s${run}`, {
         format,
         flushIntervalMs: 0,
@@ -64,14 +72,16 @@ async function record(
 /** The session bench: recording throughput per message size and format. */
 export const bench: Bench = async ({ quick }) => {
   const rows: BenchRow[] = [];
+  // --quick proves the module runs end to end (a smoke test runs it): small counts, one run.
+  const runs = quick ? 1 : RUNS;
   const workloads = [
-    { size: 100, count: quick ? 100_000 : 1_000_000 },
-    { size: 1400, count: quick ? 50_000 : 400_000 },
-    { size: 65_536, count: quick ? 2_000 : 20_000 },
+    { size: 100, count: quick ? 10_000 : 1_000_000 },
+    { size: 1400, count: quick ? 5_000 : 400_000 },
+    { size: 65_536, count: quick ? 200 : 20_000 },
   ];
   for (const format of ["pcap", "pcapng"] as const) {
     for (const { size, count } of workloads) {
-      const ms = await record(format, size, count);
+      const ms = await record(format, { size, count, runs });
       rows.push({
         name: `CaptureSession records ${size} B messages into ${format} (null sink)`,
         value: (size * count) / MB / (ms / 1000),
@@ -85,8 +95,8 @@ export const bench: Bench = async ({ quick }) => {
   }
   // The system clock (performance.now) alone costs ~100-130 ns per call here; this row shows
   // what the session itself costs.
-  const size = 100, count = quick ? 100_000 : 1_000_000;
-  const ms = await record("pcap", size, count, () => steppingClock());
+  const size = 100, count = quick ? 10_000 : 1_000_000;
+  const ms = await record("pcap", { size, count, runs, clock: () => steppingClock() });
   rows.push({
     name: `CaptureSession cost per ${size} B message (pcap, stepping clock: no clock reads)`,
     value: (ms * 1e6) / count,
