@@ -1,6 +1,7 @@
 /** `deno task render PATH`: the screen a recorded display channel showed, as PNG or PPM files. */
 import { numberFlag, parseCommandArgs } from "../args.ts";
 import { DisplayModel, type DisplayProblem } from "../../lib/display/display_model.ts";
+import { CursorModel } from "../../lib/display/cursor.ts";
 import { DEFAULT_CODECS } from "../../lib/display/default_codecs.ts";
 import { encodePng, encodePpm } from "../../lib/display/image_files.ts";
 import { type DisplaySession, readDisplaySession } from "../../lib/display/session_display.ts";
@@ -25,6 +26,8 @@ Output:
   -o, --out <dir>            directory for the frames (default: frames)
   --format <png|ppm>         file format (default: png); ppm is spicy-screenshot's format
   --surface <id>             render this surface instead of the primary
+  --cursor                   draw the cursor from the cursor channel over each frame (ALPHA and
+                             MONO shapes; position from the server's CURSOR_SET/MOVE)
   --json                     one {"type":"frame"|"problem"|"summary",...} line each on stdout
   -h, --help                 show this help
 
@@ -53,6 +56,7 @@ interface RenderOptions {
   everyMs?: number;
   checkpoints?: (typeof CHECKPOINTS)[number];
   atSeconds: number[];
+  cursor: boolean;
   json: boolean;
 }
 
@@ -65,6 +69,7 @@ function parseOptions(args: string[]): RenderOptions | undefined {
     out: { type: "string", short: "o" },
     format: { type: "string" },
     surface: { type: "string" },
+    cursor: { type: "boolean" },
     json: { type: "boolean" },
     help: { type: "boolean", short: "h" },
   });
@@ -93,6 +98,7 @@ function parseOptions(args: string[]): RenderOptions | undefined {
     everyMs,
     checkpoints: checkpoints as RenderOptions["checkpoints"],
     atSeconds,
+    cursor: values.cursor ?? false,
     json: values.json ?? false,
   };
 }
@@ -116,9 +122,11 @@ function frameName(f: Frame, o: { startNs: bigint; format: string }): string {
   return `frame-${seconds}s-m${index}-${f.reason}.${o.format}`;
 }
 
-function problemLine(p: DisplayProblem): string {
+function problemLine(p: DisplayProblem & { channel?: string }): string {
   const box = p.box ? ` box ${p.box.left},${p.box.top}-${p.box.right},${p.box.bottom}` : "";
-  return `display message ${p.messageIndex} ${p.messageName}: ${p.kind}: ${p.message}${box}`;
+  return `${
+    p.channel ?? "display"
+  } message ${p.messageIndex} ${p.messageName}: ${p.kind}: ${p.message}${box}`;
 }
 
 /** Runs `render`. */
@@ -140,12 +148,15 @@ export async function run(args: string[], io: Io): Promise<number> {
   }
   const problems: DisplayProblem[] = [];
   const model = new DisplayModel({ codecs: DEFAULT_CODECS, onProblem: (p) => problems.push(p) });
+  const cursorModel = new CursorModel();
+  const request = frameTimes(o, session);
+  if (o.cursor) request.cursor = { model: cursorModel, messages: session.cursorMessages };
   await Deno.mkdir(o.out, { recursive: true });
   const startNs = session.startNs ?? 0n;
   let written = 0;
   let unknownFrames = 0;
   for (
-    const f of renderFrames(model, { messages: session.messages, request: frameTimes(o, session) })
+    const f of renderFrames(model, { messages: session.messages, request })
   ) {
     if (!f.snapshot) {
       await io.err(
@@ -176,7 +187,9 @@ export async function run(args: string[], io: Io): Promise<number> {
           `${f.snapshot.width}x${f.snapshot.height} unknown regions ${unknown.length}\n`,
     );
   }
-  for (const p of problems) {
+  for (
+    const p of [...problems, ...cursorModel.problems.map((p) => ({ ...p, channel: "cursor" }))]
+  ) {
     if (o.json) await io.out(JSON.stringify({ type: "problem", ...p }) + "\n");
     else await io.err(`spicecap render: ${problemLine(p)}\n`);
   }

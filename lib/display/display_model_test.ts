@@ -173,3 +173,46 @@ Deno.test("DisplayModel draws nothing and reports when the surface does not exis
   assert.equal(m.snapshot(), undefined);
   assert.equal(m.problems[0].kind, "no-surface");
 });
+
+/** DRAW_COPY of a 1x1 8BIT bitmap: inline palette (cached) or a cached palette id. */
+function copyIndexed(palette: { id: bigint; colors?: number[] }): Uint8Array {
+  const b = new BodyBuilder();
+  writeBase(b, { box: { top: 0, left: 0, bottom: 1, right: 1 } });
+  const image = b.pointer();
+  b.rect({ top: 0, left: 0, bottom: 1, right: 1 }).u16(8).u8(1).u8(0).u32(0).u32(0).u32(0);
+  image();
+  b.u64(5n).u8(0).u8(0).u32(1).u32(1); // descriptor: BITMAP 1x1
+  const flags = palette.colors ? 1 | 4 : 2 | 4; // PAL_CACHE_ME or PAL_FROM_CACHE, TOP_DOWN
+  b.u8(5).u8(flags).u32(1).u32(1).u32(4); // 8BIT, 1x1, stride 4
+  const pal = palette.colors ? b.pointer() : (b.u64(palette.id), undefined);
+  b.u8(1).u8(0).u8(0).u8(0); // the pixel: index 1
+  if (pal && palette.colors) {
+    pal();
+    b.u64(palette.id).u16(palette.colors.length);
+    for (const c of palette.colors) b.u32(c);
+  }
+  return b.build();
+}
+
+Deno.test("DisplayModel keeps PAL_CACHE_ME palettes until INVAL_ALL_PALETTES", () => {
+  const inline = copyIndexed({ id: 3n, colors: [0x000000, 0x00ff7f] });
+  const cached = copyIndexed({ id: 3n });
+  const m = run([
+    ["DRAW_COPY", 304, inline],
+    ["DRAW_FILL", 302, drawFill({ box: FULL, color: 0 })],
+    [
+      "DRAW_COPY",
+      304,
+      cached,
+    ],
+  ]);
+  assert.deepEqual(m.problems, []);
+  assert.equal(rgb(m, 0, 0), 0x00ff7f);
+  const missed = run([["DRAW_COPY", 304, inline], ["INVAL_ALL_PALETTES", 108, new Uint8Array()], [
+    "DRAW_COPY",
+    304,
+    cached,
+  ]]);
+  assert.equal(missed.problems[0]?.kind, "cache-miss");
+  assert.match(missed.problems[0].message, /palette 3/);
+});

@@ -14,9 +14,10 @@ export {
   PRIMARY_SURFACE_ID,
 } from "./display_model.ts";
 export { DisplayParseError } from "./errors.ts";
+export { CURSOR_FLAGS, CURSOR_TYPES, CursorModel, type CursorShape } from "./cursor.ts";
 export { type ParseContext, parseDisplayMessage } from "./messages.ts";
 export type { DecodedImage, Palette } from "./image.ts";
-export type { ConnectionInfo, StreamProblem } from "../session/messages.ts";
+export type { ConnectionInfo, StreamProblem } from "../session/types.ts";
 export type { CodecSet, GlzDictionaryHandle } from "./codec_set.ts";
 export { DEFAULT_CODECS } from "./default_codecs.ts";
 export { applyRop, applyRop3, ROPD, ropFromDescriptor, type RopInput, ROPS } from "./rop.ts";

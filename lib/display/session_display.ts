@@ -1,11 +1,12 @@
 /**
  * Reading what rendering needs from a session directory, a single channel file or a raw
- * capture: the messages of the first display connection with their times, and the times of the
- * client's input messages (for "just before each input" checkpoints).
+ * capture: the messages of the first display and cursor connections with their times, and the
+ * times of the client's input messages (for "just before each input" checkpoints).
  */
 import { readSessionMessages } from "../session/session_files.ts";
-import type { StreamProblem } from "../session/messages.ts";
+import type { StreamProblem } from "../session/types.ts";
 import { CHANNEL_TYPES } from "../spice/tables.ts";
+import type { SpiceMessage } from "../spice/types.ts";
 import type { DisplayMessage } from "./display_model.ts";
 
 /** A display message with the capture time of the packet that completed it. */
@@ -18,6 +19,8 @@ export interface TimedDisplayMessage extends DisplayMessage {
 export interface DisplaySession {
   /** Both directions of the first display connection, in capture order. */
   messages: TimedDisplayMessage[];
+  /** Both directions of the first cursor connection, in capture order. */
+  cursorMessages: TimedDisplayMessage[];
   /** Times of client → server inputs-channel messages of type ≥ 101, ascending. */
   inputTimesNs: bigint[];
   /** Earliest timestamp of any unit in the input (the capture start). */
@@ -33,6 +36,22 @@ const LIST_TYPE = 8;
 /** First channel-specific message type; below are common messages (acks, pings). */
 const FIRST_CHANNEL_MESSAGE = 101;
 
+/** A message as the models take it: its sub-messages first, then itself (unless a LIST). */
+function unitMessages(unit: SpiceMessage, tsNs: bigint): TimedDisplayMessage[] {
+  const base = { index: unit.index, fromClient: unit.fromClient, tsNs };
+  const out = (unit.subMessages ?? []).map((sub) => ({
+    ...base,
+    type: sub.type,
+    name: sub.name,
+    body: sub.body,
+  }));
+  if (unit.type !== LIST_TYPE) {
+    const body = unit.bytes.subarray(unit.headerSize);
+    out.push({ ...base, type: unit.type, name: unit.name, body });
+  }
+  return out;
+}
+
 /**
  * Reads the display channel (and inputs timing) of a session.
  *
@@ -43,12 +62,14 @@ const FIRST_CHANNEL_MESSAGE = 101;
 export async function readDisplaySession(path: string): Promise<DisplaySession> {
   const out: DisplaySession = {
     messages: [],
+    cursorMessages: [],
     inputTimesNs: [],
     startNs: undefined,
     displayConnections: 0,
     streamProblems: [],
   };
   let displayKey: string | undefined;
+  let cursorKey: string | undefined;
   const seen = new Set<string>();
   const onProblem = (p: StreamProblem) => out.streamProblems.push(p);
   for await (const ev of readSessionMessages(path, { onProblem })) {
@@ -59,21 +80,19 @@ export async function readDisplaySession(path: string): Promise<DisplaySession> 
       if (unit.fromClient && unit.type >= FIRST_CHANNEL_MESSAGE) out.inputTimesNs.push(ev.tsNs);
       continue;
     }
-    if (connection.channelType !== CHANNEL_TYPES.display) continue;
     const key = `${ev.file ?? ""}#${connection.index}`;
+    if (connection.channelType === CHANNEL_TYPES.cursor) {
+      cursorKey ??= key;
+      if (key === cursorKey) out.cursorMessages.push(...unitMessages(unit, ev.tsNs));
+      continue;
+    }
+    if (connection.channelType !== CHANNEL_TYPES.display) continue;
     if (!seen.has(key)) {
       seen.add(key);
       out.displayConnections++;
       displayKey ??= key;
     }
-    if (key !== displayKey) continue;
-    const base = { index: unit.index, fromClient: unit.fromClient, tsNs: ev.tsNs };
-    for (const sub of unit.subMessages ?? []) {
-      out.messages.push({ ...base, type: sub.type, name: sub.name, body: sub.body });
-    }
-    if (unit.type === LIST_TYPE) continue;
-    const body = unit.bytes.subarray(unit.headerSize);
-    out.messages.push({ ...base, type: unit.type, name: unit.name, body });
+    if (key === displayKey) out.messages.push(...unitMessages(unit, ev.tsNs));
   }
   out.inputTimesNs.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
   return out;

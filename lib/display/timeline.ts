@@ -2,6 +2,7 @@
  * Choosing the moments to render: at given times, just before given times (inputs), at each
  * MARK, and after the last message.
  */
+import type { CursorModel } from "./cursor.ts";
 import type { DisplayModel, DisplaySnapshot } from "./display_model.ts";
 import type { TimedDisplayMessage } from "./session_display.ts";
 
@@ -32,6 +33,8 @@ export interface FrameRequest {
   final?: boolean;
   /** Surface to snapshot. @default the primary */
   surfaceId?: number;
+  /** Draw the cursor of these cursor-channel messages over each frame. */
+  cursor?: { model: CursorModel; messages: readonly TimedDisplayMessage[] };
 }
 
 /** MARK's message type. */
@@ -71,12 +74,19 @@ export function* renderFrames(
   let next = 0;
   let last = -1;
   let lastTs = 0n;
-  const frame = (reason: FrameReason, tsNs: bigint): Frame => ({
-    reason,
-    tsNs,
-    messageIndex: last,
-    snapshot: model.snapshot(request.surfaceId ?? model.primarySurfaceId),
-  });
+  let nextCursor = 0;
+  const frame = (reason: FrameReason, tsNs: bigint): Frame => {
+    const snapshot = model.snapshot(request.surfaceId ?? model.primarySurfaceId);
+    const cursor = request.cursor;
+    if (cursor) {
+      const list = cursor.messages;
+      while (nextCursor < list.length && list[nextCursor].tsNs <= tsNs) {
+        cursor.model.push(list[nextCursor++]);
+      }
+      if (snapshot) cursor.model.overlay(snapshot);
+    }
+    return { reason, tsNs, messageIndex: last, snapshot };
+  };
   for (const m of messages) {
     while (next < pending.length) {
       const p = pending[next];
