@@ -118,9 +118,14 @@ function ipv4Value(ip: string, n: number | undefined): number | undefined {
   }
 }
 
+/** Deepest nesting of '(' and 'not' a filter may have; deeper input could overflow the stack. */
+export const MAX_FILTER_NESTING = 100;
+
 class Parser {
   #tokens: Token[];
   #pos = 0;
+  /** '(' and 'not' open around the token being parsed. */
+  #depth = 0;
   #end: number;
 
   constructor(tokens: Token[], length: number) {
@@ -143,41 +148,40 @@ class Parser {
     throw new FilterSyntaxError(t?.column ?? this.#end, t?.text ?? "", expected);
   }
 
+  // A chain of `or`/`and` becomes one loop over its operands rather than nested closures, so
+  // matching a long chain never goes deeper on the stack than the expression's nesting.
   #or(): Predicate {
-    let left = this.#and();
+    const parts = [this.#and()];
     while (this.#peek() === "or" || this.#peek() === "||") {
       this.#pos++;
-      const a = left, b = this.#and();
-      left = (p) => a(p) || b(p);
+      parts.push(this.#and());
     }
-    return left;
+    return parts.length === 1 ? parts[0] : (p) => parts.some((part) => part(p));
   }
 
   #and(): Predicate {
-    let left = this.#unary();
+    const parts = [this.#unary()];
     while (this.#peek() === "and" || this.#peek() === "&&") {
       this.#pos++;
-      const a = left, b = this.#unary();
-      left = (p) => a(p) && b(p);
+      parts.push(this.#unary());
     }
-    return left;
+    return parts.length === 1 ? parts[0] : (p) => parts.every((part) => part(p));
   }
 
   #unary(): Predicate {
     const word = this.#peek();
-    if (word === "not" || word === "!") {
-      this.#pos++;
-      const inner = this.#unary();
-      return (p) => !inner(p);
+    if (word !== "not" && word !== "!" && word !== "(") return this.#term();
+    if (this.#depth === MAX_FILTER_NESTING) {
+      this.#fail(`at most ${MAX_FILTER_NESTING} nested '(' and 'not'`);
     }
-    if (word === "(") {
-      this.#pos++;
-      const inner = this.#or();
-      if (this.#peek() !== ")") this.#fail("')'");
-      this.#pos++;
-      return inner;
-    }
-    return this.#term();
+    this.#pos++;
+    this.#depth++;
+    const inner = word === "(" ? this.#or() : this.#unary();
+    this.#depth--;
+    if (word !== "(") return (p) => !inner(p);
+    if (this.#peek() !== ")") this.#fail("')'");
+    this.#pos++;
+    return inner;
   }
 
   #term(): Predicate {

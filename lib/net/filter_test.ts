@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { FilterSyntaxError, parseFilter } from "./filter.ts";
+import { FilterSyntaxError, MAX_FILTER_NESTING, parseFilter } from "./filter.ts";
 import type { DecodedPacket } from "./types.ts";
 
 function packet(fields: Partial<DecodedPacket>): DecodedPacket {
@@ -145,4 +145,26 @@ Deno.test("parseFilter() reports the column and token of a syntax error", () => 
   assert.deepEqual([e.column, e.token], [10, ")"]);
   e = syntaxError("host (");
   assert.deepEqual([e.column, e.token], [6, "("]);
+});
+
+Deno.test("parseFilter() bounds the nesting of '(' and 'not' instead of overflowing the stack", () => {
+  const parens = (n: number) => "(".repeat(n) + "tcp" + ")".repeat(n);
+  const tcp = packet({});
+  assert.equal(parseFilter(parens(MAX_FILTER_NESTING)).match(tcp), true);
+  assert.equal(parseFilter("not ".repeat(MAX_FILTER_NESTING) + "tcp").match(tcp), true);
+  let e = syntaxError(parens(5000));
+  assert.deepEqual([e.column, e.token], [MAX_FILTER_NESTING + 1, "("]);
+  assert.match(e.message, /column 101: expected at most 100 nested '\(' and 'not'/);
+  e = syntaxError("!".repeat(50_000) + "tcp");
+  assert.deepEqual([e.column, e.token], [MAX_FILTER_NESTING + 1, "!"]);
+  e = syntaxError("(not ".repeat(60) + "tcp");
+  assert.deepEqual([e.column, e.token], [251, "("]);
+});
+
+Deno.test("a filter of 30 000 'or' terms matches without deep recursion", () => {
+  const terms = Array.from({ length: 30_000 }, (_, i) => `port ${i % 65_536}`);
+  const p = packet({ srcPort: 70_000, dstPort: 99_999 });
+  assert.equal(parseFilter(terms.join(" or ")).match(p), false);
+  assert.equal(parseFilter(terms.join(" and ")).match(p), false);
+  assert.equal(parseFilter([...terms, "tcp"].join(" or ")).match(p), true);
 });
