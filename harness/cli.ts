@@ -3,6 +3,7 @@
  * `deno task <command>` maps onto it.
  */
 import { ManifestError } from "../lib/capture/manifest.ts";
+import { QemuPolicyError } from "../lib/replay/qemu_policy.ts";
 import { RulesError } from "../lib/diff/rules.ts";
 import { UnknownNormaliserError } from "../lib/diff/normalise_plan.ts";
 import { AddressSyntaxError } from "../lib/net/ipv4.ts";
@@ -70,6 +71,7 @@ const KNOWN_ERRORS = [
   SpiceFramingError,
   SpiceTicketError,
   ManifestError,
+  QemuPolicyError,
   FilterSyntaxError,
   AddressSyntaxError,
   RulesError,

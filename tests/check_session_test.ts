@@ -129,17 +129,24 @@ Deno.test("check rejects a manifest of a newer version or another format", async
     const newer = await check(dir);
     assert.equal(newer.code, 2);
     assert.deepEqual(newer.findings.map((f) => f.code), ["manifest-version"]);
+    // A manifest failing validation makes the directory unreadable (exit 2): its channel list
+    // cannot be trusted. The finding names the first bad field.
     await editManifest(dir, (m) => {
       m.version = 1;
       delete m.tsResolution;
       m.channels[0].connections = "x";
     });
     const schema = await check(dir);
-    assert.equal(schema.code, 1);
-    const fields = schema.findings.filter((f) => f.code === "manifest-schema").map((f) =>
-      f.message
-    );
-    assert.deepEqual(fields.sort(), ["channels[0].connections", "field 'tsResolution'"]);
+    assert.equal(schema.code, 2);
+    assert.deepEqual(schema.findings.map((f) => [f.code, f.message]), [
+      ["manifest-schema", "field 'tsResolution'"],
+    ]);
+    await editManifest(dir, (m) => m.tsResolution = "ns");
+    const channel = await check(dir);
+    assert.equal(channel.code, 2);
+    assert.deepEqual(channel.findings.map((f) => [f.code, f.message, f.expected]), [
+      ["manifest-schema", "field 'channels[0].connections'", "a list"],
+    ]);
   });
 });
 

@@ -9,6 +9,7 @@ import { main } from "../harness/cli.ts";
 import { ppmInfo, runClient } from "../harness/processes/clients.ts";
 import { memoryIo } from "../harness/io.ts";
 import { replaySession } from "../harness/replay/driver.ts";
+import { vettedServerCommandLine } from "../harness/commands/replay.ts";
 import { missingTools } from "../harness/processes/tools.ts";
 import { GOLDEN_DIR, GOLDEN_FIXTURES } from "../tools/make_golden_fixtures.ts";
 
@@ -92,9 +93,11 @@ Deno.test({
   ignore: missingTools("qemu-system-x86_64", "spicy-screenshot") !== undefined,
   fn: () =>
     withTemp(async (tmp) => {
+      const source = `${GOLDEN_DIR}screenshot`;
       const result = await replaySession({
-        source: `${GOLDEN_DIR}screenshot`,
+        source,
         outDir: `${tmp}/r`,
+        serverCommandLine: await vettedServerCommandLine(source, { trust: false, outDir: tmp }),
         keepServer: true,
       });
       const server = result.server;
@@ -124,9 +127,11 @@ Deno.test({
   ignore: noQemu,
   fn: () =>
     withTemp(async (tmp) => {
+      const source = `${GOLDEN_DIR}screenshot`;
       const result = await replaySession({
-        source: `${GOLDEN_DIR}screenshot`,
+        source,
         outDir: `${tmp}/r`,
+        serverCommandLine: await vettedServerCommandLine(source, { trust: false, outDir: tmp }),
         until: 1,
         holdMs: 0,
       });

@@ -7,7 +7,12 @@
  *
  * @module
  */
-import { type Manifest, writeManifest } from "../../lib/capture/manifest.ts";
+import {
+  type LossyConnection,
+  type LossyNote,
+  type Manifest,
+  writeManifest,
+} from "../../lib/capture/manifest.ts";
 import { channelFileName } from "../../lib/capture/naming.ts";
 import { CaptureSession, type SessionStats } from "../../lib/capture/session.ts";
 import { ConnectionRecorder } from "../../lib/capture/recorder.ts";
@@ -32,22 +37,9 @@ const BACKED_UP_PAUSE_MS = 1;
 /** Longest sleep on an empty ring: a missed wake-up costs at most this. */
 const WAIT_MS = 100;
 
-/** One connection that stopped being recorded because the worker fell behind. */
-interface LossyEntry {
-  /** Channel file, when the connection was being recorded. */
-  file: string | null;
-  /** Channel name ("display", "display-1"; "?" before the link). */
-  channel: string;
-  clientPort: number | null;
-  /** The direction whose chunk did not fit. */
-  trigger: "toServer" | "toClient";
-  droppedChunks: { sent: number; received: number };
-  droppedBytes: { sent: number; received: number };
-}
-
 interface Entry {
   recorder: ConnectionRecorder;
-  lossy?: LossyEntry;
+  lossy?: LossyConnection;
 }
 
 let session: CaptureSession | undefined;
@@ -56,7 +48,7 @@ let ring: RingReader | undefined;
 let stopping = false;
 const early: ToWorker[] = [];
 const conns = new Map<number, Entry>();
-const lossy: LossyEntry[] = [];
+const lossy: LossyConnection[] = [];
 let recorderErrors = 0;
 const slabs = new PayloadSlabs();
 
@@ -182,7 +174,7 @@ function open(id: number): void {
     keepTicket: options.keepTicket,
     redactInputs: options.redactInputs,
     comments: options.comments,
-    onSessionId: (sessionId) => s.setManifestField("sessionId", sessionId),
+    onSessionId: (sessionId) => s.setFacts({ sessionId }),
     onError: (message) => {
       recorderErrors++;
       post({ t: "recorderError", message });
@@ -218,10 +210,10 @@ function markLossy(id: number, fromClient: boolean): void {
       `recording fell ${mib} MiB behind the relay; the rest of this connection is relayed ` +
       "but not recorded (counted as dropped in session.json)",
   });
-  session!.setManifestField("lossy", lossyNote());
+  session!.setFacts({ lossy: lossyNote() });
 }
 
-function lossyNote(): { note: string; connections: LossyEntry[] } {
+function lossyNote(): LossyNote {
   return {
     note: "connections whose recording stopped early because the recorder fell " +
       `${options.maxInFlightBytes} bytes behind the relay; the rest was relayed, not recorded; ` +
@@ -239,7 +231,7 @@ function close(id: number, dropped: ReturnType<typeof decodeDropped>): void {
   if (entry.lossy && dropped) {
     entry.lossy.droppedChunks = { sent: dropped.chunks[0], received: dropped.chunks[1] };
     entry.lossy.droppedBytes = { sent: dropped.bytes[0], received: dropped.bytes[1] };
-    session!.setManifestField("lossy", lossyNote());
+    session!.setFacts({ lossy: lossyNote() });
   }
 }
 
@@ -264,7 +256,7 @@ async function end(req: number): Promise<void> {
   ring!.wake();
   const s = session!;
   for (const id of [...conns.keys()]) close(id, undefined);
-  s.setManifestField("recorderErrors", recorderErrors);
+  s.setFacts({ recorderErrors });
   let manifest: Manifest = await s.close();
   if (lossy.length > 0) {
     manifest = addLossy(structuredClone(manifest));
@@ -279,7 +271,7 @@ async function end(req: number): Promise<void> {
 function handle(m: ToWorker): void {
   if (m.t === "start") return void start(m.options, new RingReader(m.ring));
   if (!session) return void early.push(m);
-  if (m.t === "field") session.setManifestField(m.key, m.value);
+  if (m.t === "facts") session.setFacts(m.facts);
   else if (m.t === "stats") {
     const req = m.req;
     void catchUp().then(() => post({ t: "stats", req, stats: addLossy(session!.stats()) }));

@@ -14,7 +14,7 @@
  *
  * @module
  */
-import type { Manifest } from "../../lib/capture/manifest.ts";
+import type { Manifest, ManifestFacts } from "../../lib/capture/manifest.ts";
 import type { SessionStats } from "../../lib/capture/session.ts";
 import {
   CONTROL_RESERVE_BYTES,
@@ -184,9 +184,9 @@ export class Recording {
     return conn;
   }
 
-  /** Adds a fact to the manifest (stoppedBy, scrubbed, server, …). */
-  setManifestField(key: string, value: unknown): void {
-    this.#post({ t: "field", key, value });
+  /** Adds facts to the manifest (stoppedBy, scrubbed, server, …); see `CaptureSession.setFacts`. */
+  setFacts(facts: ManifestFacts): void {
+    this.#post({ t: "facts", facts });
   }
 
   /**

@@ -6,7 +6,7 @@
  *
  * @module
  */
-import type { Manifest } from "../../lib/capture/manifest.ts";
+import type { Manifest, ManifestFacts } from "../../lib/capture/manifest.ts";
 import type { SessionStats } from "../../lib/capture/session.ts";
 import type { CaptureFormat, TsResolution } from "../../lib/pcap/types.ts";
 import type { RingBuffers } from "./record_ring.ts";
@@ -40,7 +40,7 @@ export interface RecordingSessionOptions {
 /** Messages from the relay thread to the worker (chunks, opens and closes go through the ring). */
 export type ToWorker =
   | { t: "start"; options: RecordingSessionOptions; ring: RingBuffers }
-  | { t: "field"; key: string; value: unknown }
+  | { t: "facts"; facts: ManifestFacts }
   | { t: "stats"; req: number }
   | { t: "end"; req: number };
 

@@ -196,10 +196,10 @@ class CaptureRun {
       ...(o.keepTicket ? [] : ["ticket"]),
       ...(qemu && o.password !== undefined ? ["password"] : []),
     ];
-    recording.setManifestField("scrubbed", scrubbed);
-    if (o.redactInputs) recording.setManifestField("redacted", ["inputs"]);
+    recording.setFacts({ scrubbed });
+    if (o.redactInputs) recording.setFacts({ redacted: ["inputs"] });
     if (qemu) {
-      recording.setManifestField("server", { commandLine: redactSecrets(qemu.commandLine) });
+      recording.setFacts({ server: { commandLine: redactSecrets(qemu.commandLine) } });
     }
   }
 
@@ -210,9 +210,11 @@ class CaptureRun {
     const target: HostPort = o.target ?? { hostname: "127.0.0.1", port: qemu!.port };
     const onFirstConnection = (atMs: number) => {
       if (!qemu || !this.#recording) return;
-      this.#recording.setManifestField("server", {
-        commandLine: redactSecrets(qemu.commandLine),
-        firstConnectionDelayMs: Math.round((atMs - this.#qemuStartMs) * 10) / 10,
+      this.#recording.setFacts({
+        server: {
+          commandLine: redactSecrets(qemu.commandLine),
+          firstConnectionDelayMs: Math.round((atMs - this.#qemuStartMs) * 10) / 10,
+        },
       });
     };
     let proxy: SpiceProxy;
@@ -309,7 +311,7 @@ class CaptureRun {
     // A client that exited by itself is not "stopped by the harness" (its exit code counts).
     if (stoppedBy !== "client-exit") await client?.stop();
     await proxy.close();
-    recording?.setManifestField("stoppedBy", stoppedBy);
+    recording?.setFacts({ stoppedBy });
     // The worker works off what it was handed, then closes the session (it sets recorderErrors).
     const manifest = await recording?.close();
     const stats = await recording?.stats();

@@ -3,7 +3,9 @@ import { numberFlag, parseCommandArgs, parseSpeed } from "../args.ts";
 import { ManifestError } from "../../lib/capture/manifest.ts";
 import { EnvironmentError, UsageError } from "../errors.ts";
 import type { Io } from "../io.ts";
-import { replaySession } from "../replay/driver.ts";
+import { defaultReplayDir, replaySession } from "../replay/driver.ts";
+import { vetQemuCommandLine } from "../../lib/replay/qemu_policy.ts";
+import { openSession } from "../../lib/session/session_files.ts";
 
 /** The `--help` text. */
 export const REPLAY_HELP = [
@@ -12,7 +14,15 @@ export const REPLAY_HELP = [
   "live server and record the new conversation as a session directory.",
   "  --target HOST:PORT   server to replay against (default: start QEMU with the recorded",
   "                       command line on a free port, or the default capture command line,",
-  "                       and wait the recorded delay before the first connection)",
+  "                       and wait the recorded delay, at most 60 s, before the first",
+  "                       connection)",
+  "  --trust              run the recorded QEMU command line as it is; without it, options",
+  "                       that write, delete or listen on host resources, reach the network,",
+  "                       pass host devices through or load other code are refused (exit 2;",
+  "                       docs/replay_policy.md), and -serial/-parallel/-debugcon file:X",
+  "                       writes go to OUT/qemu-X",
+  "  --qemu PATH          run the recorded command line with this binary (named",
+  "                       qemu-system-*) instead of the recorded one, found on PATH",
   '  --password TEXT      SPICE password for the fresh tickets (default: ""); also set on our',
   "                       QEMU when the recorded one had a password (never kept in",
   "                       session.json), and required then",
@@ -42,7 +52,8 @@ export const REPLAY_HELP = [
   "At the end the replay waits (up to --timeout) until each channel has received as many",
   "non-PING messages as recorded, stops recording, keeps the channels open ≥ 1 s after the",
   "last link, and closes secondary channels before main.",
-  "Exit status: 0 replayed, 1 diverged or link refused, 2 usage/environment",
+  "Exit status: 0 replayed, 1 diverged or link refused, 2 usage/environment (an invalid",
+  "session.json or a refused QEMU command line included)",
   "Examples:",
   "  deno task replay fixtures/golden/screenshot --out /tmp/replay",
   "  deno task replay captures/x --target 127.0.0.1:5930 --password secret --speed realtime",
@@ -52,6 +63,8 @@ export const REPLAY_HELP = [
 function parse(args: string[]) {
   return parseCommandArgs("replay", args, {
     target: { type: "string" },
+    trust: { type: "boolean" },
+    qemu: { type: "string" },
     password: { type: "string" },
     speed: { type: "string" },
     timeout: { type: "string" },
@@ -75,6 +88,38 @@ export function parseTarget(text: string): { hostname: string; port: number } {
 }
 
 /**
+ * The recorded QEMU command line of `source`, vetted by the replay policy
+ * (lib/replay/qemu_policy.ts), ready for the driver; undefined when nothing was recorded.
+ * Creates the output directory when the line writes files into it.
+ *
+ * @param source session directory or channel file
+ * @param options `--trust`, `--qemu`, the replay's output directory and a log for rewrites
+ * @throws {ManifestError} for an invalid manifest
+ * @throws {QemuPolicyError} when the line runs something replay refuses
+ * @throws {UsageError} for `--qemu` without a recorded command line
+ */
+export async function vettedServerCommandLine(
+  source: string,
+  options: { trust: boolean; qemu?: string; outDir: string; log?: (line: string) => void },
+): Promise<string[] | undefined> {
+  const { manifest, dir } = await openSession(source);
+  const recorded = manifest?.server?.commandLine;
+  if (recorded === undefined) {
+    if (options.qemu === undefined) return undefined;
+    throw new UsageError(
+      `--qemu runs the recorded server command line, and ${source} has none ` +
+        "(the capture did not start its QEMU)",
+    );
+  }
+  const vetted = vetQemuCommandLine(recorded, { ...options, sessionDir: dir });
+  if (vetted.rewrites.length > 0) {
+    await Deno.mkdir(options.outDir, { recursive: true, mode: 0o700 });
+    for (const note of vetted.rewrites) options.log?.(`QEMU output moved: ${note}`);
+  }
+  return vetted.commandLine;
+}
+
+/**
  * Runs `deno task replay`.
  *
  * @returns 0 replayed, 1 diverged or refused, 2 usage or environment
@@ -92,13 +137,17 @@ export async function run(args: string[], io: Io): Promise<number> {
     );
   }
   const source = positionals[0];
+  if (values.qemu !== undefined && values.target !== undefined) {
+    throw new UsageError("--qemu starts a server for the replay; it cannot go with --target");
+  }
+  const outDir = values.out ?? defaultReplayDir(source, new Date());
   const options = {
     source,
     target: values.target === undefined ? undefined : parseTarget(values.target),
     password: values.password,
     speed: values.speed === undefined ? undefined : parseSpeed(values.speed),
     timeoutMs: numberFlag("timeout", values.timeout, "positive integer"),
-    outDir: values.out,
+    outDir,
     until: numberFlag("until", values.until, "positive integer"),
     keepServer: values["keep-server"],
   };
@@ -111,10 +160,17 @@ export async function run(args: string[], io: Io): Promise<number> {
     throw e;
   }
   const err = (line: string) => void io.err(`spicecap replay: ${line}\n`).catch(() => {});
+  const serverCommandLine = options.target ? undefined : await vettedServerCommandLine(source, {
+    trust: values.trust === true,
+    qemu: values.qemu,
+    outDir,
+    log: err,
+  });
   let result;
   try {
     result = await replaySession({
       ...options,
+      serverCommandLine,
       verbose: values.verbose ? (line) => void io.out(line).catch(() => {}) : undefined,
       log: err,
       signal: io.signal,
@@ -122,7 +178,7 @@ export async function run(args: string[], io: Io): Promise<number> {
   } catch (e) {
     if (e instanceof ManifestError) throw new UsageError(e.message);
     if (e instanceof Deno.errors.AlreadyExists) {
-      throw new UsageError(`${options.outDir} already holds a session; choose another --out`);
+      throw new UsageError(`${outDir} already holds a session; choose another --out`);
     }
     if (e instanceof Deno.errors.ConnectionRefused) {
       throw new EnvironmentError(`cannot connect to ${values.target}: ${e.message}`);

@@ -38,8 +38,14 @@ import {
 export interface ReplayOptions {
   /** Session directory or single channel file to replay. */
   source: string;
-  /** Live server; absent → start QEMU (recorded command line, or the default). */
+  /** Live server; absent → start QEMU (`serverCommandLine`, or the default). */
   target?: { hostname: string; port: number };
+  /**
+   * QEMU command line to start when there is no `target`, already vetted by the replay policy
+   * (lib/replay/qemu_policy.ts, applied by harness/commands/replay.ts); absent → the capture
+   * default. The manifest's recorded line is never run as it is.
+   */
+  serverCommandLine?: readonly string[];
   /** SPICE password for the fresh tickets. @default "" */
   password?: string;
   /** @default max */
@@ -57,7 +63,10 @@ export interface ReplayOptions {
   /** Warnings and progress. */
   log?: (line: string) => void;
   signal?: AbortSignal;
-  /** Channels stay open at least this long after the last link (spice-protocol.md §6.7). @default 1000 */
+  /**
+   * Channels stay open at least this long after the last link (docs/protocol.md "Live duties
+   * of a replayer"). @default 1000
+   */
   holdMs?: number;
   timer?: Timer;
 }
@@ -162,7 +171,7 @@ export async function replaySession(options: ReplayOptions): Promise<ReplayResul
 
   let server: ReplayServer | undefined;
   if (!options.target) {
-    server = await startOwnServer(manifest, options.password, timeoutMs);
+    server = await startOwnServer(options.serverCommandLine, options.password, timeoutMs);
     const delay = manifest?.server?.firstConnectionDelayMs;
     if (delay !== undefined) {
       const left = server.spawnedAtMs + delay - performance.now();
@@ -192,15 +201,15 @@ export async function replaySession(options: ReplayOptions): Promise<ReplayResul
 type ReplayServer = QemuServer & { spawnedAtMs: number };
 
 /**
- * Starts our own QEMU from the recorded command line (its password, which session.json never
- * holds, put back from `password`), or the capture default when nothing was recorded.
+ * Starts our own QEMU from the vetted recorded command line (its password, which session.json
+ * never holds, put back from `password`), or the capture default when nothing was recorded.
  */
 async function startOwnServer(
-  manifest: Manifest | undefined,
+  recorded: readonly string[] | undefined,
   password: string | undefined,
   timeoutMs: number,
 ): Promise<ReplayServer> {
-  let commandLine = manifest?.server?.commandLine;
+  let commandLine = recorded;
   if (commandLine && hasRedactedSecret(commandLine)) {
     if (password === undefined) {
       throw new UsageError(
@@ -244,8 +253,7 @@ async function drive(ctx: DriveContext): Promise<ReplayResult> {
       }
       : null,
   });
-  session.setManifestField("replayOf", options.source);
-  session.setManifestField("droppedFromReplay", plan.dropped);
+  session.setFacts({ replayOf: options.source, droppedFromReplay: plan.dropped });
 
   const startNs = timer.nowNs();
   const abort = new AbortController();
@@ -288,7 +296,8 @@ async function drive(ctx: DriveContext): Promise<ReplayResult> {
   const sendLoop = async (pc: PlannedConnection, conn: LiveConnection) => {
     for (const [k, m] of pc.messages.entries()) {
       if (abort.signal.aborted) return;
-      // DISPLAY_INIT goes out right after the link result (spice-protocol.md §6).
+      // DISPLAY_INIT goes out right after the link result (docs/protocol.md "Live duties of a
+      // replayer").
       const immediate = k === 0 && pc.channelType === CHANNEL.display && m.type === 101;
       if (!immediate) {
         await conn.waitFor(
@@ -373,12 +382,14 @@ async function drive(ctx: DriveContext): Promise<ReplayResult> {
   for (const [, conn] of [...live].reverse()) await conn.closeGracefully();
 
   if (untilReached) divergence = undefined;
-  session.setManifestField("replay", {
-    source: options.source,
-    speed: speed.kind === "max" ? "max" : speed.factor,
-    sent,
-    until: options.until ?? null,
-    diverged: divergence?.message ?? null,
+  session.setFacts({
+    replay: {
+      source: options.source,
+      speed: speed.kind === "max" ? "max" : speed.factor,
+      sent,
+      until: options.until ?? null,
+      diverged: divergence?.message ?? null,
+    },
   });
   const closed = await session.close();
   const keep = options.keepServer || options.until !== undefined;

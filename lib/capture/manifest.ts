@@ -1,155 +1,39 @@
-/** The session manifest, `session.json` (contract: ARCHITECTURE.md "Session directory"). */
-import type { CaptureFormat, TsResolution } from "../pcap/types.ts";
+/**
+ * The session manifest, `session.json` (contract: docs/architecture.md "Session directory"):
+ * its types, its validator, and reading and writing it.
+ */
+import { type Manifest, MANIFEST_FILE } from "./manifest_types.ts";
+import { ManifestError, validateManifest } from "./manifest_validate.ts";
 
-/** Name of the manifest file in a session directory. */
-export const MANIFEST_FILE = "session.json";
-/** Value of the manifest's `format` field. */
-export const MANIFEST_FORMAT = "spicecap-session";
-/** Schema version this code writes and the newest it reads. */
-export const MANIFEST_VERSION = 1;
-
-/** One TCP connection of a channel. */
-export interface ManifestConnection {
-  /** Synthetic client TCP port this connection was given in the channel file. */
-  clientPort: number;
-  /** Open time, ns since the epoch, as a decimal string. */
-  openedNs: string;
-  /** Close time, ns since the epoch, as a decimal string; absent while still open. */
-  closedNs?: string;
-}
-
-/** One channel (type, id) of the session: its file and what it holds. */
-export interface ManifestChannel {
-  /** SPICE channel type number (main = 1, display = 2, …). */
-  type: number;
-  /** Channel type name from the tables, e.g. "display". */
-  typeName: string;
-  /** SPICE channel id (0 for the first channel of a type). */
-  id: number;
-  /** Channel file name inside the session directory, no path (e.g. "display-1.pcap"). */
-  file: string;
-  /** Client port of the first connection. */
-  clientPort: number;
-  /** Synthetic server TCP port in the channel file. */
-  serverPort: number;
-  /** Every TCP connection of this channel, in open order. */
-  connections: ManifestConnection[];
-  /** Frames with payload written: `sent` client → server, `received` server → client. */
-  packets: { sent: number; received: number };
-  /** Payload bytes written: `sent` client → server, `received` server → client. */
-  bytes: { sent: number; received: number };
-  /** Packets dropped because the queue was full or the file failed. */
-  dropped: number;
-  /** Write errors on this channel's file. */
-  errors: number;
-}
-
-/** How the server was run, when spicecap started it. */
-export interface ServerInfo {
-  /** QEMU argv. */
-  commandLine: string[];
-  /** Delay from server start to the first client connection, ms. */
-  firstConnectionDelayMs?: number;
-}
-
-/** Contents of `session.json`. */
-export interface Manifest {
-  /** Always {@link MANIFEST_FORMAT}; readers reject anything else. */
-  format: typeof MANIFEST_FORMAT;
-  /** Schema version; readers reject one newer than {@link MANIFEST_VERSION}. */
-  version: number;
-  /** Program that wrote the session and its version. */
-  tool: { name: string; version: string };
-  /** ISO time of the session start. */
-  started: string;
-  /** ISO time of close, absent while capturing. */
-  stopped?: string;
-  /** False while capturing (or when the capture was killed): counts may trail the files. */
-  complete: boolean;
-  /** host:port captured, or null. */
-  target: string | null;
-  /** How the server was run when spicecap started it; null when it was already running. */
-  server: ServerInfo | null;
-  /** Timestamp resolution of the channel files. */
-  tsResolution: TsResolution;
-  /** File format of the channel files. */
-  captureFormat: CaptureFormat;
-  /** Synthetic server TCP port used in every channel file. */
-  serverPort: number;
-  /** True when timestamps count from the session start instead of the epoch. */
-  relativeTime: boolean;
-  /** One entry per (type, id) channel recorded. */
-  channels: ManifestChannel[];
-  /** Connections of channel types outside the table: not recorded. */
-  skipped: { type: number; connections: number }[];
-  /** Sum of channel drops. */
-  dropped: number;
-  /** Sink errors, one line each. */
-  errors: string[];
-  /** Extra facts set by the recorder: sessionId, scrubbed, stoppedBy, redacted, … */
-  [extra: string]: unknown;
-}
-
-/** A manifest that this version cannot use; the message names the file and the problem. */
-export class ManifestError extends Error {
-  /** Always "ManifestError". */
-  override name = "ManifestError";
-  /** Path of the manifest file that was rejected. */
-  readonly file: string;
-  /**
-   * Builds the error; the message is `<file>: <problem>`.
-   *
-   * @param file path of the manifest, put at the start of the message
-   * @param problem what is wrong with it
-   */
-  constructor(file: string, problem: string) {
-    super(`${file}: ${problem}`);
-    this.file = file;
-  }
-}
-
-function isObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === "object" && v !== null && !Array.isArray(v);
-}
+export * from "./manifest_types.ts";
+export {
+  describeJson,
+  isPlainFileName,
+  ManifestError,
+  type ManifestProblem,
+  validateManifest,
+} from "./manifest_validate.ts";
 
 /**
- * Validates parsed JSON as a manifest.
+ * Parses the text of a manifest and validates it.
  *
- * @param value parsed `session.json`
- * @param file name used in errors
- * @returns the manifest
- * @throws {ManifestError} on an unknown format, a newer version or a malformed channel list
+ * @param text contents of `session.json`
+ * @param file path used in errors
+ * @returns the typed manifest
+ * @throws {ManifestError} when it is not JSON or not a manifest this version reads
  */
-export function validateManifest(value: unknown, file: string): Manifest {
-  if (!isObject(value)) throw new ManifestError(file, "expected a JSON object");
-  if (value.format !== MANIFEST_FORMAT) {
-    throw new ManifestError(
-      file,
-      `unknown format ${JSON.stringify(value.format)}, expected "${MANIFEST_FORMAT}"`,
-    );
+export function parseManifest(text: string, file: string): Manifest {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (e) {
+    throw new ManifestError(file, {
+      field: "",
+      expected: "valid JSON",
+      actual: (e as SyntaxError).message,
+    });
   }
-  if (typeof value.version !== "number" || !Number.isInteger(value.version)) {
-    throw new ManifestError(file, "expected an integer 'version'");
-  }
-  if (value.version > MANIFEST_VERSION) {
-    throw new ManifestError(
-      file,
-      `version ${value.version} is newer than this spicecap reads (${MANIFEST_VERSION}); upgrade spicecap`,
-    );
-  }
-  if (!Array.isArray(value.channels)) throw new ManifestError(file, "expected a 'channels' list");
-  value.channels.forEach((c, i) => {
-    const ok = isObject(c) && typeof c.type === "number" && typeof c.id === "number" &&
-      typeof c.file === "string" && !c.file.includes("/") && isObject(c.packets) &&
-      isObject(c.bytes);
-    if (!ok) {
-      throw new ManifestError(
-        file,
-        `channels[${i}]: expected type, id, file (a bare name), packets and bytes`,
-      );
-    }
-  });
-  return value as unknown as Manifest;
+  return validateManifest(value, file);
 }
 
 /**
@@ -158,30 +42,49 @@ export function validateManifest(value: unknown, file: string): Manifest {
  * @param dir session directory
  * @returns the manifest
  * @throws {ManifestError} when it is not valid JSON or not a manifest this version reads
+ * @throws {Deno.errors.NotFound} when the directory holds no manifest
  */
 export async function readManifest(dir: string): Promise<Manifest> {
   const file = `${dir}/${MANIFEST_FILE}`;
-  const text = await Deno.readTextFile(file);
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch (e) {
-    throw new ManifestError(file, `not valid JSON: ${(e as SyntaxError).message}`);
-  }
-  return validateManifest(value, file);
+  return parseManifest(await Deno.readTextFile(file), file);
 }
 
 /**
  * Writes `<dir>/session.json` atomically (a temporary file renamed over it), mode 0600, so a
- * reader never sees half a manifest.
+ * reader never sees half a manifest. When the temporary file cannot be written (a full disk),
+ * it is removed, and the manifest is written over the old one in place if it fits in the
+ * blocks that file already holds (no new space needed); otherwise the first error is thrown.
  *
  * @param dir session directory
  * @param manifest what to write
+ * @throws the write error when neither way worked; no `session.json.tmp` is left behind
  */
 export async function writeManifest(dir: string, manifest: Manifest): Promise<void> {
   const path = `${dir}/${MANIFEST_FILE}`;
-  await Deno.writeTextFile(`${path}.tmp`, JSON.stringify(manifest, null, 2) + "\n", {
-    mode: 0o600,
-  });
-  await Deno.rename(`${path}.tmp`, path);
+  const bytes = new TextEncoder().encode(JSON.stringify(manifest, null, 2) + "\n");
+  try {
+    await Deno.writeFile(`${path}.tmp`, bytes, { mode: 0o600 });
+    await Deno.rename(`${path}.tmp`, path);
+  } catch (e) {
+    await Deno.remove(`${path}.tmp`).catch(() => {});
+    if (!(await overwriteInPlace(path, bytes))) throw e;
+  }
+}
+
+/**
+ * Writes `bytes` over an existing file when they fit in the blocks it holds already.
+ *
+ * @returns false when the file is missing or too small (nothing written)
+ */
+async function overwriteInPlace(path: string, bytes: Uint8Array): Promise<boolean> {
+  const blocks = await Deno.stat(path).then((s) => s.blocks ?? 0, () => 0);
+  if (bytes.length > blocks * 512) return false;
+  const file = await Deno.open(path, { write: true });
+  try {
+    for (let off = 0; off < bytes.length;) off += await file.write(bytes.subarray(off));
+    await file.truncate(bytes.length);
+  } finally {
+    file.close();
+  }
+  return true;
 }

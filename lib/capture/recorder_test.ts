@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import type { CaptureSession, ChannelConnection } from "./session.ts";
 import { CHANNEL_TYPES, messageType } from "../spice/tables.ts";
 import { ConnectionRecorder, type RecorderOptions } from "./recorder.ts";
+import type { ManifestFacts, UnrecordedConnection } from "./manifest.ts";
 import { syntheticLink, syntheticMessage } from "../../testing/synthetic_spice.ts";
 import { concatBytes } from "../bytes.ts";
 
@@ -15,11 +16,14 @@ interface Packet {
 function fakeSession() {
   const opened: [number, number][] = [];
   const packets: Packet[] = [];
-  const fields: Record<string, unknown> = {};
+  const fields: ManifestFacts = {};
+  const unrecorded: UnrecordedConnection[] = [];
   let closed = 0;
   const conn: ChannelConnection = {
     sent: (bytes, comment) => packets.push({ dir: "sent", bytes: bytes.slice(), comment }),
     received: (bytes, comment) => packets.push({ dir: "received", bytes: bytes.slice(), comment }),
+    partial: (fromClient, bytes, comment) =>
+      void packets.push({ dir: fromClient ? "sent" : "received", bytes: bytes.slice(), comment }),
     close: () => void closed++,
     clientPort: 10001,
   };
@@ -28,9 +32,11 @@ function fakeSession() {
       opened.push([type, id]);
       return conn;
     },
-    setManifestField: (k: string, v: unknown) => void (fields[k] = v),
+    setFacts: (f: ManifestFacts) => void Object.assign(fields, f),
+    nowNs: () => 1_000n,
+    noteUnrecorded: (u: UnrecordedConnection) => void unrecorded.push(u),
   } as unknown as CaptureSession;
-  return { session, opened, packets, fields, closed: () => closed };
+  return { session, opened, packets, fields, unrecorded, closed: () => closed };
 }
 
 function mainInit(sessionId: number): Uint8Array {
@@ -47,7 +53,7 @@ function recorder(extra: Partial<RecorderOptions> = {}) {
   const errors: string[] = [];
   const rec = new ConnectionRecorder({
     session: fake.session,
-    onSessionId: (id) => fake.session.setManifestField("sessionId", id),
+    onSessionId: (id) => fake.session.setFacts({ sessionId: id }),
     onError: (m) => errors.push(m),
     ...extra,
   });

@@ -31,6 +31,8 @@ import {
   MANIFEST_FORMAT,
   MANIFEST_VERSION,
   type ManifestChannel,
+  type ManifestFacts,
+  MAX_FIRST_CONNECTION_DELAY_MS,
   type ServerInfo,
   writeManifest,
 } from "./manifest.ts";
@@ -121,6 +123,13 @@ const DEFAULTS = Object.freeze({
 
 const KNOWN_TYPES = new Set<number>(Object.values(CHANNEL_TYPES));
 
+/** The server info with its first-connection delay at most the manifest's cap. */
+function cappedDelay(server: ServerInfo): ServerInfo {
+  const delay = server.firstConnectionDelayMs;
+  if (delay === undefined || delay <= MAX_FIRST_CONNECTION_DELAY_MS) return server;
+  return { ...server, firstConnectionDelayMs: MAX_FIRST_CONNECTION_DELAY_MS };
+}
+
 /**
  * Records SPICE channels as one capture file per channel in a session directory.
  *
@@ -142,7 +151,7 @@ export class CaptureSession {
   readonly #startedIso: string;
   readonly #channels = new Map<string, Channel>();
   readonly #queue: Op[] = [];
-  readonly #extra: Record<string, unknown> = {};
+  readonly #facts: Omit<ManifestFacts, "target" | "server"> = {};
   readonly #errors: string[] = [];
   readonly #skipped = new Map<number, number>();
   #target: string | null;
@@ -175,7 +184,7 @@ export class CaptureSession {
     this.#clock = options.clock ?? systemClock();
     this.#log = options.logger ?? (() => {});
     this.#target = options.target ?? null;
-    this.#server = options.server ?? null;
+    this.#server = options.server ? cappedDelay(options.server) : null;
     this.#startNs = this.#clock.nowNs();
     this.#startedIso = new Date(Number(this.#startNs / 1_000_000n)).toISOString();
   }
@@ -249,11 +258,17 @@ export class CaptureSession {
     this.#current(channelType, channelId)?.received(bytes, comment);
   }
 
-  /** Adds a fact to the manifest (sessionId, scrubbed, stoppedBy, …). */
-  setManifestField(key: string, value: unknown): void {
-    if (key === "server") this.#server = value as ServerInfo | null;
-    else if (key === "target") this.#target = value as string | null;
-    else this.#extra[key] = value;
+  /**
+   * Adds facts to the manifest (sessionId, scrubbed, stoppedBy, server, …); a fact given again
+   * replaces the earlier value. A first-connection delay above the cap is kept as the cap.
+   *
+   * @param facts the fields to set
+   */
+  setFacts(facts: ManifestFacts): void {
+    const { target, server, ...rest } = facts;
+    if (target !== undefined) this.#target = target;
+    if (server !== undefined) this.#server = server && cappedDelay(server);
+    Object.assign(this.#facts, rest);
   }
 
   /** A snapshot of the counters. */
@@ -493,7 +508,7 @@ export class CaptureSession {
       skipped: [...this.#skipped].map(([type, connections]) => ({ type, connections })),
       dropped: channels.reduce((n, c) => n + c.dropped, 0),
       errors: [...this.#errors],
-      ...this.#extra,
+      ...structuredClone(this.#facts),
     };
   }
 

@@ -37,7 +37,7 @@ Deno.test("CaptureSession writes one flow per channel with contract addressing a
     main.received(bytes(9, 8, 7), "main ← link reply");
     main.sent(bytes(1, 2, 3, 4));
     session.packetReceived(DISPLAY, 0, bytes(5, 5));
-    session.setManifestField("sessionId", 1234);
+    session.setFacts({ sessionId: 1234 });
     const manifest = await session.close();
 
     assert.equal(manifest.format, "spicecap-session");

@@ -4,12 +4,8 @@ import { readCaptureFileBatches } from "../pcap/reader.ts";
 import { CaptureFormatError, TruncatedCaptureError } from "../pcap/types.ts";
 import { FileChecker, type FileCheckResult } from "./file_checker.ts";
 import type { Finding } from "./findings.ts";
-import {
-  checkManifestCounts,
-  checkManifestFiles,
-  checkManifestSchema,
-  type ManifestChannelLike,
-} from "./manifest_checks.ts";
+import { checkManifestCounts, checkManifestFiles, checkManifestSchema } from "./manifest_checks.ts";
+import { checkRecordingLoss } from "./recording_loss.ts";
 
 const CAPTURE_FILE = /\.(pcap|pcapng|cap)$/;
 
@@ -17,6 +13,8 @@ const CAPTURE_FILE = /\.(pcap|pcapng|cap)$/;
 export interface CheckPathOptions {
   /** Server port of our captures when there is no manifest. @default 5930 */
   serverPort?: number;
+  /** Bytes the manifest reports relayed and not recorded are warnings, not errors. */
+  allowDrops?: boolean;
 }
 
 /** What {@link checkPath} yields: findings as found, then one result per file read. */
@@ -110,7 +108,7 @@ async function readJson(path: string): Promise<{ value?: unknown; error?: string
  * A directory without a manifest that holds capture files has each file checked on its own.
  *
  * @param dir session directory
- * @param options unused today; kept for symmetry with {@link checkPath}
+ * @param options `allowDrops`: losses the manifest reports are warnings
  */
 async function* checkSessionDir(dir: string, options: CheckPathOptions): AsyncGenerator<CheckItem> {
   const manifestPath = `${dir}/${MANIFEST_FILE}`;
@@ -137,44 +135,31 @@ async function* checkSessionDir(dir: string, options: CheckPathOptions): AsyncGe
     yield { type: "file", file: manifestPath, unreadable: true };
     return;
   }
-  const schema = checkManifestSchema(value, manifestPath);
-  for (const finding of schema) yield { type: "finding", finding };
-  const m = value as Record<string, unknown>;
-  const channels = (Array.isArray(m.channels) ? m.channels : []).filter((c) =>
-    typeof c === "object" && c !== null && typeof c.file === "string" && !c.file.includes("/")
-  ) as ManifestChannelLike[];
-  if (schema.some((f) => f.code === "manifest-version")) {
+  const { manifest: m, finding } = checkManifestSchema(value, manifestPath);
+  if (finding) {
+    // A manifest that fails validation cannot be trusted to name the channel files.
+    yield { type: "finding", finding };
     yield { type: "file", file: manifestPath, unreadable: true };
     return;
   }
+  const channels = m.channels;
   for (const finding of checkManifestFiles(channels, names, manifestPath)) {
     yield { type: "finding", finding };
   }
-  if (typeof m.dropped === "number" && m.dropped > 0) {
-    yield {
-      type: "finding",
-      finding: {
-        severity: "warning",
-        code: "manifest-drops",
-        file: manifestPath,
-        message: `the recorder dropped ${m.dropped} packet(s); the capture is incomplete`,
-        expected: "0",
-        actual: String(m.dropped),
-      },
-    };
+  for (const finding of checkRecordingLoss(m, manifestPath, options)) {
+    yield { type: "finding", finding };
   }
-  const complete = m.complete !== false;
+  const complete = m.complete;
   const present = new Set(names);
   for (const ch of channels) {
     if (!present.has(ch.file)) continue;
-    const serverPort = ch.serverPort ??
-      (typeof m.serverPort === "number" ? m.serverPort : options.serverPort);
+    const serverPort = ch.serverPort;
     let result: FileCheckResult | undefined;
     for await (const item of checkFile(`${dir}/${ch.file}`, ch.file, { ours: true, serverPort })) {
       if (item.type === "file") result = item.result;
       yield item;
     }
-    if (result && ch.packets && ch.bytes) {
+    if (result) {
       for (const finding of checkManifestCounts(ch, result.observed, complete)) {
         yield { type: "finding", finding };
       }
@@ -186,7 +171,7 @@ async function* checkSessionDir(dir: string, options: CheckPathOptions): AsyncGe
  * Checks a capture file or a session directory.
  *
  * @param path file or directory
- * @param options server port for our captures without a manifest
+ * @param options server port for our captures without a manifest; `allowDrops`
  * @returns findings as they are found and one item per file read
  */
 export async function* checkPath(

@@ -2,7 +2,7 @@
  * Invariants of a session directory's `session.json`, over plain values: the parsed JSON, the
  * directory listing, and the counts observed in each channel file.
  */
-import { MANIFEST_FORMAT, MANIFEST_VERSION } from "../capture/manifest.ts";
+import { type Manifest, ManifestError, validateManifest } from "../capture/manifest.ts";
 import type { Finding } from "./findings.ts";
 
 /** What a channel file holds, counted the way the recorder counts (data-carrying segments). */
@@ -39,107 +39,37 @@ export interface ManifestChannelLike {
 
 const CAPTURE_FILE = /\.(pcap|pcapng)$/;
 
-function isObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === "object" && v !== null && !Array.isArray(v);
-}
-
-type FieldCheck = (v: unknown) => boolean;
-const isString: FieldCheck = (v) => typeof v === "string";
-const isInt: FieldCheck = (v) => typeof v === "number" && Number.isInteger(v) && v >= 0;
-const isCounts: FieldCheck = (v) => isObject(v) && isInt(v.sent) && isInt(v.received);
-
-/** Top-level fields and how to check them (ARCHITECTURE.md "Session directory"). */
-const TOP_FIELDS: ReadonlyArray<readonly [string, FieldCheck, string]> = Object.freeze(
-  [
-    [
-      "tool",
-      (v: unknown) => isObject(v) && isString(v.name) && isString(v.version),
-      "{name, version}",
-    ],
-    [
-      "started",
-      (v: unknown) => isString(v) && !Number.isNaN(Date.parse(v as string)),
-      "an ISO time",
-    ],
-    ["target", (v: unknown) => v === null || isString(v), "host:port or null"],
-    ["tsResolution", (v: unknown) => v === "us" || v === "ns", `"us" or "ns"`],
-    ["channels", Array.isArray, "a list"],
-  ] as const,
-);
-
-/** Channel fields and how to check them. */
-const CHANNEL_FIELDS: ReadonlyArray<readonly [string, FieldCheck, string]> = Object.freeze(
-  [
-    ["type", isInt, "an integer"],
-    ["typeName", isString, "a string"],
-    ["id", isInt, "an integer"],
-    ["file", (v: unknown) => isString(v) && !(v as string).includes("/"), "a bare file name"],
-    ["clientPort", isInt, "an integer"],
-    ["serverPort", isInt, "an integer"],
-    [
-      "connections",
-      (v: unknown) => Array.isArray(v) && v.every((c) => isObject(c) && isInt(c.clientPort)),
-      "a list of {clientPort, openedNs}",
-    ],
-    ["packets", isCounts, "{sent, received}"],
-    ["bytes", isCounts, "{sent, received}"],
-  ] as const,
-);
+/** What {@link checkManifestSchema} found: the typed manifest, or the finding that rejects it. */
+export type SchemaCheck =
+  | { manifest: Manifest; finding?: undefined }
+  | { manifest?: undefined; finding: Finding };
 
 /**
- * Checks the manifest's format, version and field types.
+ * Validates the manifest with the one manifest validator (lib/capture/manifest_validate.ts).
+ * A bad format or version is a `manifest-version` finding, any other bad field a
+ * `manifest-schema` finding naming it; either way the rest of the directory cannot be trusted.
  *
  * @param value parsed JSON of session.json
- * @param file manifest path for the findings
- * @returns findings; a `manifest-version` finding means the rest was not checked
+ * @param file manifest path for the finding
+ * @returns the typed manifest, or the finding
  */
-export function checkManifestSchema(value: unknown, file: string): Finding[] {
-  const finding = (code: string, message: string, expected?: string, actual?: string): Finding => ({
-    severity: "error",
-    code,
-    file,
-    message,
-    expected,
-    actual,
-  });
-  if (!isObject(value)) return [finding("manifest-schema", "not a JSON object")];
-  if (value.format !== MANIFEST_FORMAT || !isInt(value.version) || value.version as number < 1) {
-    return [finding(
-      "manifest-version",
-      "unknown manifest format or version",
-      `format "${MANIFEST_FORMAT}", integer version 1..${MANIFEST_VERSION}`,
-      `format ${JSON.stringify(value.format)}, version ${JSON.stringify(value.version)}`,
-    )];
+export function checkManifestSchema(value: unknown, file: string): SchemaCheck {
+  try {
+    return { manifest: validateManifest(value, file) };
+  } catch (e) {
+    if (!(e instanceof ManifestError)) throw e;
+    const version = e.field === "format" || e.field === "version";
+    return {
+      finding: {
+        severity: "error",
+        code: version ? "manifest-version" : "manifest-schema",
+        file,
+        message: e.field === "" ? "not a manifest" : `field '${e.field}'`,
+        expected: e.expected,
+        actual: e.actual,
+      },
+    };
   }
-  if ((value.version as number) > MANIFEST_VERSION) {
-    return [finding(
-      "manifest-version",
-      "manifest is newer than this spicecap reads; upgrade spicecap",
-      `version ≤ ${MANIFEST_VERSION}`,
-      `version ${value.version}`,
-    )];
-  }
-  const out: Finding[] = [];
-  for (const [name, ok, what] of TOP_FIELDS) {
-    if (!ok(value[name])) {
-      out.push(finding("manifest-schema", `field '${name}'`, what, JSON.stringify(value[name])));
-    }
-  }
-  if (!Array.isArray(value.channels)) return out;
-  value.channels.forEach((c: unknown, i: number) => {
-    if (!isObject(c)) {
-      out.push(finding("manifest-schema", `channels[${i}]`, "an object", JSON.stringify(c)));
-      return;
-    }
-    for (const [name, ok, what] of CHANNEL_FIELDS) {
-      if (!ok(c[name])) {
-        out.push(
-          finding("manifest-schema", `channels[${i}].${name}`, what, JSON.stringify(c[name])),
-        );
-      }
-    }
-  });
-  return out;
 }
 
 /**

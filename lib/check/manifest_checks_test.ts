@@ -17,31 +17,42 @@ const manifest = {
   version: 1,
   tool: { name: "spicecap", version: "0.1.0" },
   started: "2026-01-01T00:00:00.000Z",
+  complete: true,
   target: null,
+  server: null,
   tsResolution: "ns",
-  channels: [channel],
+  captureFormat: "pcap",
+  serverPort: 5930,
+  relativeTime: false,
+  channels: [{ ...channel, dropped: 0, errors: 0 }],
+  skipped: [],
+  dropped: 0,
+  errors: [],
 };
 
-Deno.test("checkManifestSchema accepts a well-formed manifest", () => {
-  assert.deepEqual(checkManifestSchema(manifest, "session.json"), []);
+Deno.test("checkManifestSchema accepts a well-formed manifest and returns it typed", () => {
+  const { manifest: m, finding } = checkManifestSchema(manifest, "session.json");
+  assert.equal(finding, undefined);
+  assert.deepEqual(m, manifest);
 });
 
-Deno.test("checkManifestSchema names each bad field and stops at an unknown version", () => {
-  const bad = {
-    ...manifest,
-    started: "yesterday",
-    channels: [{ ...channel, id: -1, file: "a/b" }],
-  };
-  const f = checkManifestSchema(bad, "session.json");
-  assert.deepEqual(f.map((x) => [x.code, x.message]), [
-    ["manifest-schema", "field 'started'"],
-    ["manifest-schema", "channels[0].id"],
-    ["manifest-schema", "channels[0].file"],
-  ]);
-  const v = checkManifestSchema({ ...manifest, version: 2 }, "session.json");
-  assert.deepEqual(v.map((x) => [x.code, x.expected]), [["manifest-version", "version ≤ 1"]]);
-  const other = checkManifestSchema({ format: "pcap" }, "session.json");
-  assert.equal(other[0].code, "manifest-version");
+Deno.test("checkManifestSchema names the bad field, and a bad version as manifest-version", () => {
+  const bad = { ...manifest, channels: [{ ...manifest.channels[0], id: -1 }] };
+  assert.deepEqual(checkManifestSchema(bad, "session.json").finding, {
+    severity: "error",
+    code: "manifest-schema",
+    file: "session.json",
+    message: "field 'channels[0].id'",
+    expected: "an integer 0..255",
+    actual: "-1",
+  });
+  const v = checkManifestSchema({ ...manifest, version: 2 }, "session.json").finding!;
+  assert.deepEqual([v.code, v.message, v.actual], ["manifest-version", "field 'version'", "2"]);
+  assert.match(v.expected!, /version ≤ 1/);
+  const other = checkManifestSchema({ format: "pcap" }, "session.json").finding!;
+  assert.deepEqual([other.code, other.message], ["manifest-version", "field 'format'"]);
+  const list = checkManifestSchema([], "session.json").finding!;
+  assert.deepEqual([list.code, list.message], ["manifest-schema", "not a manifest"]);
 });
 
 Deno.test("checkManifestFiles reports missing and unlisted capture files only", () => {

@@ -10,7 +10,8 @@ import {
   type ChannelConnection,
 } from "../capture/session.ts";
 import type { CaptureFormat, CaptureRecord } from "../pcap/types.ts";
-import { SpiceStreamReader, type StreamProblem, type TrackedConnection } from "./messages.ts";
+import { SpiceStreamReader } from "./messages.ts";
+import type { StreamProblem, TrackedConnection } from "./types.ts";
 
 /** Options of {@link importCapture}. */
 export interface ImportOptions {
@@ -127,17 +128,19 @@ export async function importCapture(
     nowNs = ev.tsNs;
     record(reader.connections[ev.connection.index], ev.unit.fromClient, ev.unit.bytes, s);
   }
-  s.setManifestField("importedFrom", {
-    file: options.file ?? null,
-    connections: reader.connections.map((c) => ({
-      client: `${c.info.clientIp}:${c.info.clientPort}`,
-      server: `${c.info.serverIp}:${c.info.serverPort}`,
-      channelType: c.info.channelType ?? null,
-      channelId: c.info.channelId ?? null,
-    })),
+  s.setFacts({
+    importedFrom: {
+      file: options.file ?? null,
+      connections: reader.connections.map((c) => ({
+        client: `${c.info.clientIp}:${c.info.clientPort}`,
+        server: `${c.info.serverIp}:${c.info.serverPort}`,
+        channelType: c.info.channelType ?? null,
+        channelId: c.info.channelId ?? null,
+      })),
+    },
   });
   const partial = problems.some((p) => LOSSY.has(p.kind));
-  s.setManifestField("partial", partial);
+  s.setFacts({ partial });
   const manifest = await s.close();
   return {
     manifest,
