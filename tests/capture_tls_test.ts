@@ -422,8 +422,7 @@ Deno.test("capture names the missing file of an incomplete --qemu-x509-dir befor
 Deno.test("qemuCommandLine() puts the TLS port, x509-dir and channel security in -spice", () => {
   const line = qemuCommandLine(
     { tls: { x509Dir: "/p,k", tlsChannels: ["main"], plaintextChannels: ["default"] } },
-    5930,
-    5931,
+    { port: 5930, tlsPort: 5931 },
   );
   const spice = line[line.indexOf("-spice") + 1];
   assert.equal(

@@ -16,7 +16,7 @@ import { EnvironmentError } from "../harness/errors.ts";
 const noQemu = missingTools("qemu-system-x86_64") !== undefined;
 
 Deno.test("qemuCommandLine() uses a secret object for a password and escapes commas", () => {
-  const argv = qemuCommandLine({ password: "a,b" }, 5999);
+  const argv = qemuCommandLine({ password: "a,b" }, { port: 5999 });
   assert.ok(argv.includes("secret,id=spsec,data=a,,b"));
   const spice = argv[argv.indexOf("-spice") + 1];
   assert.equal(spice, "port=5999,addr=127.0.0.1,password-secret=spsec");
@@ -24,7 +24,7 @@ Deno.test("qemuCommandLine() uses a secret object for a password and escapes com
 });
 
 Deno.test("qemuCommandLine() adds audio and usbredir for all channels, extra args last", () => {
-  const argv = qemuCommandLine({ channels: "all", extraArgs: ["-name", "x"] }, 5999);
+  const argv = qemuCommandLine({ channels: "all", extraArgs: ["-name", "x"] }, { port: 5999 });
   assert.ok(argv.includes("hda-duplex,audiodev=a"));
   assert.ok(argv.includes("usb-redir,chardev=u1"));
   assert.deepEqual(argv.slice(-2), ["-name", "x"]);
@@ -34,7 +34,7 @@ Deno.test("qemuCommandLine() adds audio and usbredir for all channels, extra arg
 Deno.test("waitForPort() names the port that never accepted", async () => {
   const port = freePort();
   await assert.rejects(
-    () => waitForPort("127.0.0.1", port, 100),
+    () => waitForPort({ hostname: "127.0.0.1", port }, { timeoutMs: 100 }),
     (e: unknown) => e instanceof EnvironmentError && e.message.includes(`127.0.0.1:${port}`),
   );
 });
@@ -86,14 +86,17 @@ Deno.test({
 });
 
 Deno.test("redactSecrets() hides a QEMU secret's data and restoreSecrets() puts a password back", () => {
-  const line = qemuCommandLine({ password: "pa,ss" }, 5930);
+  const line = qemuCommandLine({ password: "pa,ss" }, { port: 5930 });
   const redacted = redactSecrets(line);
   assert.ok(!redacted.join(" ").includes("pa,,ss"), redacted.join(" "));
   assert.ok(redacted.includes(`secret,id=spsec,data=${REDACTED_SECRET}`));
   assert.ok(hasRedactedSecret(redacted));
   assert.ok(!hasRedactedSecret(line));
   assert.deepEqual(restoreSecrets(redacted, "pa,ss"), line);
-  assert.deepEqual(redactSecrets(qemuCommandLine({}, 5930)), qemuCommandLine({}, 5930));
+  assert.deepEqual(
+    redactSecrets(qemuCommandLine({}, { port: 5930 })),
+    qemuCommandLine({}, { port: 5930 }),
+  );
 });
 
 Deno.test("staticGuestImage() is a boot sector and withStaticGuest() gives a line a fresh copy", () => {
@@ -101,9 +104,12 @@ Deno.test("staticGuestImage() is a boot sector and withStaticGuest() gives a lin
   assert.equal(image.length, 512);
   assert.deepEqual([...image.subarray(510)], [0x55, 0xaa]);
   assert.ok(new TextDecoder().decode(image).includes("spicecap static guest"));
-  const line = qemuCommandLine({}, 5930, undefined, "/tmp/spicecap-static-guest-a.img");
+  const line = qemuCommandLine({}, {
+    port: 5930,
+    guestImage: "/tmp/spicecap-static-guest-a.img",
+  });
   assert.ok(usesStaticGuest(line));
-  assert.ok(!usesStaticGuest(qemuCommandLine({}, 5930)));
+  assert.ok(!usesStaticGuest(qemuCommandLine({}, { port: 5930 })));
   const moved = withStaticGuest(line, "/tmp/spicecap-static-guest-b.img");
   assert.ok(
     moved.includes("file=/tmp/spicecap-static-guest-b.img,format=raw,if=floppy,snapshot=on"),

@@ -25,14 +25,17 @@ Deno.test("withSpicePort() replaces the recorded SPICE port and keeps the rest",
     "-spice",
     "port=5930,addr=127.0.0.1,disable-ticketing=on",
   ];
-  assert.deepEqual(withSpicePort(line, 4000), [
+  assert.deepEqual(withSpicePort(line, { port: 4000 }), [
     "qemu-system-x86_64",
     "-m",
     "128",
     "-spice",
     "port=4000,addr=127.0.0.1,disable-ticketing=on",
   ]);
-  assert.throws(() => withSpicePort(["qemu-system-x86_64"], 1), /no '-spice port=N' option/);
+  assert.throws(
+    () => withSpicePort(["qemu-system-x86_64"], { port: 1 }),
+    /no '-spice port=N' option/,
+  );
 });
 
 Deno.test("parseTarget() and defaultReplayDir() shape their inputs", () => {
