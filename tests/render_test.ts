@@ -1,13 +1,17 @@
 import assert from "node:assert/strict";
 import { main } from "../harness/cli.ts";
 import { memoryIo } from "../harness/io.ts";
-import { missingTools } from "../harness/processes/tools.ts";
+import { hasTool, missingTools } from "../harness/processes/tools.ts";
 import { decodePpm, type PpmImage } from "../lib/display/image_files.ts";
 import { captureInProcess } from "../testing/capture_harness.ts";
+import { captureTyping } from "../testing/linux_guest_capture.ts";
 
 const GOLDEN = new URL("../fixtures/golden/", import.meta.url).pathname;
 const RAW = new URL("../fixtures/raw/", import.meta.url).pathname;
 const noCapture = missingTools("qemu-system-x86_64", "spicy-screenshot") !== undefined;
+/** The Linux guest typing session also needs spicy, Xvfb, xdotool and the guest's build tools. */
+const noTyping = noCapture || missingTools("spicy", "xvfb-run", "xdotool") !== undefined ||
+  !hasTool("apt-get") || !hasTool("dpkg-deb");
 
 interface FrameLine {
   type: string;
@@ -130,6 +134,35 @@ Deno.test({
         ]);
         assertSamePixels(r.mark, r.shot, `image-compression=${mode}`);
       });
+    }
+  },
+});
+
+Deno.test({
+  name: "render --final of a typed Linux session (hundreds of GLZ draws) equals the screen " +
+    "spicy-screenshot takes afterwards",
+  ignore: noTyping,
+  fn: async () => {
+    const tmp = await Deno.makeTempDir({ prefix: "spicecap-render-linux-" });
+    try {
+      const run = await captureTyping(`${tmp}/s`, {
+        lines: [
+          { type: "ls -la / ; echo one >/dev/ttyS0", serial: "one" },
+          { type: "seq 1 60 ; echo two >/dev/ttyS0", serial: "two" },
+          { type: "clear ; echo three >/dev/ttyS0", serial: "three" },
+          // the serial marker comes 2 s after the prompt is back, so the last screen update
+          // has reached spicy (and the recording) before the client is closed
+          { type: "echo hello world ; (sleep 2 ; echo four >/dev/ttyS0) &", serial: "four" },
+        ],
+        screenshot: `${tmp}/final.ppm`,
+      });
+      assert.equal(run.exitCode, 0, run.stderr);
+      const r = await render(["--final", "--format", "ppm", "-o", `${tmp}/f`, `${tmp}/s`]);
+      assert.equal(r.code, 0, r.stderr);
+      const ours = decodePpm(await Deno.readFile(r.frames[0].file));
+      assertSamePixels(ours, decodePpm(await Deno.readFile(`${tmp}/final.ppm`)), "linux guest");
+    } finally {
+      await Deno.remove(tmp, { recursive: true });
     }
   },
 });
