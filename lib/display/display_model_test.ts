@@ -216,3 +216,22 @@ Deno.test("DisplayModel keeps PAL_CACHE_ME palettes until INVAL_ALL_PALETTES", (
   assert.equal(missed.problems[0]?.kind, "cache-miss");
   assert.match(missed.problems[0].message, /palette 3/);
 });
+
+Deno.test("DisplayModel copies unknown pixels along from an off-screen surface", () => {
+  const offscreen = surfaceCreate({ id: 1, width: 2, height: 1, flags: 0 });
+  const b = new BodyBuilder();
+  writeBase(b, { surfaceId: 1, box: { top: 0, left: 1, bottom: 1, right: 2 } });
+  const text = b.build(); // DRAW_TEXT on surface 1, pixel (1,0): not rendered
+  const copy = new BodyBuilder();
+  writeBase(copy, { box: { top: 0, left: 0, bottom: 1, right: 2 } });
+  const image = copy.pointer();
+  copy.rect({ top: 0, left: 0, bottom: 1, right: 2 }).u16(8).u8(1).u8(0).u32(0).u32(0).u32(0);
+  image();
+  copy.u64(9n).u8(104).u8(0).u32(2).u32(1).u32(1); // SURFACE image: surface 1
+  const m = run([["SURFACE_CREATE", 314, offscreen], ["DRAW_TEXT", 311, text], [
+    "DRAW_COPY",
+    304,
+    copy.build(),
+  ]]);
+  assert.deepEqual(m.snapshot()!.unknown, [{ top: 0, left: 1, bottom: 1, right: 2 }]);
+});

@@ -237,5 +237,13 @@ export function runDraw(ctx: DrawContext, draw: { base: DrawBase; op: DrawOp }):
     region = maskRegion(region, { mask: r.mask, box: base.box, pos: mask.pos, invert });
   }
   if (regionIsEmpty(region)) return;
-  if (apply(ctx, region, { base, op, r })) ctx.surface.markKnown(region, true);
+  if (!apply(ctx, region, { base, op, r })) return;
+  const known = r.src?.known;
+  if (!known || !("srcArea" in op)) return ctx.surface.markKnown(region, true);
+  // a copy from another surface carries that surface's unknown pixels along
+  const map = sourceMap(r.src!, { srcArea: op.srcArea, box: base.box });
+  ctx.surface.forEach(region, (i, x, y) => {
+    const j = map(x, y);
+    ctx.surface.known[i] = j < 0 ? 1 : known[j];
+  });
 }

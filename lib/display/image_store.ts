@@ -24,6 +24,8 @@ export interface PixelSource {
   hasAlpha: boolean;
   /** Decoded from a lossy codec (JPEG). */
   lossy: boolean;
+  /** For a surface source: its known mask (1 per pixel); absent = every pixel known. */
+  known?: Uint8Array;
 }
 
 /** Why an image could not be turned into pixels. */
@@ -146,7 +148,15 @@ export class ImageStore {
         const s = this.#surface(d.surfaceId);
         if (!s) throw new CacheMiss(`surface ${d.surfaceId} does not exist`, "no-surface");
         const words = s.words.slice();
-        return { width: s.width, height: s.height, words, hasAlpha: s.hasAlpha, lossy: false };
+        const known = s.known.slice();
+        return {
+          width: s.width,
+          height: s.height,
+          words,
+          hasAlpha: s.hasAlpha,
+          lossy: false,
+          known,
+        };
       }
       case "cache": {
         const hit = this.#pixmaps.get(ref.id);
