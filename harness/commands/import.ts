@@ -2,6 +2,7 @@
 import { numberFlag, parseCommandArgs } from "../args.ts";
 import { readCaptureFile } from "../../lib/pcap/reader.ts";
 import { importCapture } from "../../lib/session/import_capture.ts";
+import { fillDirAtomically } from "../atomic_output.ts";
 import { UsageError } from "../errors.ts";
 import type { Io } from "../io.ts";
 
@@ -45,13 +46,11 @@ export async function run(args: string[], io: Io): Promise<number> {
   const serverPort = numberFlag("server-port", values["server-port"], "port");
   const dir = values.output ?? `${input.replace(/\.(pcapng|pcap|cap)$/i, "")}-session`;
   await Deno.stat(input); // NotFound names the input before a directory is created
-  let result;
-  try {
-    result = await importCapture(readCaptureFile(input), dir, { file: input, format, serverPort });
-  } catch (e) {
-    if (e instanceof Deno.errors.AlreadyExists) throw new UsageError(`-o ${dir}: ${e.message}`);
-    throw e;
-  }
+  // Written beside `dir` and moved into place at the end: a failed import leaves nothing behind.
+  const result = await fillDirAtomically(
+    dir,
+    (tmp) => importCapture(readCaptureFile(input), tmp, { file: input, format, serverPort }),
+  );
   const lossy = result.problems.filter((p) =>
     p.kind !== "retransmission" && p.kind !== "outOfOrder"
   );

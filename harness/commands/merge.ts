@@ -2,6 +2,7 @@
 import { parseCommandArgs } from "../args.ts";
 import { mergeFiles } from "../../lib/session/merge_files.ts";
 import { openSession } from "../../lib/session/session_files.ts";
+import { writeFileAtomically } from "../atomic_output.ts";
 import { UsageError } from "../errors.ts";
 import type { Io } from "../io.ts";
 
@@ -35,18 +36,19 @@ export async function run(args: string[], io: Io): Promise<number> {
   if (values.output === undefined) throw new UsageError("expected -o OUT.pcapng (or -o -)");
   const { files } = await openSession(positionals[0]);
   const out = values.output;
-  let sink: WritableStream<Uint8Array>;
+  const options = { deriveDirection: !values["no-direction"] };
   if (out === "-") {
-    sink = new WritableStream({ write: (chunk) => io.out(chunk) });
-  } else {
-    const file = await Deno.open(out, { write: true, create: true, truncate: true, mode: 0o600 });
-    sink = file.writable;
+    const sink = new WritableStream<Uint8Array>({ write: (chunk) => io.out(chunk) });
+    await mergeFiles(files, sink, options);
+    return 0;
   }
-  const result = await mergeFiles(files, sink, { deriveDirection: !values["no-direction"] });
-  if (out !== "-") {
-    await io.err(
-      `spicecap merge: ${out}: ${result.packets} packet(s) from ${files.length} file(s)\n`,
-    );
-  }
+  // A temporary file renamed into place at the end: a failed merge leaves no partial pcapng.
+  const result = await writeFileAtomically(
+    out,
+    (file) => mergeFiles(files, file.writable, options),
+  );
+  await io.err(
+    `spicecap merge: ${out}: ${result.packets} packet(s) from ${files.length} file(s)\n`,
+  );
   return 0;
 }

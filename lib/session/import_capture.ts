@@ -9,7 +9,13 @@ import {
   type CaptureSessionOptions,
   type ChannelConnection,
 } from "../capture/session.ts";
-import type { CaptureFormat, CaptureRecord } from "../pcap/types.ts";
+import { timestampProblem } from "../pcap/time_limits.ts";
+import {
+  type CaptureFormat,
+  CaptureFormatError,
+  type CaptureRecord,
+  type TsResolution,
+} from "../pcap/types.ts";
 import { SpiceStreamReader } from "./messages.ts";
 import type { StreamProblem, TrackedConnection } from "./types.ts";
 
@@ -62,6 +68,8 @@ const LOSSY = new Set([
  * @param options format, server port, problem sink
  * @returns the manifest written and what could not be imported
  * @throws {Deno.errors.AlreadyExists} when `dir` already holds a session
+ * @throws CaptureFormatError for unreadable input, or a record time the channel files cannot
+ * hold (pcap: 2106, pcapng: 2554), naming the file and packet; the session is closed first
  */
 export async function importCapture(
   records: AsyncIterable<CaptureRecord>,
@@ -111,17 +119,23 @@ export async function importCapture(
     if (fromClient) ch.sent(bytes);
     else ch.received(bytes);
   };
-  for await (const r of records) {
-    nowNs = r.tsNs;
-    const s = session ?? await open();
-    const { connection, events } = reader.push(r);
-    for (const ev of events) {
-      record(reader.connections[ev.connection.index], ev.unit.fromClient, ev.unit.bytes, s);
+  const resolution = options.session?.tsResolution ?? "ns";
+  try {
+    for await (const r of withinFormat(records, options.format ?? "pcap", resolution, options)) {
+      nowNs = r.tsNs;
+      const s = session ?? await open();
+      const { connection, events } = reader.push(r);
+      for (const ev of events) {
+        record(reader.connections[ev.connection.index], ev.unit.fromClient, ev.unit.bytes, s);
+      }
+      if (connection && !closed.has(connection.info.index) && isClosed(connection)) {
+        closed.add(connection.info.index);
+        channels.get(connection.info.index)?.close();
+      }
     }
-    if (connection && !closed.has(connection.info.index) && isClosed(connection)) {
-      closed.add(connection.info.index);
-      channels.get(connection.info.index)?.close();
-    }
+  } catch (e) {
+    await session?.close().catch(() => {});
+    throw e;
   }
   const s = session ?? await open();
   for (const ev of reader.finish()) {
@@ -150,6 +164,26 @@ export async function importCapture(
     problems,
     partial,
   };
+}
+
+/** The records, or a CaptureFormatError at the first whose time the session's files cannot hold. */
+async function* withinFormat(
+  records: AsyncIterable<CaptureRecord>,
+  format: CaptureFormat,
+  resolution: TsResolution,
+  options: { file?: string },
+): AsyncGenerator<CaptureRecord> {
+  for await (const r of records) {
+    const problem = timestampProblem(r.tsNs, format, resolution);
+    if (problem !== undefined) {
+      throw new CaptureFormatError(problem, {
+        file: options.file,
+        packetNumber: r.packetNumber,
+        offset: r.offset,
+      });
+    }
+    yield r;
+  }
 }
 
 function isClosed(c: TrackedConnection): boolean {

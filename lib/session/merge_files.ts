@@ -2,7 +2,13 @@
 import { decodePacket } from "../net/decode.ts";
 import { PcapngWriter } from "../pcap/pcapng_writer.ts";
 import { readCaptureFileBatches } from "../pcap/reader.ts";
-import type { CaptureRecord, InterfaceInfo, PacketDirection } from "../pcap/types.ts";
+import { timestampProblem } from "../pcap/time_limits.ts";
+import {
+  CaptureFormatError,
+  type CaptureRecord,
+  type InterfaceInfo,
+  type PacketDirection,
+} from "../pcap/types.ts";
 import { mergeByTime } from "./merge.ts";
 import type { SessionFile } from "./session_files.ts";
 
@@ -54,7 +60,8 @@ function ourDirection(r: CaptureRecord): PacketDirection | undefined {
  * @param sink where the pcapng goes
  * @param options direction derivation, application name
  * @returns packet counts
- * @throws CaptureFormatError from a bad input file (the output is then incomplete)
+ * @throws CaptureFormatError from a bad input file, or a time past what a nanosecond pcapng
+ * holds (2554), naming the file and packet (the output is then incomplete)
  */
 export async function mergeFiles(
   files: readonly SessionFile[],
@@ -103,6 +110,14 @@ export async function mergeFiles(
           tsResolution: "ns",
         });
         ids.set(key, id);
+      }
+      const problem = timestampProblem(r.tsNs, "pcapng", "ns");
+      if (problem !== undefined) {
+        throw new CaptureFormatError(problem, {
+          file: files[source].file,
+          packetNumber: r.packetNumber,
+          offset: r.offset,
+        });
       }
       writer.write({
         tsNs: r.tsNs,
