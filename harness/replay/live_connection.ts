@@ -38,6 +38,16 @@ export interface LiveConnectionOptions {
   timeoutMs: number;
 }
 
+/** Options of {@link LiveConnection.waitFor}. */
+export interface WaitForOptions {
+  /** Deadline, ms. */
+  timeoutMs: number;
+  /** What is awaited, for the error ("message 3 ATTACH_CHANNELS: server INIT"). */
+  describe: () => { index?: number; awaited: string };
+  /** Resolves the wait early (the replay stopped). */
+  signal?: AbortSignal;
+}
+
 function u32(b: Uint8Array, at: number): number {
   return (b[at] | (b[at + 1] << 8) | (b[at + 2] << 16) | (b[at + 3] << 24)) >>> 0;
 }
@@ -224,19 +234,14 @@ export class LiveConnection {
   }
 
   /**
-   * Resolves once `ready()` returns true; rejects with a divergence after `timeoutMs` or when
-   * the connection closes first.
+   * Resolves once `ready()` returns true, or at once when `signal` fires; rejects with a
+   * divergence after `timeoutMs` or when the connection closes first.
    *
    * @param ready condition over this connection's counters (checked on every received unit)
-   * @param timeoutMs deadline
-   * @param describe what is awaited, for the error ("message 3 ATTACH_CHANNELS: server INIT")
+   * @param options the deadline, what is awaited (for the error) and the abort signal
    */
-  waitFor(
-    ready: () => boolean,
-    timeoutMs: number,
-    describe: () => { index?: number; awaited: string },
-    signal?: AbortSignal,
-  ): Promise<void> {
+  waitFor(ready: () => boolean, options: WaitForOptions): Promise<void> {
+    const { timeoutMs, describe, signal } = options;
     if (ready()) return Promise.resolve();
     return new Promise((resolve, reject) => {
       const fail = (why: string) => {

@@ -1,0 +1,320 @@
+/**
+ * One replay once its server is up, step by step ({@link ReplayRun}): link each recorded
+ * connection when its turn comes, send its client messages as causality and the schedule allow,
+ * wait for the server's recorded answers, then finish the capture.
+ *
+ * @module
+ */
+import { CaptureSession } from "../../lib/capture/session.ts";
+import type { Manifest } from "../../lib/capture/manifest.ts";
+import { decodeMessage, summarizeFields } from "../../lib/spice/messages.ts";
+import { CHANNEL_TYPES as CHANNEL, channelName } from "../../lib/spice/tables.ts";
+import type { SpiceUnit } from "../../lib/spice/types.ts";
+import {
+  causalityMet,
+  type PlannedConnection,
+  type PlannedMessage,
+  type ReplayPlan,
+} from "../../lib/replay/plan.ts";
+import { type Speed, targetNs, type Timer, waitUntil } from "../../lib/replay/schedule.ts";
+import { redactSecrets } from "../processes/qemu.ts";
+import { LiveConnection, ReplayDivergence } from "./live_connection.ts";
+import type { ReplayOptions, ReplayResult, ReplayServer } from "./types.ts";
+
+function u32(b: Uint8Array, at: number): number {
+  return (b[at] | (b[at + 1] << 8) | (b[at + 2] << 16) | (b[at + 3] << 24)) >>> 0;
+}
+
+/** `display`, `display-1`: a connection's channel as the replay names it. */
+export function connLabel(c: { channelType: number; channelId: number }): string {
+  return c.channelId === 0
+    ? channelName(c.channelType)
+    : `${channelName(c.channelType)}-${c.channelId}`;
+}
+
+/** One line per unit, like `inspect --messages`: time, channel, direction, index, name, fields. */
+function verboseLine(relNs: bigint, label: string, channelType: number, u: SpiceUnit): string {
+  const t = (Number(relNs) / 1e9).toFixed(6);
+  const dir = u.fromClient ? "C→S" : "S→C";
+  if (u.kind !== "message") return `${t} ${label} ${dir} ${u.kind} ${u.bytes.length}B\n`;
+  const body = u.bytes.subarray(u.headerSize);
+  const fields = decodeMessage(channelType, u.fromClient, u.type, body);
+  const summary = fields ? ` ${summarizeFields(fields)}` : "";
+  return `${t} ${label} ${dir} #${u.index} ${u.name} ${body.length}B${summary}\n`;
+}
+
+function awaited(m: PlannedMessage, conn: LiveConnection, pc: PlannedConnection) {
+  return {
+    index: m.index,
+    awaited: `${m.name}: ${causalityMet(m, conn, pc.channelType) ?? "nothing"}`,
+  };
+}
+
+/** The server replayed against: `options.target`, else our QEMU on loopback. */
+function serverAddress(ctx: ReplayRunContext): { hostname: string; port: number } {
+  return {
+    hostname: ctx.options.target?.hostname ?? "127.0.0.1",
+    port: ctx.options.target?.port ?? ctx.server!.port,
+  };
+}
+
+/** What a {@link ReplayRun} works from: the options, the plan and the server, settled. */
+export interface ReplayRunContext {
+  options: ReplayOptions;
+  plan: ReplayPlan;
+  manifest?: Manifest;
+  /** Our own QEMU; absent with `options.target`. */
+  server?: ReplayServer;
+  /** Replay session directory. */
+  outDir: string;
+  timer: Timer;
+  timeoutMs: number;
+  speed: Speed;
+  warnings: string[];
+  warn: (w: string) => void;
+}
+
+/**
+ * The replay proper: {@link ReplayRun.start} creates the capture, then {@link link} (which
+ * starts each connection's sending), {@link wait} and {@link finish}.
+ */
+export class ReplayRun {
+  readonly #ctx: ReplayRunContext;
+  readonly #session: CaptureSession;
+  readonly #hostname: string;
+  readonly #port: number;
+  readonly #startNs: bigint;
+  readonly #abort = new AbortController();
+  readonly #byLabel: Map<string, PlannedConnection>;
+  /** `type:id` of the channels main's CHANNELS_LIST offered. */
+  readonly #offered = new Set<string>();
+  readonly #latenessNs: bigint[] = [];
+  readonly #live: [PlannedConnection, LiveConnection][] = [];
+  /** Each connection's sending, started by {@link link}. */
+  readonly #tasks: Promise<void>[] = [];
+  #mainConn?: LiveConnection;
+  #sessionId?: number;
+  #sent = 0;
+  #divergence?: ReplayDivergence;
+  #untilReached = false;
+  #lastLinkMs: number;
+
+  private constructor(ctx: ReplayRunContext, session: CaptureSession) {
+    this.#ctx = ctx;
+    this.#session = session;
+    const { options, plan } = ctx;
+    ({ hostname: this.#hostname, port: this.#port } = serverAddress(ctx));
+    this.#byLabel = new Map(plan.connections.map((c) => [connLabel(c), c]));
+    this.#startNs = ctx.timer.nowNs();
+    options.signal?.addEventListener("abort", () => this.#abort.abort(), { once: true });
+    this.#lastLinkMs = performance.now();
+  }
+
+  /** host:port replayed against. */
+  get #target(): string {
+    return `${this.#hostname}:${this.#port}`;
+  }
+
+  /**
+   * Creates the replay's capture session, noting what it replays.
+   *
+   * @param ctx the options, the plan and the server
+   * @returns the run, nothing linked yet
+   */
+  static async start(ctx: ReplayRunContext): Promise<ReplayRun> {
+    const { options, plan, manifest, server } = ctx;
+    const { hostname, port } = serverAddress(ctx);
+    const firstMs = performance.now();
+    const session = await CaptureSession.create(ctx.outDir, {
+      format: manifest?.captureFormat,
+      target: options.target ? `${hostname}:${port}` : null,
+      server: server
+        ? {
+          commandLine: redactSecrets(server.commandLine),
+          firstConnectionDelayMs: Math.round((firstMs - server.spawnedAtMs) * 10) / 10,
+        }
+        : null,
+    });
+    session.setFacts({ replayOf: options.source, droppedFromReplay: plan.dropped });
+    return new ReplayRun(ctx, session);
+  }
+
+  /**
+   * Links the recorded connections in order, each at its scheduled time, a secondary channel
+   * once main's CHANNELS_LIST offers it, and starts sending on each. Stops linking at a
+   * divergence or an abort.
+   */
+  async link(): Promise<void> {
+    try {
+      for (const pc of this.#ctx.plan.connections) {
+        if (this.#abort.signal.aborted) break;
+        if (!await this.#linkOne(pc)) break;
+      }
+    } catch (e) {
+      this.#fail(e);
+    }
+  }
+
+  /** Links one connection; false when the run was aborted while it waited. */
+  async #linkOne(pc: PlannedConnection): Promise<boolean> {
+    const { options, timeoutMs, warn } = this.#ctx;
+    const signal = this.#abort.signal;
+    await this.#waitSchedule(pc.linkTsNs);
+    const label = connLabel(pc);
+    if (pc.channelType === CHANNEL.main) {
+      if (this.#mainConn) {
+        warn(`${pc.file}: a second main connection was recorded; it is not replayed`);
+        return true;
+      }
+    } else {
+      await this.#mainConn!.waitFor(
+        () =>
+          this.#sessionId !== undefined && this.#offered.has(`${pc.channelType}:${pc.channelId}`),
+        {
+          timeoutMs,
+          describe: () => ({ awaited: `main CHANNELS_LIST offering ${label} before linking it` }),
+          signal,
+        },
+      );
+      if (signal.aborted) return false;
+    }
+    const conn = await LiveConnection.open({
+      plan: pc,
+      hostname: this.#hostname,
+      port: this.#port,
+      password: options.password ?? "",
+      connectionId: pc.channelType === CHANNEL.main ? 0 : this.#sessionId!,
+      record: this.#session.openConnection(pc.channelType, pc.channelId),
+      onUnit: (c, u) => this.#onUnit(c, u),
+      timeoutMs,
+    });
+    this.#lastLinkMs = performance.now();
+    if (pc.channelType === CHANNEL.main) this.#mainConn = conn;
+    this.#live.push([pc, conn]);
+    this.#tasks.push(this.#send(pc, conn).catch((e) => this.#fail(e)));
+    return true;
+  }
+
+  /** Sends one connection's client messages, each once causality and the schedule allow. */
+  async #send(pc: PlannedConnection, conn: LiveConnection): Promise<void> {
+    const { options, timeoutMs } = this.#ctx;
+    const signal = this.#abort.signal;
+    for (const [k, m] of pc.messages.entries()) {
+      if (signal.aborted) return;
+      // DISPLAY_INIT goes out right after the link result (docs/protocol.md "Live duties of a
+      // replayer").
+      const immediate = k === 0 && pc.channelType === CHANNEL.display && m.type === 101;
+      if (!immediate) {
+        await conn.waitFor(() => causalityMet(m, conn, pc.channelType) === undefined, {
+          timeoutMs,
+          describe: () => awaited(m, conn, pc),
+          signal,
+        });
+        await this.#waitSchedule(m.tsNs);
+      }
+      if (signal.aborted) return;
+      conn.sendRecorded(m.bytes, m.headerSize);
+      this.#sent++;
+      if (options.until !== undefined && this.#sent >= options.until) {
+        this.#untilReached = true;
+        this.#abort.abort();
+      }
+    }
+  }
+
+  /** Waits until the recording's time `tNs` comes at the replay's speed (max: at once). */
+  async #waitSchedule(tNs: bigint): Promise<void> {
+    const { plan, speed, timer } = this.#ctx;
+    const t = targetNs(this.#startNs, plan.t0Ns, tNs, speed);
+    if (t !== undefined) this.#latenessNs.push(await waitUntil(timer, t, this.#abort.signal));
+  }
+
+  /** Every unit sent or received: main's session id and channel list, the verbose line. */
+  #onUnit(conn: LiveConnection, u: SpiceUnit): void {
+    const pc = this.#byLabel.get(conn.label)!;
+    if (pc.channelType === CHANNEL.main && !u.fromClient && u.kind === "message") {
+      const body = u.bytes.subarray(u.headerSize);
+      if (u.type === 103 && body.length >= 4) this.#sessionId = u32(body, 0);
+      if (u.type === 104 && body.length >= 4) {
+        const n = u32(body, 0);
+        for (let i = 0; i < n && 4 + 2 * i + 1 < body.length; i++) {
+          this.#offered.add(`${body[4 + 2 * i]}:${body[5 + 2 * i]}`);
+        }
+      }
+    }
+    const relNs = this.#ctx.timer.nowNs() - this.#startNs;
+    this.#ctx.options.verbose?.(verboseLine(relNs, conn.label, pc.channelType, u));
+  }
+
+  /** A divergence stops the run (the first one is reported); anything else is rethrown. */
+  #fail(e: unknown): void {
+    if (!(e instanceof ReplayDivergence)) throw e;
+    this.#divergence ??= e;
+    this.#abort.abort();
+  }
+
+  /**
+   * Waits for every connection's sending to end, then, unless the run stopped early, for the
+   * server's recorded answers (a warning when they fall short) and the recording's end time.
+   */
+  async wait(): Promise<void> {
+    const { plan, timeoutMs, warn } = this.#ctx;
+    await Promise.all(this.#tasks);
+    if (this.#abort.signal.aborted) return;
+    // Let the server finish what it sent in the recording before the capture stops.
+    await Promise.all(
+      this.#live.map(([pc, conn]) =>
+        conn.waitFor(() => conn.nonPing >= pc.serverNonPing, {
+          timeoutMs,
+          describe: () => ({ awaited: `${pc.serverNonPing} server messages` }),
+        }).catch(() =>
+          warn(
+            `${conn.label}: the server sent ${conn.nonPing} of the ${pc.serverNonPing} recorded ` +
+              `messages (PING not counted) within ${timeoutMs} ms`,
+          )
+        )
+      ),
+    );
+    await this.#waitSchedule(plan.endNs);
+  }
+
+  /**
+   * Stops recording, holds the channels open for `holdMs` after the last link, closes them,
+   * writes the manifest and stops our QEMU unless it is kept.
+   *
+   * @returns the replay's result
+   */
+  async finish(): Promise<ReplayResult> {
+    const { options, plan, server, speed } = this.#ctx;
+    for (const [, conn] of this.#live) conn.freeze();
+    const holdMs = options.holdMs ?? 1000;
+    const left = this.#lastLinkMs + holdMs - performance.now();
+    if (left > 0) await new Promise((r) => setTimeout(r, left));
+    for (const [, conn] of [...this.#live].reverse()) await conn.closeGracefully();
+
+    if (this.#untilReached) this.#divergence = undefined;
+    this.#session.setFacts({
+      replay: {
+        source: options.source,
+        speed: speed.kind === "max" ? "max" : speed.factor,
+        sent: this.#sent,
+        until: options.until ?? null,
+        diverged: this.#divergence?.message ?? null,
+      },
+    });
+    const closed = await this.#session.close();
+    const keep = options.keepServer || options.until !== undefined;
+    if (server && !keep) await server.stop();
+    return {
+      outDir: this.#ctx.outDir,
+      manifest: closed,
+      sent: this.#sent,
+      divergence: this.#divergence,
+      server: keep ? server : undefined,
+      target: this.#target,
+      warnings: this.#ctx.warnings,
+      latenessNs: this.#latenessNs,
+      plan,
+    };
+  }
+}
