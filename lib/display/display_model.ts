@@ -253,11 +253,10 @@ export class DisplayModel {
     if (!s) return undefined;
     const pixels = new Uint8Array(s.width * s.height * 4);
     const alpha = s.hasAlpha;
-    const sixteen = s.format === SURFACE_FORMATS["16_555"] ||
-      s.format === SURFACE_FORMATS["16_565"];
+    const greenBits = SIXTEEN_BIT_GREEN.get(s.format);
     for (let i = 0, o = 0; i < s.words.length; i++, o += 4) {
       let w = s.words[i];
-      if (sixteen) w = quantize555(w);
+      if (greenBits !== undefined) w = quantize16(w, greenBits);
       pixels[o] = (w >>> 16) & 0xff;
       pixels[o + 1] = (w >>> 8) & 0xff;
       pixels[o + 2] = w & 0xff;
@@ -274,12 +273,18 @@ export class DisplayModel {
   }
 }
 
-/** A 16-bit surface keeps 5 bits per channel: drop the low bits, expand back by replication. */
-function quantize555(w: number): number {
+/** 16-bit surface formats and the bits they keep for green (red and blue keep 5). */
+const SIXTEEN_BIT_GREEN: ReadonlyMap<number, number> = new Map([
+  [SURFACE_FORMATS["16_555"], 5],
+  [SURFACE_FORMATS["16_565"], 6],
+]);
+
+/** What a 16-bit surface keeps of an xRGB word: the high bits, expanded back by replication. */
+function quantize16(w: number, greenBits: number): number {
   let out = 0;
-  for (const shift of [0, 8, 16]) {
-    const c = (w >>> (shift + 3)) & 0x1f;
-    out |= ((c << 3) | (c >> 2)) << shift;
+  for (const [shift, bits] of [[0, 5], [8, greenBits], [16, 5]]) {
+    const c = ((w >>> shift) & 0xff) >> (8 - bits);
+    out |= ((c << (8 - bits)) | (c >> (2 * bits - 8))) << shift;
   }
   return out;
 }
