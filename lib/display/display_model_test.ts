@@ -235,3 +235,28 @@ Deno.test("DisplayModel copies unknown pixels along from an off-screen surface",
   ]]);
   assert.deepEqual(m.snapshot()!.unknown, [{ top: 0, left: 1, bottom: 1, right: 2 }]);
 });
+
+/** DRAW_COMPOSITE of a 1x1 RGBA bitmap (format 9) over (0,0). */
+function composite(flags: number, argb: number): Uint8Array {
+  const b = new BodyBuilder();
+  writeBase(b, { box: { top: 0, left: 0, bottom: 1, right: 1 } });
+  b.u32(flags);
+  const image = b.pointer();
+  b.u16(0).u16(0).u16(0).u16(0); // src_origin, mask_origin
+  image();
+  b.u64(11n).u8(0).u8(0).u32(1).u32(1); // descriptor: BITMAP 1x1
+  b.u8(9).u8(4).u32(1).u32(1).u32(4).u32(0).u32(argb); // RGBA, TOP_DOWN, no palette, the pixel
+  return b.build();
+}
+
+Deno.test("DisplayModel draws DRAW_COMPOSITE with SRC and OVER, reports other operators", () => {
+  const white = drawFill({ box: FULL, color: 0xffffff });
+  const src = run([["DRAW_FILL", 302, white], ["DRAW_COMPOSITE", 318, composite(1, 0x80402010)]]);
+  assert.equal(rgb(src, 0, 0), 0x402010);
+  // premultiplied 50% black over white: 0 + 255·(255−128)/255 = 127
+  const over = run([["DRAW_FILL", 302, white], ["DRAW_COMPOSITE", 318, composite(3, 0x80000000)]]);
+  assert.equal(rgb(over, 0, 0), 0x7f7f7f);
+  const xor = run([["DRAW_COMPOSITE", 318, composite(11, 0)]]);
+  assert.equal(xor.problems[0].kind, "unimplemented");
+  assert.deepEqual(xor.snapshot()!.unknown, [{ top: 0, left: 0, bottom: 1, right: 1 }]);
+});

@@ -106,6 +106,12 @@ function drawBrush(
 
 /** The images and mask a draw op refers to. */
 function refsOf(op: DrawOp): { src?: ImageRef; brush?: Brush; mask?: QMask } {
+  if (op.kind === "composite") {
+    return {
+      src: op.src,
+      mask: op.maskImage && { flags: 0, pos: op.maskOrigin, image: op.maskImage },
+    };
+  }
   return {
     src: "src" in op ? op.src : undefined,
     brush: "brush" in op ? op.brush : undefined,
@@ -190,14 +196,48 @@ function apply(
       });
       return false;
     }
-    case "composite":
+    case "composite": {
+      const offset = { x: base.box.left - op.srcOrigin.x, y: base.box.top - op.srcOrigin.y };
+      const map = offsetMap(r.src!, offset);
+      if ((op.flags & COMPOSITE.OP_MASK) === COMPOSITE.OP_SRC) {
+        blitRop(s, region, { src: r.src!, map, rop: ROPS.COPY });
+        return true;
+      }
+      const srcHasAlpha = r.src!.hasAlpha && !(op.flags & COMPOSITE.SOURCE_OPAQUE);
+      blendOver(s, region, { src: r.src!, map, alpha: 0xff, srcHasAlpha });
+      return false;
+    }
     case "unparsed":
       throw new Error(`unreachable: ${op.kind} is reported before apply`);
   }
 }
 
-/** Ops without a renderer here: their whole region becomes unknown. */
-const NOT_RENDERED: ReadonlySet<string> = new Set(["composite", "unparsed"]);
+/** DRAW_COMPOSITE flag bits: a pixman operator in the low byte, then options. */
+const COMPOSITE = {
+  OP_MASK: 0xff,
+  OP_SRC: 1,
+  OP_OVER: 3,
+  /** SRC_REPEAT0..1 and MASK_REPEAT0..1. */
+  REPEAT: 0xf << 14,
+  /** HAS_MASK, HAS_SRC_TRANSFORM, HAS_MASK_TRANSFORM. */
+  MASK_OR_TRANSFORM: 0x7 << 19,
+  SOURCE_OPAQUE: 1 << 22,
+} as const;
+
+/** Why a draw cannot be rendered here, or undefined when it can. */
+function notRendered(op: DrawOp): string | undefined {
+  if (op.kind === "unparsed") return "DRAW_STROKE and DRAW_TEXT are not rendered";
+  if (op.kind !== "composite") return undefined;
+  const operator = op.flags & COMPOSITE.OP_MASK;
+  if (operator !== COMPOSITE.OP_SRC && operator !== COMPOSITE.OP_OVER) {
+    return `composite operator ${operator} is not rendered (only SRC and OVER)`;
+  }
+  if (op.flags & COMPOSITE.MASK_OR_TRANSFORM) {
+    return "composite masks and transforms are not rendered";
+  }
+  if (op.flags & COMPOSITE.REPEAT) return "composite repeat modes are not rendered";
+  return undefined;
+}
 /** Ops that need a source image. */
 const NEEDS_SRC: ReadonlySet<string> = new Set([
   "copy",
@@ -206,6 +246,7 @@ const NEEDS_SRC: ReadonlySet<string> = new Set([
   "rop3",
   "transparent",
   "alphaBlend",
+  "composite",
 ]);
 
 /**
@@ -223,7 +264,8 @@ export function runDraw(ctx: DrawContext, draw: { base: DrawBase; op: DrawOp }):
     ctx.surface.markKnown(region, false);
   };
   for (const f of r.failed) ctx.report(f.kind, f.message);
-  if (NOT_RENDERED.has(op.kind)) return fail("unimplemented", `${op.kind} draws are not rendered`);
+  const unsupported = notRendered(op);
+  if (unsupported) return fail("unimplemented", unsupported);
   if (r.failed.length > 0) return ctx.surface.markKnown(region, false);
   if (NEEDS_SRC.has(op.kind) && !r.src) {
     return fail("missing-image", "the draw has no source image");
