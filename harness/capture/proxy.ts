@@ -16,6 +16,7 @@
  * back on the TLS port as a new connection. Both handshakes complete before any byte is relayed;
  * a failure is logged, counted in {@link ProxyStats.tlsFailures} and ends that connection only.
  */
+import type { Direction } from "../../lib/net/types.ts";
 import type { Recording, RecordingConnection } from "./recording.ts";
 
 /** A host and port. */
@@ -162,9 +163,33 @@ export async function probeTls(
   closeQuietly(conn);
 }
 
-async function writeAll(to: Conn, bytes: Uint8Array): Promise<void> {
-  let off = 0;
-  while (off < bytes.length) off += await to.write(bytes.subarray(off));
+/**
+ * The direction of the RST when `e` says a socket was reset, else undefined.
+ *
+ * @param e what a read or write threw
+ * @param clientSocket whether it was the client's socket
+ */
+function resetDirection(e: unknown, clientSocket: boolean): Direction | undefined {
+  const reset = e instanceof Deno.errors.ConnectionReset || e instanceof Deno.errors.BrokenPipe;
+  if (!reset) return undefined;
+  return clientSocket ? "toServer" : "toClient";
+}
+
+const NO_BYTES = new Uint8Array(0);
+
+/**
+ * Tells a reset from an orderly end after a read returned EOF (Deno reports a reset as EOF):
+ * an empty write fails on a reset socket and does nothing on one the peer only half-closed.
+ *
+ * @returns the direction of the RST, or undefined for a FIN
+ */
+async function resetOnEof(conn: Conn, clientSocket: boolean): Promise<Direction | undefined> {
+  try {
+    await conn.write(NO_BYTES);
+    return undefined;
+  } catch (e) {
+    return resetDirection(e, clientSocket);
+  }
 }
 
 /**
@@ -361,7 +386,9 @@ export class SpiceProxy {
       }
     }
     const recorder = this.#o.recording?.openConnection();
-    const fail = () => {
+    let resetBy: Direction | undefined;
+    const fail = (reset?: Direction) => {
+      resetBy ??= reset;
       closeQuietly(client);
       closeQuietly(server);
     };
@@ -373,21 +400,22 @@ export class SpiceProxy {
     closeQuietly(server);
     if (recorder) {
       if (recorder.lossy) this.#stats.lossyConnections++;
-      recorder.close();
+      recorder.close({ resetBy });
     }
   }
 
   /**
    * Copies one direction until EOF (then half-closes the other side) or an error (then closes
    * both). The chunk goes to the peer first, then is copied into the recording's ring (one
-   * memcpy; the read buffer is reused).
+   * memcpy; the read buffer is reused). A socket reset is passed to `fail` as the direction of
+   * its RST, so the recording ends the flow the same way.
    */
   async #pump(
     from: Conn,
     to: Conn,
     fromClient: boolean,
     recorder: RecordingConnection | undefined,
-    fail: () => void,
+    fail: (resetBy?: Direction) => void,
   ): Promise<void> {
     const bufferBytes = this.#o.readBufferBytes ?? DEFAULT_READ_BUFFER;
     const buf = new Uint8Array(bufferBytes);
@@ -396,16 +424,24 @@ export class SpiceProxy {
       let n: number | null;
       try {
         n = await from.read(buf);
-      } catch {
-        fail(); // reset, or closed by close(): end both directions
+      } catch (e) {
+        fail(resetDirection(e, fromClient)); // reset, or closed by close(): end both directions
         return;
       }
-      if (n === null) break;
+      if (n === null) {
+        const reset = await resetOnEof(from, fromClient);
+        if (reset === undefined) break;
+        fail(reset);
+        return;
+      }
       const chunk = buf.subarray(0, n);
+      let written = 0;
       try {
-        await writeAll(to, chunk);
-      } catch {
-        fail();
+        while (written < n) written += await to.write(chunk.subarray(written));
+      } catch (e) {
+        // What reached the peer is recorded too.
+        if (written > 0) recorder?.push(fromClient, chunk.subarray(0, written));
+        fail(resetDirection(e, !fromClient));
         return;
       }
       if (fromClient) stats.bytesToServer += n;

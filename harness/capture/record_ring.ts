@@ -21,7 +21,11 @@ export const RECORD_KIND = Object.freeze({
   data: 1,
   /** A new connection. */
   open: 2,
-  /** The connection ended; payload: dropped chunks and bytes (4 × f64), see {@link encodeDropped}. */
+  /**
+   * The connection ended; payload: dropped chunks and bytes (4 × f64), see
+   * {@link encodeDropped}; flags: {@link RESET} when a socket was reset, with bit 0 when the
+   * client's was.
+   */
   close: 3,
   /** The connection stopped being recorded; flags bit 0: the direction that went over. */
   lossy: 4,
@@ -29,6 +33,9 @@ export const RECORD_KIND = Object.freeze({
 
 /** Flag bit: the data (or the direction that went over) is client → server. */
 export const FROM_CLIENT = 1;
+
+/** Flag bit of a close record: the connection ended with a reset, not a FIN. */
+export const RESET = 2;
 
 /** Ring bytes touched at creation (beyond this, pages are faulted in by the first lap). */
 const PREFAULT_MAX_BYTES = 80 << 20;

@@ -8,15 +8,17 @@
  * @module
  */
 import {
+  type DirectionCounts,
   type LossyConnection,
   type LossyNote,
   type Manifest,
   writeManifest,
 } from "../../lib/capture/manifest.ts";
 import { channelFileName } from "../../lib/capture/naming.ts";
+import type { Direction } from "../../lib/net/types.ts";
 import { CaptureSession, type SessionStats } from "../../lib/capture/session.ts";
 import { ConnectionRecorder } from "../../lib/capture/recorder.ts";
-import { decodeDropped, FROM_CLIENT, RECORD_KIND, RingReader } from "./record_ring.ts";
+import { decodeDropped, FROM_CLIENT, RECORD_KIND, RESET, RingReader } from "./record_ring.ts";
 import { PayloadSlabs } from "./record_slabs.ts";
 import type { FromWorker, RecordingSessionOptions, ToWorker } from "./worker_protocol.ts";
 
@@ -150,8 +152,9 @@ function drain(budgetBytes: number): number {
           (rec.flags & FROM_CLIENT ? r.client(rec.payload) : r.server(rec.payload));
         slabs.retained(key, kept, generation);
       } else if (rec.kind === RECORD_KIND.open) open(rec.conn);
-      else if (rec.kind === RECORD_KIND.close) close(rec.conn, decodeDropped(rec.payload));
-      else if (rec.kind === RECORD_KIND.lossy) markLossy(rec.conn, (rec.flags & FROM_CLIENT) !== 0);
+      else if (rec.kind === RECORD_KIND.close) {
+        close(rec.conn, decodeDropped(rec.payload), resetBy(rec.flags));
+      } else if (rec.kind === RECORD_KIND.lossy) markLossy(rec.conn, (rec.flags & FROM_CLIENT) !== 0);
     } catch (e) {
       if (rec.kind === RECORD_KIND.data) slabs.retained(key, true, generation); // to be safe
       recorderErrors++;
@@ -222,11 +225,21 @@ function lossyNote(): LossyNote {
   };
 }
 
-function close(id: number, dropped: ReturnType<typeof decodeDropped>): void {
+/** The direction of the RST a close record reports, if any. */
+function resetBy(flags: number): Direction | undefined {
+  if (!(flags & RESET)) return undefined;
+  return flags & FROM_CLIENT ? "toServer" : "toClient";
+}
+
+function close(
+  id: number,
+  dropped: ReturnType<typeof decodeDropped>,
+  reset?: Direction,
+): void {
   const entry = conns.get(id);
   if (!entry) return;
   conns.delete(id);
-  entry.recorder.close();
+  entry.recorder.close({ resetBy: reset });
   releaseSlabs(id);
   if (entry.lossy && dropped) {
     entry.lossy.droppedChunks = { sent: dropped.chunks[0], received: dropped.chunks[1] };
@@ -235,16 +248,26 @@ function close(id: number, dropped: ReturnType<typeof decodeDropped>): void {
   }
 }
 
-/** Adds lossy drops to counters shaped like the session's ({ channels[].dropped, dropped }). */
-function addLossy<T extends { channels: { file: string; dropped: number }[]; dropped: number }>(
-  x: T,
-): T {
+/** Counters shaped like the session's and the manifest's. */
+interface DropCounters {
+  channels: { file: string; dropped: number; droppedBytes?: DirectionCounts }[];
+  dropped: number;
+}
+
+/** Adds lossy drops (chunks and bytes) to the counters of their channels and the total. */
+function addLossy<T extends DropCounters>(x: T): T {
   let total = 0;
   for (const l of lossy) {
     const n = l.droppedChunks.sent + l.droppedChunks.received;
     total += n;
     const ch = x.channels.find((c) => c.file === l.file);
-    if (ch) ch.dropped += n;
+    if (!ch) continue;
+    ch.dropped += n;
+    const b = ch.droppedBytes ?? { sent: 0, received: 0 };
+    ch.droppedBytes = {
+      sent: b.sent + l.droppedBytes.sent,
+      received: b.received + l.droppedBytes.received,
+    };
   }
   x.dropped += total;
   return x;

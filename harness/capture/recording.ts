@@ -16,12 +16,14 @@
  */
 import type { Manifest, ManifestFacts } from "../../lib/capture/manifest.ts";
 import type { SessionStats } from "../../lib/capture/session.ts";
+import type { Direction } from "../../lib/net/types.ts";
 import {
   CONTROL_RESERVE_BYTES,
   createRing,
   encodeDropped,
   FROM_CLIENT,
   RECORD_KIND,
+  RESET,
   RingWriter,
 } from "./record_ring.ts";
 import type { FromWorker, RecordingSessionOptions, ToWorker } from "./worker_protocol.ts";
@@ -102,13 +104,21 @@ export class RecordingConnection {
     return false;
   }
 
-  /** The TCP connection ended. Idempotent. */
-  close(): void {
+  /**
+   * The TCP connection ended. Idempotent.
+   *
+   * @param options `resetBy`: the direction of the RST when a socket was reset ("toServer":
+   *   the client's); the recording then ends the flow with that RST instead of a FIN exchange
+   */
+  close(options: { resetBy?: Direction } = {}): void {
     if (this.#closed) return;
     this.#closed = true;
     const d = this.#dropped;
     const payload = this.#lossy ? encodeDropped(d.chunks, d.bytes) : undefined;
-    this.#rec._control(RECORD_KIND.close, this.id, 0, payload);
+    const flags = options.resetBy === undefined
+      ? 0
+      : RESET | (options.resetBy === "toServer" ? FROM_CLIENT : 0);
+    this.#rec._control(RECORD_KIND.close, this.id, flags, payload);
   }
 }
 

@@ -22,6 +22,8 @@ schema, its file list and its packet/byte counts.
 Options:
   --json               one JSON object per finding ({"type":"finding",...}), then a summary
   --warnings-as-errors exit 1 on warnings too
+  --allow-drops        bytes the manifest reports relayed and not recorded (dropped packets,
+                       lossy or unrecorded connections) are warnings, not errors
   --server-port <n>    server port of our captures without a manifest (default: 5930)
   -q, --quiet          print only the summary line (text mode)
   -h, --help           show this help
@@ -37,6 +39,7 @@ export async function run(args: string[], io: Io): Promise<number> {
   const { values, positionals } = parseCommandArgs("check", args, {
     json: { type: "boolean" },
     "warnings-as-errors": { type: "boolean" },
+    "allow-drops": { type: "boolean" },
     "server-port": { type: "string" },
     quiet: { type: "boolean", short: "q" },
     help: { type: "boolean", short: "h" },
@@ -59,7 +62,8 @@ export async function run(args: string[], io: Io): Promise<number> {
   };
   for (const path of positionals) {
     let lines: string[] = [];
-    for await (const item of checkPath(path, { serverPort })) {
+    const allowDrops = values["allow-drops"] === true;
+    for await (const item of checkPath(path, { serverPort, allowDrops })) {
       if (item.type === "file") {
         summary.files++;
         if (item.unreadable) summary.unreadable++;

@@ -4,6 +4,7 @@
  *
  * Nothing here may break the relay: every entry point catches what it raises and counts it.
  */
+import type { Direction } from "../net/types.ts";
 import type { CaptureSession, ChannelConnection } from "./session.ts";
 import { SpiceConnectionFramer } from "../spice/framer.ts";
 import { CHANNEL_TYPES, channelName, linkErrorName, messageType } from "../spice/tables.ts";
@@ -44,7 +45,10 @@ interface RedactRule {
   ranges: readonly (readonly [number, number | undefined])[];
 }
 
-/** Keys (scancodes) entirely; mouse: the button and button-mask fields (§5 inputs table). */
+/**
+ * Keys (scancodes) entirely; mouse: the button and button-mask fields (docs/protocol.md
+ * "Inputs").
+ */
 const INPUT_REDACTIONS: readonly RedactRule[] = Object.freeze([
   { name: "KEY_DOWN", ranges: [[0, undefined]] },
   { name: "KEY_UP", ranges: [[0, undefined]] },
@@ -80,6 +84,30 @@ function describe(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
 }
 
+/** Leading bytes of each direction kept for the manifest's `unrecorded` entries. */
+const FIRST_BYTES = 16;
+
+function hex(bytes: Uint8Array): string {
+  return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+/** What one direction of a connection carried: its byte count and first bytes. */
+class Relayed {
+  bytes = 0;
+  readonly first = new Uint8Array(FIRST_BYTES);
+
+  add(chunk: Uint8Array): void {
+    if (this.bytes < FIRST_BYTES) {
+      this.first.set(chunk.subarray(0, FIRST_BYTES - this.bytes), this.bytes);
+    }
+    this.bytes += chunk.length;
+  }
+
+  hex(): string {
+    return hex(this.first.subarray(0, Math.min(this.bytes, FIRST_BYTES)));
+  }
+}
+
 /**
  * Frames and records one proxied TCP connection. Feed it the chunks the relay forwarded, in
  * order per direction; it opens the channel connection once the client link is framed.
@@ -96,11 +124,17 @@ export class ConnectionRecorder {
   /** Per direction (client, server): once framing failed, record chunks as they come. */
   #raw = [false, false];
   #closed = false;
+  /** Client, server: what the relay handed over, for a connection no channel file holds. */
+  readonly #relayed = [new Relayed(), new Relayed()];
+  readonly #openedNs: bigint;
+  /** Why the connection is not recorded, once known. */
+  #unrecordedWhy = "closed before its link named a channel";
   /** Problems seen on this connection. */
   errors = 0;
 
   constructor(options: RecorderOptions) {
     this.#o = options;
+    this.#openedNs = options.session.nowNs();
   }
 
   /** Channel type once linked. */
@@ -130,6 +164,7 @@ export class ConnectionRecorder {
    *   then the caller must not reuse its memory
    */
   client(chunk: Uint8Array): boolean {
+    this.#relayed[0].add(chunk);
     this.#clientChunk(chunk);
     return this.#retains(true);
   }
@@ -140,6 +175,7 @@ export class ConnectionRecorder {
    * @returns whether the recorder still refers to `chunk`; see {@link client}
    */
   server(chunk: Uint8Array): boolean {
+    this.#relayed[1].add(chunk);
     this.#serverChunk(chunk);
     return this.#retains(false);
   }
@@ -182,15 +218,52 @@ export class ConnectionRecorder {
     }
   }
 
-  /** The TCP connection ended: records the FIN exchange. Idempotent. */
-  close(): void {
+  /**
+   * The TCP connection ended: records what is left of a unit cut short in each direction as
+   * that direction's last segment, then the FIN exchange, or one RST with `resetBy`. A
+   * connection in no channel file is noted in the manifest's `unrecorded` instead. Idempotent.
+   *
+   * @param options `resetBy`: the direction of the RST when a socket was reset
+   */
+  close(options: { resetBy?: Direction } = {}): void {
     if (this.#closed) return;
     this.#closed = true;
     try {
-      this.#conn?.close();
+      const conn = this.#conn;
+      if (!conn) return this.#noteUnrecorded();
+      for (const fromClient of [true, false]) this.#partial(conn, fromClient);
+      conn.close(options);
     } catch (e) {
       this.#error(`closing the ${this.#name} capture: ${describe(e)}`);
     }
+  }
+
+  /** Records the bytes of a unit the connection ended inside, marked in the packet comment. */
+  #partial(conn: ChannelConnection, fromClient: boolean): void {
+    const f = this.#framer;
+    if (this.#raw[fromClient ? 0 : 1] || f.failed(fromClient) || f.pending(fromClient) === 0) {
+      return;
+    }
+    const bytes = f.takePending(fromClient);
+    const arrow = fromClient ? ARROW_TO_SERVER : ARROW_TO_CLIENT;
+    conn.partial(
+      fromClient,
+      bytes,
+      `${this.#name} ${arrow} partial: ${bytes.length} bytes, the connection ended inside a unit`,
+    );
+  }
+
+  #noteUnrecorded(): void {
+    const [c, s] = this.#relayed;
+    const type = this.#framer.link?.channelType;
+    this.#o.session.noteUnrecorded({
+      reason: this.#unrecordedWhy,
+      channel: type === undefined ? null : this.#name,
+      openedNs: String(this.#openedNs),
+      closedNs: String(this.#o.session.nowNs()),
+      bytes: { sent: c.bytes, received: s.bytes },
+      firstBytes: { sent: c.hex(), received: s.hex() },
+    });
   }
 
   #open(): void {
@@ -200,6 +273,10 @@ export class ConnectionRecorder {
     this.#type = type;
     this.#name = id === 0 ? channelName(type) : `${channelName(type)}-${id}`;
     this.#conn = this.#o.session.openConnection(type, id);
+    if (this.#conn === null) {
+      this.#unrecordedWhy = `channel type ${type} is not recorded (outside the tables, or the ` +
+        "capture was closing)";
+    }
   }
 
   #comment(fromClient: boolean, what: string): string | undefined {
@@ -250,6 +327,7 @@ export class ConnectionRecorder {
     this.#error(`${where}: not SPICE, recording the rest unframed: ${describe(e)}`);
     if (!this.#conn) {
       this.#conn = null; // no channel known: nothing to record into
+      this.#unrecordedWhy = `not SPICE: ${describe(e)}`;
       return;
     }
     try {

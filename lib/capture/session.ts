@@ -19,6 +19,7 @@ import { CHANNEL_TYPES, channelName } from "../spice/tables.ts";
 import { type Clock, systemClock } from "./clock.ts";
 import { WriterFrameSink } from "./_writer_frame_sink.ts";
 import { fileSink } from "./file_sink.ts";
+import { prepareOutputDir } from "./out_dir.ts";
 import type {
   CaptureSessionOptions,
   ChannelConnection,
@@ -26,6 +27,7 @@ import type {
   SessionStats,
 } from "./session_types.ts";
 import {
+  type DirectionCounts,
   type Manifest,
   MANIFEST_FILE,
   MANIFEST_FORMAT,
@@ -34,6 +36,7 @@ import {
   type ManifestFacts,
   MAX_FIRST_CONNECTION_DELAY_MS,
   type ServerInfo,
+  type UnrecordedConnection,
   writeManifest,
 } from "./manifest.ts";
 import {
@@ -54,7 +57,7 @@ export type {
   SessionStats,
 } from "./session_types.ts";
 
-type OpKind = Direction | "open" | "close";
+type OpKind = Direction | "open" | "close" | "reset";
 
 interface Op {
   conn: Connection;
@@ -63,6 +66,9 @@ interface Op {
   bytes?: Uint8Array;
   comment?: string;
 }
+
+/** Most connections listed one by one under `unrecorded`; later ones are summed into the last. */
+const MAX_UNRECORDED_LISTED = 1000;
 
 interface Channel {
   type: number;
@@ -74,6 +80,18 @@ interface Channel {
   stats: ChannelStats;
   failed: boolean;
   flushing?: Promise<void>;
+  /** The counts as of the last flush the sink accepted: surely in the file. */
+  flushed: Counts;
+}
+
+/** Data packets and payload bytes of a channel, per direction. */
+interface Counts {
+  packets: DirectionCounts;
+  bytes: DirectionCounts;
+}
+
+function countsOf(stats: ChannelStats): Counts {
+  return { packets: { ...stats.packets }, bytes: { ...stats.bytes } };
 }
 
 class Connection implements ChannelConnection {
@@ -96,20 +114,41 @@ class Connection implements ChannelConnection {
       serverMac: SERVER_MAC,
     });
   }
+  /** Direction of the RST that ended the connection, when it was reset. */
+  resetBy?: Direction;
   sent(bytes: Uint8Array, comment?: string): void {
     this.session._offer(this, "toServer", bytes, comment);
   }
   received(bytes: Uint8Array, comment?: string): void {
     this.session._offer(this, "toClient", bytes, comment);
   }
-  close(): void {
+  partial(fromClient: boolean, bytes: Uint8Array, comment?: string): void {
+    this.channel.stats.partialBytes[fromClient ? "sent" : "received"] += bytes.length;
+    this.session._offer(this, fromClient ? "toServer" : "toClient", bytes, comment);
+  }
+  close(options: { resetBy?: Direction } = {}): void {
     if (this.closed) return;
     this.closed = true;
-    this.session._offer(this, "close");
+    this.resetBy = options.resetBy;
+    this.session._offer(this, options.resetBy ? "reset" : "close");
   }
 }
 
 const NS_PER_SECOND = 1_000_000_000n;
+
+function describeError(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}
+
+/** `{ [key]: counts }` when some count is not zero, else nothing: absent means zero. */
+function nonZero<K extends string>(
+  key: K,
+  counts: DirectionCounts,
+): { [P in K]?: DirectionCounts } {
+  return (counts.sent > 0 || counts.received > 0 ? { [key]: { ...counts } } : {}) as {
+    [P in K]?: DirectionCounts;
+  };
+}
 
 const DEFAULTS = Object.freeze({
   format: "pcap" as CaptureFormat,
@@ -157,6 +196,10 @@ export class CaptureSession {
   #target: string | null;
   #server: ServerInfo | null;
   #lastNs = 0n;
+  /** When close began: the manifest's `stopped`, a real time even when nothing was recorded. */
+  #stoppedNs = 0n;
+  #manifestWarned = false;
+  readonly #unrecorded: UnrecordedConnection[] = [];
   #reconnections = 0;
   #draining?: Promise<void>;
   #timer?: ReturnType<typeof setInterval>;
@@ -190,22 +233,18 @@ export class CaptureSession {
   }
 
   /**
-   * Creates the session directory (mode 0700) and its provisional manifest.
+   * Creates the session directory (mode 0700, see `prepareOutputDir`) and its provisional
+   * manifest. Every file in it is created new (0600): nothing there is overwritten or followed.
    *
-   * @param dir directory to create; it must not already hold a session
+   * @param dir directory to create: new, empty, or prepared by this thread beforehand
    * @param options see {@link CaptureSessionOptions}
    * @returns the session, ready for connections
-   * @throws {Deno.errors.AlreadyExists} when `dir` already holds a session.json
+   * @throws {Deno.errors.AlreadyExists} when `dir` is not empty (it names what is there)
+   * @throws {Deno.errors.NotADirectory} when `dir` is a file or a symbolic link
    * @throws {Deno.errors.PermissionDenied} when `dir` cannot be created or written
    */
   static async create(dir: string, options: CaptureSessionOptions = {}): Promise<CaptureSession> {
-    await Deno.mkdir(dir, { recursive: true, mode: 0o700 });
-    try {
-      await Deno.lstat(`${dir}/${MANIFEST_FILE}`);
-      throw new Deno.errors.AlreadyExists(`${dir} already holds a session (${MANIFEST_FILE})`);
-    } catch (e) {
-      if (!(e instanceof Deno.errors.NotFound)) throw e;
-    }
+    await prepareOutputDir(dir);
     const session = new CaptureSession(dir, options);
     await session.#writeManifest(false);
     if (session.#opts.flushIntervalMs > 0) {
@@ -217,7 +256,10 @@ export class CaptureSession {
   }
 
   /**
-   * Starts a new TCP connection of a channel: a reconnection gets its own client port.
+   * Starts a new TCP connection of a channel. Every connection is its own flow in the channel's
+   * file: the first gets the channel's port, each later one (a reconnection, or a connection
+   * alongside a live one) the next reconnection port; none ends another (docs/architecture.md
+   * "Addressing").
    *
    * @param channelType SPICE channel type
    * @param channelId SPICE channel id
@@ -234,13 +276,43 @@ export class CaptureSession {
     const port = channel.connections.length === 0
       ? firstClientPort(channelType, channelId)
       : RECONNECT_PORT_BASE + (this.#reconnections++ % (65536 - RECONNECT_PORT_BASE));
-    channel.current?.close();
     const conn = new Connection(this, channel, port, this.#now(), this.#opts.serverPort);
     channel.connections.push(conn);
     channel.current = conn;
     channel.stats.connections++;
     this._offer(conn, "open");
     return conn;
+  }
+
+  /** The session clock's time, ns since the epoch, never earlier than a time it gave before. */
+  nowNs(): bigint {
+    return this.#now();
+  }
+
+  /**
+   * Lists a connection that was relayed but is in no channel file (not SPICE, an unknown
+   * channel type, closed before its link) under the manifest's `unrecorded`. Past
+   * {@link MAX_UNRECORDED_LISTED} entries, further ones are summed into the last entry.
+   *
+   * @param entry what was relayed and why it was not recorded
+   */
+  noteUnrecorded(entry: UnrecordedConnection): void {
+    const list = this.#unrecorded;
+    if (list.length < MAX_UNRECORDED_LISTED) return void list.push(structuredClone(entry));
+    const last = list[list.length - 1];
+    const connections = (last.connections ?? 1) + 1;
+    list[list.length - 1] = {
+      reason: `${connections} connections past the first ${MAX_UNRECORDED_LISTED - 1}, summed`,
+      channel: null,
+      connections,
+      openedNs: last.openedNs,
+      ...(entry.closedNs === undefined ? {} : { closedNs: entry.closedNs }),
+      bytes: {
+        sent: last.bytes.sent + entry.bytes.sent,
+        received: last.bytes.received + entry.bytes.received,
+      },
+      firstBytes: last.firstBytes,
+    };
   }
 
   /** Records client → server bytes on the channel's current connection (opened if needed). */
@@ -279,6 +351,7 @@ export class CaptureSession {
       dropped: channels.reduce((n, c) => n + c.dropped, 0),
       errors: channels.reduce((n, c) => n + c.errors, 0),
       skipped: [...this.#skipped.values()].reduce((a, b) => a + b, 0),
+      unrecorded: this.#unrecorded.reduce((n, u) => n + (u.connections ?? 1), 0),
       queued: this.#queue.length,
     };
   }
@@ -295,7 +368,10 @@ export class CaptureSession {
 
   async #finish(): Promise<Manifest> {
     clearInterval(this.#timer);
-    for (const ch of this.#channels.values()) ch.current?.close();
+    this.#stoppedNs = this.#now();
+    for (const ch of this.#channels.values()) {
+      for (const conn of ch.connections) conn.close();
+    }
     while (this.#queue.length > 0 || this.#draining) await this.#drain();
     await Promise.all([...this.#channels.values()].map(async (ch) => {
       const writer = ch.writer as CaptureWriter & {
@@ -305,7 +381,14 @@ export class CaptureSession {
       await ch.flushing;
       await writer.close().catch((e) => this.#fail(ch, e));
     }));
-    return await this.#writeManifest(true);
+    // The final manifest is written even when channel files failed; if it cannot be written
+    // either, close still resolves (the capture goes on to report) and says so once.
+    return await this.#writeManifest(true).catch((e) => {
+      const message = `cannot write the final ${MANIFEST_FILE}: ${describeError(e)}`;
+      this.#errors.push(message);
+      this.#log("warn", message);
+      return this.#manifest(true);
+    });
   }
 
   #current(channelType: number, channelId: number): ChannelConnection | null {
@@ -336,6 +419,7 @@ export class CaptureSession {
         writer,
         connections: [],
         failed: false,
+        flushed: { packets: { sent: 0, received: 0 }, bytes: { sent: 0, received: 0 } },
         stats: {
           type,
           typeName: channelName(type),
@@ -345,6 +429,8 @@ export class CaptureSession {
           packets: { sent: 0, received: 0 },
           bytes: { sent: 0, received: 0 },
           dropped: 0,
+          droppedBytes: { sent: 0, received: 0 },
+          partialBytes: { sent: 0, received: 0 },
           errors: 0,
         },
       };
@@ -369,7 +455,7 @@ export class CaptureSession {
     const ch = conn.channel;
     const isData = kind === "toServer" || kind === "toClient";
     if (ch.failed || (this.#closing && isData)) {
-      if (isData) ch.stats.dropped++;
+      if (isData) this.#drop(ch, kind, bytes!);
       return;
     }
     const tsNs = this.#now();
@@ -378,7 +464,7 @@ export class CaptureSession {
       return;
     }
     if (isData && this.#queue.length >= this.#opts.queueLength) {
-      ch.stats.dropped++;
+      this.#drop(ch, kind, bytes!);
       return;
     }
     this.#queue.push({ conn, kind, tsNs, bytes: bytes?.slice(), comment });
@@ -394,12 +480,12 @@ export class CaptureSession {
     comment: string | undefined,
   ): void {
     const ch = conn.channel;
-    if (ch.failed) {
-      if (bytes) ch.stats.dropped++;
+    const isData = kind === "toServer" || kind === "toClient";
+    if (ch.failed || (isData && conn.flow.closed)) {
+      if (isData) this.#drop(ch, kind, bytes!);
       return;
     }
     const flow = conn.flow;
-    if (kind !== "open" && kind !== "close" && flow.closed) return void ch.stats.dropped++;
     const ts = this.#opts.relativeTime ? tsNs - this.#startNs : tsNs;
     if (ts < this.#secBase || ts >= this.#secEnd) {
       this.#secNumber = Number(ts / NS_PER_SECOND);
@@ -413,9 +499,10 @@ export class CaptureSession {
     sink.comment = comment;
     sink.dataFrames = 0;
     if (kind === "open") flow.openInto(sink);
-    else if (kind === "close") {
+    else if (kind === "close" || kind === "reset") {
       conn.closedNs = tsNs;
-      flow.closeInto(sink);
+      if (conn.resetBy) flow.resetInto(sink, conn.resetBy);
+      else flow.closeInto(sink);
     } else {
       flow.sendInto(kind, bytes!, sink);
       const dir = kind === "toServer" ? "sent" : "received";
@@ -447,8 +534,16 @@ export class CaptureSession {
     }
   }
 
+  /** Counts a data packet that is not written, and its bytes. */
+  #drop(ch: Channel, direction: Direction, bytes: Uint8Array): void {
+    ch.stats.dropped++;
+    ch.stats.droppedBytes[direction === "toServer" ? "sent" : "received"] += bytes.length;
+  }
+
   #flush(ch: Channel): Promise<void> {
+    const counts = countsOf(ch.stats);
     ch.flushing ??= ch.writer.flush()
+      .then(() => void (ch.flushed = counts))
       .catch((e) => this.#fail(ch, e))
       .finally(() => ch.flushing = undefined);
     return ch.flushing;
@@ -458,6 +553,14 @@ export class CaptureSession {
     ch.stats.errors++;
     if (ch.failed) return;
     ch.failed = true;
+    // What was framed after the last accepted flush may not be in the file: count it dropped.
+    const s = ch.stats;
+    for (const dir of ["sent", "received"] as const) {
+      s.dropped += s.packets[dir] - ch.flushed.packets[dir];
+      s.droppedBytes[dir] += s.bytes[dir] - ch.flushed.bytes[dir];
+    }
+    s.packets = { ...ch.flushed.packets };
+    s.bytes = { ...ch.flushed.bytes };
     const message = `${ch.file}: ${e instanceof Error ? e.message : String(e)}`;
     this.#errors.push(message);
     this.#log(
@@ -470,7 +573,12 @@ export class CaptureSession {
     if (this.#closing) return;
     const flushes = [...this.#channels.values()].map((ch) => this.#flush(ch));
     void Promise.all(flushes).then(() => this.#closing ? undefined : this.#writeManifest(false))
-      .catch((e) => this.#log("warn", `cannot write ${MANIFEST_FILE}: ${e.message}`));
+      .catch((e) => {
+        // Reported once: a full disk would otherwise warn every second.
+        if (this.#manifestWarned) return;
+        this.#manifestWarned = true;
+        this.#log("warn", `cannot write ${MANIFEST_FILE}: ${e.message}`);
+      });
   }
 
   #manifest(complete: boolean): Manifest {
@@ -489,6 +597,8 @@ export class CaptureSession {
       packets: { ...ch.stats.packets },
       bytes: { ...ch.stats.bytes },
       dropped: ch.stats.dropped,
+      ...nonZero("droppedBytes", ch.stats.droppedBytes),
+      ...nonZero("partialBytes", ch.stats.partialBytes),
       errors: ch.stats.errors,
     }));
     return {
@@ -496,7 +606,9 @@ export class CaptureSession {
       version: MANIFEST_VERSION,
       tool: { name: "spicecap", version: denoJson.version },
       started: this.#startedIso,
-      ...(complete ? { stopped: new Date(Number(this.#lastNs / 1_000_000n)).toISOString() } : {}),
+      ...(complete
+        ? { stopped: new Date(Number(this.#stoppedNs / 1_000_000n)).toISOString() }
+        : {}),
       complete,
       target: this.#target,
       server: this.#server,
@@ -509,6 +621,7 @@ export class CaptureSession {
       dropped: channels.reduce((n, c) => n + c.dropped, 0),
       errors: [...this.#errors],
       ...structuredClone(this.#facts),
+      ...(this.#unrecorded.length > 0 ? { unrecorded: structuredClone(this.#unrecorded) } : {}),
     };
   }
 

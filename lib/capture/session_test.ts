@@ -211,3 +211,24 @@ Deno.test("CaptureSession.close() during a drain waits for it and loses no queue
       .reduce((a, b) => a + b, 0);
     assert.equal(payload, 200 * 300_000);
   }));
+
+Deno.test("CaptureSession keeps a live connection recording when another of its channel opens", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const session = await CaptureSession.create(`${dir}/s`, { flushIntervalMs: 0 });
+    const first = session.openConnection(1, 0)!;
+    const second = session.openConnection(1, 0)!;
+    assert.notEqual(first.clientPort, second.clientPort);
+    first.sent(new Uint8Array(10));
+    second.sent(new Uint8Array(20));
+    first.partial(false, new Uint8Array(4));
+    first.close({ resetBy: "toServer" });
+    const m = await session.close();
+    assert.equal(m.channels[0].connections.length, 2);
+    assert.deepEqual(m.channels[0].bytes, { sent: 30, received: 4 });
+    assert.deepEqual(m.channels[0].partialBytes, { sent: 0, received: 4 });
+    assert.equal(m.dropped, 0);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

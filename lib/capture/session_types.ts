@@ -1,4 +1,5 @@
 /** Public types of `CaptureSession`: its options, connections and counters. */
+import type { Direction } from "../net/types.ts";
 import type { CaptureFormat, TsResolution } from "../pcap/types.ts";
 import type { Clock } from "./clock.ts";
 import type { ServerInfo } from "./manifest.ts";
@@ -39,8 +40,16 @@ export interface ChannelConnection {
   sent(bytes: Uint8Array, comment?: string): void;
   /** Records server → client bytes as one packet. */
   received(bytes: Uint8Array, comment?: string): void;
-  /** Records the connection's FIN exchange. Idempotent. */
-  close(): void;
+  /**
+   * Records the bytes of a unit the connection ended inside (framed no further) as its last
+   * segment in that direction, counted in the channel's `partialBytes`.
+   */
+  partial(fromClient: boolean, bytes: Uint8Array, comment?: string): void;
+  /**
+   * Records the connection's end: the FIN exchange, or with `resetBy` one RST sent in that
+   * direction ("toServer": the client reset it). Idempotent.
+   */
+  close(options?: { resetBy?: Direction }): void;
   /** Synthetic client port of this connection. */
   readonly clientPort: number;
 }
@@ -63,6 +72,10 @@ export interface ChannelStats {
   bytes: { sent: number; received: number };
   /** Packets not written: queue full, or the file had failed. */
   dropped: number;
+  /** Payload bytes of the dropped packets, per direction. */
+  droppedBytes: { sent: number; received: number };
+  /** Payload bytes of units cut short by their connection's end, recorded as final segments. */
+  partialBytes: { sent: number; received: number };
   /** Write errors of the file. */
   errors: number;
 }
@@ -77,6 +90,8 @@ export interface SessionStats {
   errors: number;
   /** Connections of unknown channel types, not recorded. */
   skipped: number;
+  /** Connections relayed but in no channel file (listed under the manifest's `unrecorded`). */
+  unrecorded: number;
   /** Packets waiting in the queue. */
   queued: number;
 }

@@ -30,7 +30,8 @@ export const FINDING_CODES: Readonly<Record<string, string>> = Object.freeze({
   "manifest-count": "session.json's packet or byte counts differ from what the file holds",
   "manifest-files": "a listed file is missing, or a capture file in the directory is not listed",
   "manifest-ports": "session.json's client ports differ from the file's connections",
-  "manifest-drops": "the recorder dropped packets (session.json `dropped` > 0)",
+  "manifest-drops": "incomplete recording: session.json reports bytes relayed and not recorded " +
+    "(dropped packets, lossy or unrecorded connections); a warning with check --allow-drops",
 });
 
 /** One violated invariant (or a warning), located as precisely as the check allows. */

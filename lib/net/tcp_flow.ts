@@ -356,6 +356,24 @@ export class TcpFlow {
     return count + 3;
   }
 
+  /**
+   * Ends the connection with one RST/ACK from the sender of `direction`, as when a socket is
+   * reset (handshake first if not open; nothing when already closed). No FIN exchange follows.
+   *
+   * @param sink where the frame goes
+   * @param direction "toServer": the client resets; "toClient": the server does
+   * @returns frames written
+   */
+  resetInto(sink: FrameSink, direction: Direction): number {
+    if (this.#closed) return 0;
+    const count = this.openInto(sink);
+    this.#closed = true;
+    const sender = this.#sender(direction);
+    const receiver = this.#receiver(direction);
+    this.#emit(sender, direction, TCP_FLAGS.RST | ACK, receiver.next, undefined, sink);
+    return count + 1;
+  }
+
   #sender(direction: Direction): Side {
     return direction === "toServer" ? this.#client : this.#server;
   }
