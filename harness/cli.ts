@@ -33,6 +33,10 @@ const COMMANDS: Readonly<Record<string, { summary: string; load: () => Promise<C
     summary: "re-drive a recorded client side against a live server",
     load: async () => (await import("./commands/replay.ts")).run,
   },
+  serve: {
+    summary: "play the recorded server side of a session to a real SPICE client",
+    load: async () => (await import("./commands/serve.ts")).run,
+  },
   diff: {
     summary: "normalised message-level diff of two captures",
     load: async () => (await import("./commands/diff.ts")).run,

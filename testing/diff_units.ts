@@ -36,9 +36,7 @@ export function message(
     subMessages: undefined,
   };
   return {
-    channelType,
-    channelId: 0,
-    connection: extra.connection ?? 0,
+    connection: { index: extra.connection ?? 0, channelType, channelId: 0 },
     unit,
     tsNs: extra.tsNs ?? 0n,
     packetNumber: (extra.index ?? 0) + 1,
@@ -53,9 +51,7 @@ export function linkUnit(
 ): DiffInput {
   const fromClient = kind === "link" || kind === "authMechanism" || kind === "ticket";
   return {
-    channelType,
-    channelId: 0,
-    connection: 0,
+    connection: { index: 0, channelType, channelId: 0 },
     unit: { kind, fromClient, bytes: new Uint8Array(bytes), offset: 0 },
     tsNs: 0n,
     packetNumber: 1,

@@ -7,7 +7,8 @@ import { main } from "../harness/cli.ts";
 import { memoryIo } from "../harness/io.ts";
 import { missingTools } from "../harness/processes/tools.ts";
 import { readCaptureFile } from "../lib/pcap/reader.ts";
-import { readSpiceMessages, type StreamProblem } from "../lib/session/messages.ts";
+import { readSpiceMessages } from "../lib/session/messages.ts";
+import type { StreamProblem } from "../lib/session/types.ts";
 import { runTshark } from "../testing/tshark.ts";
 
 const RAW = new URL("../fixtures/raw/", import.meta.url).pathname;

@@ -13,11 +13,8 @@ import {
   messageJson,
   unitName,
 } from "../../lib/session/message_text.ts";
-import {
-  type ConnectionInfo,
-  type MessageEvent,
-  SpiceStreamReader,
-} from "../../lib/session/messages.ts";
+import { SpiceStreamReader } from "../../lib/session/messages.ts";
+import type { ConnectionInfo, MessageEvent } from "../../lib/session/types.ts";
 import { channelName } from "../../lib/spice/tables.ts";
 import { openSession, type SessionFile } from "../../lib/session/session_files.ts";
 import { UsageError } from "../errors.ts";

@@ -4,12 +4,8 @@
  */
 import { TCP_FLAGS } from "../net/types.ts";
 import type { CaptureRecord } from "../pcap/types.ts";
-import {
-  type ConnectionInfo,
-  SpiceStreamReader,
-  type StreamProblem,
-  type TrackedConnection,
-} from "../session/messages.ts";
+import { SpiceStreamReader } from "../session/messages.ts";
+import type { ConnectionInfo, StreamProblem, TrackedConnection } from "../session/types.ts";
 import { channelName } from "../spice/tables.ts";
 import type { Finding, Severity } from "./findings.ts";
 import type { ObservedChannel } from "./manifest_checks.ts";

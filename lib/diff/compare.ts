@@ -115,7 +115,7 @@ export function compareUnits(
     const u = golden.input.unit;
     const type = u.kind === "message" ? u.type : undefined;
     return fieldLayout({
-      channelType: golden.input.channelType,
+      channelType: golden.input.connection.channelType ?? 0,
       fromClient: u.fromClient,
       kind: u.kind,
       type,

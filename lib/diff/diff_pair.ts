@@ -24,12 +24,15 @@ async function* normalised(
   for await (const batch of batches) {
     if (batch.length === 0) continue;
     counter.baseNs ??= batch[0].tsNs;
-    const out: NormalisedUnit[] = [];
-    for (const input of batch) {
-      const u = normalise(input);
-      if (u) out.push(u);
+    // Sized for the batch once (no growth), trimmed to what the normalisers kept.
+    const out: NormalisedUnit[] = new Array(batch.length);
+    let kept = 0;
+    for (let i = 0; i < batch.length; i++) {
+      const u = normalise(batch[i]);
+      if (u) out[kept++] = u;
     }
-    counter.n += out.length;
+    out.length = kept;
+    counter.n += kept;
     yield out;
   }
 }
@@ -200,7 +203,7 @@ async function alignDirection(
           kind: "extra",
           index: position(e.actual),
           name: e.actual.name,
-          connection: e.actual.input.connection,
+          connection: e.actual.input.connection.index,
           packet: e.actual.input.packetNumber,
           detail: `unexpected ${e.actual.name} (${e.actual.data.length} bytes)`,
         });
@@ -226,7 +229,7 @@ function changedRecord(
     goldenIndex: position(g),
     name: a.name,
     goldenName: g.name,
-    connection: a.input.connection,
+    connection: a.input.connection.index,
     packet: a.input.packetNumber,
     goldenPacket: g.input.packetNumber,
     offset: d.offset,

@@ -6,8 +6,20 @@
 import { SPICE_LINK_KINDS } from "../spice/types.ts";
 import { IMAGE_ID_BYTES, imageIdOffset } from "./fields.ts";
 import type { FieldRange } from "./normalisers.ts";
-import { activeSet, type PlannedRange, planUnit, type UnitPlan } from "./normalise_plan.ts";
-import type { DiffInput, NormalisedUnit, NormaliseOptions, OwnedRange } from "./types.ts";
+import {
+  type ActiveSet,
+  activeSet,
+  type PlannedRange,
+  planUnit,
+  type UnitPlan,
+} from "./normalise_plan.ts";
+import type {
+  DiffConnection,
+  DiffInput,
+  NormalisedUnit,
+  NormaliseOptions,
+  OwnedRange,
+} from "./types.ts";
 
 class Unit implements NormalisedUnit {
   #data?: Uint8Array;
@@ -45,7 +57,8 @@ const CHANNEL_STRIDE = DIRECTION_STRIDE * 2;
 function planKey(input: DiffInput): number {
   const u = input.unit;
   const kind = u.kind === "message" ? SPICE_LINK_KINDS.length : SPICE_LINK_KINDS.indexOf(u.kind);
-  return (input.channelType & 0xff) * CHANNEL_STRIDE + (u.fromClient ? DIRECTION_STRIDE : 0) +
+  return ((input.connection.channelType ?? 0) & 0xff) * CHANNEL_STRIDE +
+    (u.fromClient ? DIRECTION_STRIDE : 0) +
     kind * KIND_STRIDE + (u.kind === "message" ? u.type : 0);
 }
 
@@ -75,6 +88,48 @@ function masksOf(plan: UnitPlan, bytes: Uint8Array, offset: number): OwnedRange[
   return masks;
 }
 
+/** The plans of one diff run by unit class; the previous message's plan per direction first. */
+class PlanCache {
+  readonly #active: ActiveSet;
+  readonly #plans = new Map<number, UnitPlan>();
+  readonly #lastType = [-1, -1];
+  readonly #lastConnection: (DiffConnection | undefined)[] = [undefined, undefined];
+  readonly #lastPlan: UnitPlan[] = [];
+
+  constructor(active: ActiveSet) {
+    this.#active = active;
+  }
+
+  /** The plan of the input's unit class, made on first use. */
+  get(input: DiffInput): UnitPlan {
+    const u = input.unit;
+    const d = u.fromClient ? 1 : 0;
+    // Runs of one message type (most of a display channel) skip the key and the map.
+    if (
+      u.kind === "message" && u.type === this.#lastType[d] &&
+      input.connection === this.#lastConnection[d]
+    ) {
+      return this.#lastPlan[d];
+    }
+    const key = planKey(input);
+    let plan = this.#plans.get(key);
+    if (plan === undefined) {
+      const type = u.kind === "message" ? u.type : undefined;
+      const channelType = input.connection.channelType ?? 0;
+      const unit = { channelType, fromClient: u.fromClient, kind: u.kind, type };
+      const name = u.kind === "message" ? u.name : u.kind;
+      plan = planUnit(unit, { name, active: this.#active });
+      this.#plans.set(key, plan);
+    }
+    if (u.kind === "message") {
+      this.#lastType[d] = u.type;
+      this.#lastConnection[d] = input.connection;
+      this.#lastPlan[d] = plan;
+    }
+    return plan;
+  }
+}
+
 /**
  * Builds the normalising function for one diff run.
  *
@@ -84,21 +139,9 @@ function masksOf(plan: UnitPlan, bytes: Uint8Array, offset: number): OwnedRange[
  */
 export function createNormalise(options: NormaliseOptions = {}): Normalise {
   const active = activeSet(options);
-  const plans = new Map<number, UnitPlan>();
-  const planOf = (input: DiffInput): UnitPlan => {
-    const key = planKey(input);
-    let plan = plans.get(key);
-    if (plan === undefined) {
-      const u = input.unit;
-      const type = u.kind === "message" ? u.type : undefined;
-      const unit = { channelType: input.channelType, fromClient: u.fromClient, kind: u.kind, type };
-      plan = planUnit(unit, { name: u.kind === "message" ? u.name : u.kind, active });
-      plans.set(key, plan);
-    }
-    return plan;
-  };
+  const plans = new PlanCache(active);
   return (input) => {
-    const plan = planOf(input);
+    const plan = plans.get(input);
     if (plan.drop) return undefined;
     const u = input.unit;
     const offset = u.kind === "message" ? u.headerSize : 0;

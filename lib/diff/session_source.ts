@@ -4,7 +4,8 @@
  * falls back; nothing but the alignment windows and the split queues is held in memory.
  */
 import { readCaptureFileBatches } from "../pcap/reader.ts";
-import { type MessageEvent, SpiceStreamReader, type StreamProblem } from "../session/messages.ts";
+import { SpiceStreamReader } from "../session/messages.ts";
+import type { MessageEvent, StreamProblem } from "../session/types.ts";
 import { openSession } from "../session/session_files.ts";
 import type { ChannelRef, DiffInput, DiffSource } from "./types.ts";
 
@@ -55,25 +56,19 @@ async function* unitsOf(
     ? (p: StreamProblem) => options.onProblem!(ref.file, p)
     : undefined;
   const reader = new SpiceStreamReader({ file: ref.file, onProblem });
-  const convert = (events: MessageEvent[], out: DiffInput[]) => {
-    for (const ev of events) {
-      if (fromClient !== undefined && ev.unit.fromClient !== fromClient) continue;
-      out.push({
-        channelType: ev.connection.channelType ?? ref.channelType ?? 0,
-        channelId: ev.connection.channelId ?? ref.channelId ?? 0,
-        connection: ev.connection.index,
-        unit: ev.unit,
-        tsNs: ev.tsNs,
-        packetNumber: ev.packetNumber,
-      });
+  // Message events are diff inputs as they are; only the direction filter applies.
+  const keep = (events: MessageEvent[], out: DiffInput[]) => {
+    for (let i = 0; i < events.length; i++) {
+      const ev = events[i];
+      if (fromClient === undefined || ev.unit.fromClient === fromClient) out.push(ev);
     }
   };
   for await (const records of readCaptureFileBatches(ref.path, { file: ref.file })) {
     const out: DiffInput[] = [];
-    for (const record of records) convert(reader.push(record).events, out);
+    for (let i = 0; i < records.length; i++) keep(reader.push(records[i]).events, out);
     if (out.length > 0) yield out;
   }
   const out: DiffInput[] = [];
-  convert(reader.finish(), out);
+  keep(reader.finish(), out);
   if (out.length > 0) yield out;
 }

@@ -38,14 +38,23 @@ export interface DiffRule {
   action: "mask" | "ignore";
 }
 
-/** One unit read from a capture, as the diff sees it. */
-export interface DiffInput {
-  /** SPICE channel type number of the unit's file. */
-  channelType: number;
-  /** SPICE channel id of the unit's file. */
-  channelId: number;
+/** The connection a unit was read from (a session reader's connection info fits). */
+export interface DiffConnection {
   /** 0-based connection index within the channel file. */
-  connection: number;
+  index: number;
+  /** SPICE channel type from the connection's link message. */
+  channelType?: number;
+  /** SPICE channel id from the connection's link message. */
+  channelId?: number;
+}
+
+/**
+ * One unit read from a capture, as the diff sees it: the session reader's message events are
+ * diff inputs as they are.
+ */
+export interface DiffInput {
+  /** The unit's connection. */
+  connection: DiffConnection;
   /** The framed unit. */
   unit: SpiceUnit;
   /** Timestamp of the packet that completed the unit, ns. */

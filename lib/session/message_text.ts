@@ -4,7 +4,7 @@ import { parseLinkMessage, parseLinkReply } from "../spice/link.ts";
 import { decodeMessage, messageBody, summarizeFields } from "../spice/messages.ts";
 import { channelName, linkErrorName } from "../spice/tables.ts";
 import type { SpiceLinkKind, SpiceUnit } from "../spice/types.ts";
-import type { ConnectionInfo, MessageEvent } from "./messages.ts";
+import type { ConnectionInfo, MessageEvent } from "./types.ts";
 
 /** Options of {@link formatMessageLine}. */
 export interface MessageLineOptions {

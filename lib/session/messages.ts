@@ -7,130 +7,37 @@ import { type ReassemblyResult, TcpReassembler } from "../net/reassembly.ts";
 import { type DecodedPacket, IP_PROTOCOL, TCP_FLAGS } from "../net/types.ts";
 import type { CaptureRecord } from "../pcap/types.ts";
 import { SpiceConnectionFramer } from "../spice/framer.ts";
-import type { LinkMessage, LinkReply } from "../spice/link.ts";
-import { CHANNEL_TYPES, channelName, linkErrorName } from "../spice/tables.ts";
 import { SpiceFramingError, type SpiceUnit } from "../spice/types.ts";
+import type {
+  MessageEvent,
+  PushResult,
+  ReadMessagesOptions,
+  StreamProblem,
+  TrackedConnection,
+} from "./types.ts";
+import {
+  judgeFirstPayload,
+  linkProgress,
+  reportLinkProgress,
+  reportUnfinished,
+} from "./_link_checks.ts";
 
-/** One TCP connection as the reader sees it. Client/server are final once the link is seen. */
-export interface ConnectionInfo {
-  /** 0-based, in order of the connection's first packet in the file (= tshark's tcp.stream). */
-  index: number;
-  /** Client address as text; the first packet's sender until the client side is decided. */
-  clientIp: string;
-  /** Client TCP port. */
-  clientPort: number;
-  /** Server address as text, same form as `clientIp`. */
-  serverIp: string;
-  /** Server TCP port. */
-  serverPort: number;
-  /** From the client link message, once framed. */
-  channelType?: number;
-  /** Channel id from the client link message, once framed. */
-  channelId?: number;
-  /** Session connection id from the client link message (0 for the main channel's link). */
-  connectionId?: number;
+const NO_EVENTS: MessageEvent[] = Object.freeze([]) as unknown as MessageEvent[];
+
+/** A recently seen (source, destination) of a connection: packets skip the key lookup. */
+interface Route {
+  srcIp: string;
+  srcPort: number;
+  dstIp: string;
+  dstPort: number;
+  conn: TrackedConnection;
+  side: 0 | 1;
 }
 
-/** One SPICE unit, where and when it was completed. */
-export interface MessageEvent {
-  /** The connection the unit was read from. */
-  connection: ConnectionInfo;
-  /** The framed unit: link-phase piece or message, with its direction and stream offset. */
-  unit: SpiceUnit;
-  /** Timestamp of the packet completing the unit. */
+/** Where a unit was completed: packet number and time. */
+interface At {
+  packetNumber: number;
   tsNs: bigint;
-  /** 1-based number of the packet completing the unit. */
-  packetNumber: number;
-  /** {@link ReadMessagesOptions.file}, when one was given. */
-  file?: string;
-}
-
-/** Something in the capture that keeps part of it from reading as SPICE; never thrown. */
-export interface StreamProblem {
-  /**
-   * "not-tcp", "snapped", "gap" / "overlap" / "retransmission" / "outOfOrder" (reassembly),
-   * "no-link" (first payload is not a link message), "direction" (SYN sender ≠ link sender),
-   * "framing", "unknown-channel", "link-refused", "link-incomplete", "incomplete-message".
-   */
-  kind: string;
-  /** 1-based number of the packet where the problem was found. */
-  packetNumber: number;
-  /** The connection concerned; absent for packets outside any TCP connection. */
-  connection?: ConnectionInfo;
-  /** Direction concerned, when there is one. */
-  fromClient?: boolean;
-  /** Human-readable description: what was found and what was expected. */
-  message: string;
-}
-
-/** Options of {@link SpiceStreamReader} and {@link readSpiceMessages}. */
-export interface ReadMessagesOptions {
-  /** File name copied into each event's `file` (problems do not carry it). */
-  file?: string;
-  /** Receives problems as they are found. @default ignore */
-  onProblem?: (p: StreamProblem) => void;
-  /** Largest SPICE message accepted. @default 64 MiB (the framer's default) */
-  maxMessageBytes?: number;
-}
-
-/** Per-connection state; `side` 0 is the source of the connection's first packet. */
-export interface TrackedConnection {
-  /** The public description of the connection, updated as the link phase is framed. */
-  readonly info: ConnectionInfo;
-  /** "ip:port" of side 0 and side 1. */
-  readonly endpoints: readonly [string, string];
-  /** Side of the client, once decided (SYN sender, else the sender of the link message). */
-  clientSide?: 0 | 1;
-  /** Side that sent the SYN (or received the SYN-ACK), when seen. */
-  synSide?: 0 | 1;
-  /** Side that sent the first payload. */
-  firstPayloadSide?: 0 | 1;
-  /** Packets seen on this connection, both directions. */
-  packets: number;
-  /** 1-based number of the connection's latest packet in the file. */
-  lastPacketNumber: number;
-  /** Timestamp of the connection's latest packet, ns. */
-  lastTsNs: bigint;
-  /** FIN seen, per side. */
-  finished: [boolean, boolean];
-  /** RST seen from either side. */
-  reset: boolean;
-  /** Framing stopped (no link phase, framing error). */
-  dead: boolean;
-  /** SPICE framer fed with both directions' reassembled bytes. */
-  framer: SpiceConnectionFramer;
-  /** TCP reassembler per side, created at the side's first segment. */
-  reassemblers: [TcpReassembler | undefined, TcpReassembler | undefined];
-}
-
-/** What one packet turned into. */
-export interface PushResult {
-  /** The packet decoded down to its transport payload. */
-  decoded: DecodedPacket;
-  /** The packet's connection (TCP only). */
-  connection?: TrackedConnection;
-  /** Sender side within the connection. */
-  side?: 0 | 1;
-  /** Units completed by this packet. */
-  events: MessageEvent[];
-}
-
-const REDQ = [0x52, 0x45, 0x44, 0x51];
-const NO_EVENTS: MessageEvent[] = [];
-const KNOWN_CHANNELS = new Set<number>(Object.values(CHANNEL_TYPES));
-
-function startsWithRedq(b: Uint8Array): boolean {
-  return b.length >= 4 && b[0] === REDQ[0] && b[1] === REDQ[1] && b[2] === REDQ[2] &&
-    b[3] === REDQ[3];
-}
-
-/** The framer's link-phase results (a fresh read, so type narrowing does not go stale). */
-function linkState(f: SpiceConnectionFramer): {
-  link?: LinkMessage;
-  reply?: LinkReply;
-  linkResult?: number;
-} {
-  return { link: f.link, reply: f.reply, linkResult: f.linkResult };
 }
 
 /**
@@ -143,6 +50,8 @@ export class SpiceStreamReader {
   readonly #maxMessageBytes?: number;
   readonly #byKey = new Map<string, TrackedConnection>();
   readonly #all: TrackedConnection[] = [];
+  /** The last route seen per sender side: most packets belong to the previous connection. */
+  #recent: [Route | undefined, Route | undefined] = [undefined, undefined];
 
   /**
    * Starts a reader with no connections.
@@ -160,14 +69,14 @@ export class SpiceStreamReader {
     return this.#all;
   }
 
-  #problem(
-    kind: string,
-    packetNumber: number,
-    message: string,
-    conn?: TrackedConnection,
-    fromClient?: boolean,
-  ): void {
-    this.#onProblem({ kind, packetNumber, connection: conn?.info, fromClient, message });
+  #problem(kind: string, packetNumber: number, message: string, conn?: TrackedConnection): void {
+    this.#onProblem({ kind, packetNumber, connection: conn?.info, message });
+  }
+
+  /** A problem sink for one connection at one packet. */
+  #reporter(conn: TrackedConnection, packetNumber: number) {
+    return (kind: string, message: string, fromClient?: boolean) =>
+      this.#onProblem({ kind, packetNumber, connection: conn.info, fromClient, message });
   }
 
   /**
@@ -188,18 +97,7 @@ export class SpiceStreamReader {
       this.#problem("not-tcp", n, `not a TCP packet (${why})`);
       return { decoded: p, events: NO_EVENTS };
     }
-    const src = `${p.srcIp}:${p.srcPort}`;
-    const dst = `${p.dstIp}:${p.dstPort}`;
-    const key = src < dst ? `${src}-${dst}` : `${dst}-${src}`;
-    let conn = this.#byKey.get(key);
-    const pureSyn = (tcp.flags & (TCP_FLAGS.SYN | TCP_FLAGS.ACK)) === TCP_FLAGS.SYN;
-    if (conn && pureSyn && (conn.reset || conn.finished[0] || conn.finished[1])) {
-      conn = undefined; // the port pair is reused by a new connection
-    }
-    if (!conn) {
-      conn = this.#newConnection(key, src, dst, p);
-    }
-    const side: 0 | 1 = conn.endpoints[0] === src ? 0 : 1;
+    const { conn, side } = this.#connectionOf(p, tcp.flags);
     conn.packets++;
     conn.lastPacketNumber = n;
     conn.lastTsNs = record.tsNs;
@@ -219,22 +117,18 @@ export class SpiceStreamReader {
       }
     }
     if (tcp.flags & TCP_FLAGS.RST) conn.reset = true;
-    let events = NO_EVENTS;
     const payload = p.payload;
     if (payload.length > 0 && conn.firstPayloadSide === undefined) {
-      conn.firstPayloadSide = side;
       this.#firstPayload(conn, side, payload, n);
     }
+    // Reassembly: an ack may release the peer's data (capture loss: resync there), then the
+    // packet's own payload. Inline: this runs for every packet.
+    let events = NO_EVENTS;
     if (!conn.dead && (tcp.flags & TCP_FLAGS.ACK)) {
-      // An ack beyond what the other side's reassembly holds means capture loss: resync there.
       const peer = conn.reassemblers[1 - side];
       if (peer !== undefined) {
-        const got = this.#reassembled(
-          conn,
-          (1 - side) as 0 | 1,
-          peer.acknowledged(tcp.ack, n),
-          record,
-        );
+        const peerSide = (1 - side) as 0 | 1;
+        const got = this.#reassembled(conn, peerSide, peer.acknowledged(tcp.ack, n), record);
         if (got.length > 0) events = got;
       }
     }
@@ -248,25 +142,53 @@ export class SpiceStreamReader {
     return { decoded: p, connection: conn, side, events };
   }
 
+  /** The packet's connection and sender side; a new connection for an unseen or reused pair. */
+  #connectionOf(p: DecodedPacket, flags: number): { conn: TrackedConnection; side: 0 | 1 } {
+    let route = this.#recent[0];
+    if (!route || !sameRoute(route, p)) route = this.#recent[1];
+    if (!route || !sameRoute(route, p)) route = this.#lookup(p);
+    const conn = route.conn;
+    const pureSyn = (flags & (TCP_FLAGS.SYN | TCP_FLAGS.ACK)) === TCP_FLAGS.SYN;
+    if (pureSyn && (conn.reset || conn.finished[0] || conn.finished[1])) {
+      // The port pair is reused by a new connection.
+      this.#recent = [undefined, undefined];
+      route = this.#lookup(p, true);
+    }
+    this.#recent[route.side] = route;
+    return route;
+  }
+
+  #lookup(p: DecodedPacket, fresh = false): Route {
+    const src = `${p.srcIp}:${p.srcPort}`;
+    const dst = `${p.dstIp}:${p.dstPort}`;
+    const key = src < dst ? `${src}-${dst}` : `${dst}-${src}`;
+    let conn = fresh ? undefined : this.#byKey.get(key);
+    if (!conn) conn = this.#newConnection(key, src, dst, p);
+    const side: 0 | 1 = conn.endpoints[0] === src ? 0 : 1;
+    const { srcIp, srcPort, dstIp, dstPort } = p;
+    return { srcIp, srcPort, dstIp, dstPort, conn, side };
+  }
+
   /** Reports reassembly events and frames the in-order bytes of one side. */
   #reassembled(
     conn: TrackedConnection,
     side: 0 | 1,
     result: ReassemblyResult,
-    record: { packetNumber: number; tsNs: bigint },
+    at: At,
   ): MessageEvent[] {
     const fromClient = side === conn.clientSide;
     for (const ev of result.events) {
-      this.#problem(
-        ev.kind,
-        ev.packetNumber,
-        `${ev.kind}: expected seq ${ev.expectedSeq}, got seq ${ev.seq} (${ev.length} bytes)`,
-        conn,
+      this.#onProblem({
+        kind: ev.kind,
+        packetNumber: ev.packetNumber,
+        connection: conn.info,
         fromClient,
-      );
+        message:
+          `${ev.kind}: expected seq ${ev.expectedSeq}, got seq ${ev.seq} (${ev.length} bytes)`,
+      });
     }
     if (result.data.length === 0 || conn.clientSide === undefined || conn.dead) return NO_EVENTS;
-    return this.#frame(conn, fromClient, result.data, record);
+    return this.#frame(conn, fromClient, result.data, at);
   }
 
   #newConnection(key: string, src: string, dst: string, p: DecodedPacket): TrackedConnection {
@@ -307,56 +229,25 @@ export class SpiceStreamReader {
   }
 
   #firstPayload(conn: TrackedConnection, side: 0 | 1, payload: Uint8Array, n: number): void {
-    const redq = startsWithRedq(payload);
-    if (conn.clientSide === undefined) {
-      if (redq) this.#decideClient(conn, side);
-      else {
-        conn.dead = true;
-        this.#problem(
-          "no-link",
-          n,
-          "connection does not start with a SPICE link message (REDQ): " +
-            "the capture starts after the link phase or this is not SPICE",
-          conn,
-        );
-      }
-      return;
-    }
-    if (side !== conn.clientSide) {
-      this.#problem(
-        "direction",
-        n,
-        `the first payload comes from the side that answered the SYN (${conn.endpoints[side]})` +
-          (redq
-            ? " and is a link message: the client's link is missing or the sides are swapped"
-            : ""),
-        conn,
-        false,
-      );
-      // The SYN says who connected; without the client's link message the stream cannot be framed.
-      conn.dead = true;
-    } else if (!redq) {
-      conn.dead = true;
-      this.#problem(
-        "no-link",
-        n,
-        "the client's first payload is not a SPICE link message (REDQ)",
-        conn,
-        true,
-      );
-    }
+    conn.firstPayloadSide = side;
+    const verdict = judgeFirstPayload(payload, {
+      senderIsClient: conn.clientSide === undefined ? undefined : side === conn.clientSide,
+      sender: conn.endpoints[side],
+      report: this.#reporter(conn, n),
+    });
+    if (verdict === "client") this.#decideClient(conn, side);
+    else if (verdict === "dead") conn.dead = true;
   }
 
   #frame(
     conn: TrackedConnection,
     fromClient: boolean,
     chunks: Uint8Array[],
-    record: { packetNumber: number; tsNs: bigint },
+    at: At,
   ): MessageEvent[] {
     const framer = conn.framer;
-    const hadLink = linkState(framer).link !== undefined;
-    const hadReply = linkState(framer).reply !== undefined;
-    const hadResult = linkState(framer).linkResult !== undefined;
+    // Once the link result is framed the link phase has nothing more to report.
+    const before = framer.linkResult === undefined ? linkProgress(framer) : undefined;
     let units: SpiceUnit[] | undefined;
     try {
       for (const chunk of chunks) {
@@ -364,50 +255,23 @@ export class SpiceStreamReader {
         if (got.length > 0) units = units ? units.concat(got) : got;
       }
       // Server units wait for the client link (header format); release them once it is known.
-      if (fromClient && !hadLink && framer.link !== undefined && framer.pending(false) > 0) {
+      if (fromClient && before && !before.link && framer.link && framer.pending(false) > 0) {
         const more = framer.pushServer(new Uint8Array(0));
         if (more.length > 0) units = units ? units.concat(more) : more;
       }
     } catch (e) {
       if (!(e instanceof SpiceFramingError)) throw e;
       conn.dead = true;
-      this.#problem("framing", record.packetNumber, e.message, conn, fromClient);
+      this.#reporter(conn, at.packetNumber)("framing", e.message, fromClient);
     }
-    const now = linkState(framer);
-    if (!hadLink && now.link !== undefined) {
-      const link = now.link;
-      conn.info.channelType = link.channelType;
-      conn.info.channelId = link.channelId;
-      conn.info.connectionId = link.connectionId;
-      if (!KNOWN_CHANNELS.has(link.channelType)) {
-        this.#problem(
-          "unknown-channel",
-          record.packetNumber,
-          `link names ${channelName(link.channelType)}`,
-          conn,
-          true,
-        );
+    if (before) {
+      const link = framer.link;
+      if (!before.link && link !== undefined) {
+        conn.info.channelType = link.channelType;
+        conn.info.channelId = link.channelId;
+        conn.info.connectionId = link.connectionId;
       }
-    }
-    if (!hadReply && now.reply !== undefined && now.reply.error !== 0) {
-      const e = now.reply.error;
-      this.#problem(
-        "link-refused",
-        record.packetNumber,
-        `link reply error ${e} (${linkErrorName(e)})`,
-        conn,
-        false,
-      );
-    }
-    if (!hadResult && now.linkResult !== undefined && now.linkResult !== 0) {
-      const e = now.linkResult;
-      this.#problem(
-        "link-refused",
-        record.packetNumber,
-        `link result ${e} (${linkErrorName(e)})`,
-        conn,
-        false,
-      );
+      reportLinkProgress(framer, before, this.#reporter(conn, at.packetNumber));
     }
     if (!units) return NO_EVENTS;
     const events: MessageEvent[] = new Array(units.length);
@@ -415,8 +279,8 @@ export class SpiceStreamReader {
       events[i] = {
         connection: conn.info,
         unit: units[i],
-        tsNs: record.tsNs,
-        packetNumber: record.packetNumber,
+        tsNs: at.tsNs,
+        packetNumber: at.packetNumber,
         file: this.#file,
       };
     }
@@ -442,40 +306,16 @@ export class SpiceStreamReader {
       if (conn.dead || conn.clientSide === undefined || conn.firstPayloadSide === undefined) {
         continue;
       }
-      const f = conn.framer;
-      const refused = (f.reply !== undefined && f.reply.error !== 0) ||
-        (f.linkResult !== undefined && f.linkResult !== 0);
-      if (f.linkResult === undefined && !refused) {
-        const closed = conn.reset || conn.finished[0] || conn.finished[1];
-        this.#problem(
-          "link-incomplete",
-          conn.lastPacketNumber,
-          `link phase did not complete (${
-            f.link === undefined
-              ? "no link message"
-              : f.reply === undefined
-              ? "no link reply"
-              : "no link result"
-          })${closed ? "; the connection was closed" : "; the capture ends"}`,
-          conn,
-        );
-      }
-      for (const fromClient of [true, false]) {
-        const pending = f.pending(fromClient);
-        if (pending > 0 && !f.failed(fromClient)) {
-          this.#problem(
-            "incomplete-message",
-            conn.lastPacketNumber,
-            `${pending} byte(s) at the end of the ${fromClient ? "client" : "server"} stream ` +
-              "do not form a whole SPICE unit",
-            conn,
-            fromClient,
-          );
-        }
-      }
+      const closed = conn.reset || conn.finished[0] || conn.finished[1];
+      reportUnfinished(conn.framer, closed, this.#reporter(conn, conn.lastPacketNumber));
     }
     return events;
   }
+}
+
+function sameRoute(r: Route, p: DecodedPacket): boolean {
+  return r.srcPort === p.srcPort && r.dstPort === p.dstPort && r.srcIp === p.srcIp &&
+    r.dstIp === p.dstIp;
 }
 
 /**

@@ -5,16 +5,15 @@
  *
  * @module
  */
-export {
-  type ConnectionInfo,
-  type MessageEvent,
-  type PushResult,
-  type ReadMessagesOptions,
-  readSpiceMessages,
-  SpiceStreamReader,
-  type StreamProblem,
-  type TrackedConnection,
-} from "./messages.ts";
+export { readSpiceMessages, SpiceStreamReader } from "./messages.ts";
+export type {
+  ConnectionInfo,
+  MessageEvent,
+  PushResult,
+  ReadMessagesOptions,
+  StreamProblem,
+  TrackedConnection,
+} from "./types.ts";
 export {
   isSessionDir,
   listCaptureFiles,

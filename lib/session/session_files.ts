@@ -1,7 +1,8 @@
 /** The capture files of a session directory or of a single capture file, and reading them all. */
 import { type Manifest, MANIFEST_FILE, readManifest } from "../capture/manifest.ts";
 import { readCaptureFile } from "../pcap/reader.ts";
-import { type MessageEvent, type ReadMessagesOptions, readSpiceMessages } from "./messages.ts";
+import { readSpiceMessages } from "./messages.ts";
+import type { MessageEvent, ReadMessagesOptions } from "./types.ts";
 
 /** One capture file to read. */
 export interface SessionFile {

@@ -23,11 +23,21 @@ export class ChunkQueue {
     this.length += chunk.length;
   }
 
-  /** `[array, index]` where bytes 0..n of the queue are contiguous; copies only across chunks. */
-  peek(n: number): [Uint8Array, number] {
+  /** Where the last {@link peek} found its bytes: they start at this index of its array. */
+  peeked = 0;
+
+  /**
+   * An array holding bytes 0..n of the queue contiguously from index {@link peeked} (set as a
+   * field, so the hot path allocates nothing); copies only when the bytes span chunks.
+   */
+  peek(n: number): Uint8Array {
     const first = this.#chunks[this.#head];
-    if (first.length - this.#pos >= n) return [first, this.#pos];
-    return [this.#copy(n), 0];
+    if (first.length - this.#pos >= n) {
+      this.peeked = this.#pos;
+      return first;
+    }
+    this.peeked = 0;
+    return this.#copy(n);
   }
 
   /** Removes and returns the first n bytes (a subarray when they lie in one chunk). */

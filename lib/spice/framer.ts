@@ -186,18 +186,20 @@ export class SpiceConnectionFramer {
       });
     }
     side.queue.push(chunk);
-    const units: SpiceUnit[] = [];
+    // Most chunks complete zero or one unit: size the array for that, grow it when needed.
+    let units: SpiceUnit[] | undefined;
     try {
       for (;;) {
         const unit = side.fromClient ? this.#nextClient(side) : this.#nextServer(side);
         if (!unit) break;
-        units.push(unit);
+        if (units === undefined) units = [unit];
+        else units.push(unit);
       }
     } catch (e) {
       side.failed = true;
       throw e;
     }
-    return units;
+    return units ?? [];
   }
 
   #fail(side: Side, at: number, expected: string): never {
@@ -222,7 +224,8 @@ export class SpiceConnectionFramer {
       return undefined;
     }
     this.#checkMagic(side);
-    const [b, i] = q.peek(LINK_HEADER_BYTES);
+    const b = q.peek(LINK_HEADER_BYTES);
+    const i = q.peeked;
     const size = u32(b, i + LINK_SIZE_FIELD);
     if (size < minSize || size > MAX_LINK_SIZE) {
       this.#fail(
@@ -235,7 +238,8 @@ export class SpiceConnectionFramer {
   }
 
   #checkMagic(side: Side): void {
-    const [b, i] = side.queue.peek(MAGIC_BYTES);
+    const b = side.queue.peek(MAGIC_BYTES);
+    const i = side.queue.peeked;
     const magic = u32(b, i);
     if (magic !== SPICE_MAGIC) {
       this.#fail(side, 0, `link magic "REDQ", found 0x${magic.toString(16).padStart(8, "0")}`);
@@ -270,7 +274,8 @@ export class SpiceConnectionFramer {
       }
       case "auth": {
         if (q.length < AUTH_MECHANISM_BYTES) return undefined;
-        const [b, i] = q.peek(AUTH_MECHANISM_BYTES);
+        const b = q.peek(AUTH_MECHANISM_BYTES);
+    const i = q.peeked;
         const mechanism = u32(b, i);
         if (mechanism === AUTH_MECHANISM_SASL) {
           this.#fail(
@@ -319,7 +324,8 @@ export class SpiceConnectionFramer {
       }
       case "result": {
         if (q.length < LINK_RESULT_BYTES) return undefined;
-        const [b, i] = q.peek(LINK_RESULT_BYTES);
+        const b = q.peek(LINK_RESULT_BYTES);
+    const i = q.peeked;
         if (u32(b, i) === SPICE_MAGIC) {
           // spice-server answers an unknown auth mechanism with a second, failing link reply.
           this.#serverState = "reply";
@@ -361,7 +367,8 @@ export class SpiceConnectionFramer {
     const mini = this.#miniHeader!;
     const headerSize = mini ? MINI_HEADER_BYTES : FULL_HEADER_BYTES;
     if (q.length < headerSize) return undefined;
-    const [h, i] = q.peek(headerSize);
+    const h = q.peek(headerSize);
+    const i = q.peeked;
     const size = u32(h, i + (mini ? MINI_SIZE_FIELD : FULL_SIZE_FIELD));
     if (size > this.#maxMessageBytes) {
       this.#fail(
