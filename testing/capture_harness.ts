@@ -163,3 +163,54 @@ export async function captureFiles(dir: string): Promise<string[]> {
   }
   return names.sort();
 }
+
+/** The units a channel file must hold before {@link untilRecorded} counts it as recorded. */
+export interface WantedUnits {
+  /** Which units count. @default any unit */
+  has?: (u: SpiceUnit) => boolean;
+  /** How many of them. @default 1 */
+  count?: number;
+}
+
+/** What {@link untilRecorded} waits for. */
+export interface UntilRecordedOptions {
+  /** Per channel file name, the units it must hold. */
+  files: Record<string, WantedUnits>;
+  /** Deadline, ms. @default 20000 */
+  timeoutMs?: number;
+}
+
+/**
+ * Polls a running capture's session directory until every named channel file exists and holds
+ * the units a test asserts on (read back by {@link unitsOf}; a file caught mid-write counts as
+ * not yet recorded), so the test can stop the capture instead of waiting a fixed time.
+ *
+ * @param dir session directory
+ * @param options the files and their units, the deadline
+ * @throws {Error} naming the files still missing their units at the deadline
+ */
+export async function untilRecorded(dir: string, options: UntilRecordedOptions): Promise<void> {
+  const entries = Object.entries(options.files);
+  let missing: string[] = [];
+  const recorded = async (file: string, want: WantedUnits) => {
+    try {
+      const { units } = await unitsOf(`${dir}/${file}`);
+      return units.filter(want.has ?? (() => true)).length >= (want.count ?? 1);
+    } catch {
+      return false; // not created yet, or a record cut by a write in progress
+    }
+  };
+  try {
+    await pollUntil(
+      async () => {
+        missing = [];
+        for (const [file, want] of entries) if (!await recorded(file, want)) missing.push(file);
+        return missing.length === 0 ? true : undefined;
+      },
+      options.timeoutMs ?? 20_000,
+      `${entries.map(([f]) => f).join(", ")} to be recorded`,
+    );
+  } catch (e) {
+    throw new Error(`${(e as Error).message} (still missing: ${missing.join(", ")})`);
+  }
+}

@@ -1,6 +1,13 @@
 import assert from "node:assert/strict";
 import { readManifest } from "../lib/capture/manifest.ts";
-import { captureFiles, captureInProcess, tshark, unitsOf } from "../testing/capture_harness.ts";
+import {
+  captureFiles,
+  captureInProcess,
+  tshark,
+  unitsOf,
+  untilRecorded,
+} from "../testing/capture_harness.ts";
+import type { SpiceUnit } from "../lib/spice/types.ts";
 import { missingTools } from "../harness/processes/tools.ts";
 
 const skip = missingTools("qemu-system-x86_64", "spicy", "xvfb-run", "tshark") !== undefined;
@@ -11,11 +18,27 @@ Deno.test({
   fn: async () => {
     const tmp = await Deno.makeTempDir({ prefix: "spicecap-capture-" });
     const dir = `${tmp}/session`;
+    const cap = captureInProcess([
+      ...["--client", "spicy", "--channels", "all"],
+      ...["--format", "pcapng", "-o", dir],
+    ]);
     try {
-      const cap = captureInProcess([
-        ...["--client", "spicy", "--channels", "all", "--duration", "5"],
-        ...["--format", "pcapng", "-o", dir],
-      ]);
+      // What the assertions below read: every channel linked, main's INIT, DISPLAY_INIT and
+      // usbredir DATA recorded. Then stop the capture as Ctrl-C would.
+      const message = (name: string, fromClient: boolean) => (u: SpiceUnit) =>
+        u.kind === "message" && u.name === name && u.fromClient === fromClient;
+      await untilRecorded(dir, {
+        files: {
+          "main.pcapng": { has: message("INIT", false) },
+          "display.pcapng": { has: message("INIT", true) },
+          "inputs.pcapng": {},
+          "cursor.pcapng": {},
+          "playback.pcapng": {},
+          "record.pcapng": {},
+          "usbredir.pcapng": { has: (u) => u.kind === "message" && u.name === "DATA" },
+        },
+      });
+      cap.interrupt();
       assert.equal(await cap.done, 0, cap.io.stderr());
       const files = await captureFiles(dir);
       for (
@@ -24,7 +47,7 @@ Deno.test({
         assert.ok(files.includes(`${name}.pcapng`), `${name}.pcapng in ${files.join(", ")}`);
       }
       const manifest = await readManifest(dir);
-      assert.equal(manifest.stoppedBy, "duration");
+      assert.equal(manifest.stoppedBy, "signal");
       assert.equal(manifest.captureFormat, "pcapng");
 
       const comments = await tshark([
@@ -59,6 +82,8 @@ Deno.test({
         "usbredir DATA recorded",
       );
     } finally {
+      cap.interrupt();
+      await cap.done.catch(() => 2);
       await Deno.remove(tmp, { recursive: true });
     }
   },

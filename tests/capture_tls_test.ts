@@ -7,11 +7,18 @@ import { main } from "../harness/cli.ts";
 import { memoryIo } from "../harness/io.ts";
 import { SpiceProxy } from "../harness/capture/proxy.ts";
 import { qemuCommandLine } from "../harness/processes/qemu.ts";
-import { captureInProcess, pollUntil, tshark, unitsOf } from "../testing/capture_harness.ts";
+import {
+  captureInProcess,
+  pollUntil,
+  tshark,
+  unitsOf,
+  untilRecorded,
+} from "../testing/capture_harness.ts";
 import { missingTools } from "../harness/processes/tools.ts";
 import { readManifest } from "../lib/capture/manifest.ts";
 import { parseLinkReply } from "../lib/spice/link.ts";
 import { linkErrorName } from "../lib/spice/tables.ts";
+import type { SpiceUnit } from "../lib/spice/types.ts";
 
 const CLI = new URL("../harness/cli.ts", import.meta.url).pathname;
 const URL_WITH_TLS = /spice:\/\/[\d.]+:(\d+)\?tls-port=(\d+)/;
@@ -206,14 +213,27 @@ Deno.test({
   fn: async () => {
     const tmp = await Deno.makeTempDir({ prefix: "spicecap-tls-" });
     const dir = `${tmp}/session`;
+    let cap: ReturnType<typeof captureInProcess> | undefined;
     try {
       const pki = await makePki(tmp);
-      const cap = captureInProcess([
+      cap = captureInProcess([
         ...["--qemu-x509-dir", pki.x509Dir, "--qemu-tls-channel", "main"],
         ...["--qemu-plaintext-channel", "default"],
         ...["--tls-cert", pki.proxyCert, "--tls-key", pki.proxyKey],
-        ...["--client", "spicy", "--duration", "5", "-o", dir, "--json"],
+        ...["--client", "spicy", "-o", dir, "--json"],
       ]);
+      // What the assertions below read: main's refused plain link and its TLS link, and a
+      // server message on each plain channel. Then stop the capture as Ctrl-C would.
+      const serverMessage = { has: (u: SpiceUnit) => u.kind === "message" && !u.fromClient };
+      await untilRecorded(dir, {
+        files: {
+          "main.pcap": { has: (u) => u.kind === "linkReply", count: 2 },
+          "display.pcap": serverMessage,
+          "inputs.pcap": serverMessage,
+          "cursor.pcap": serverMessage,
+        },
+      });
+      cap.interrupt();
       assert.equal(await cap.done, 0, cap.io.stderr());
       assert.match(cap.io.stderr(), /-s \d+ --spice-ca-file=\S+ca-cert\.pem/, "spicy got both");
       const manifest = await readManifest(dir);
@@ -234,6 +254,8 @@ Deno.test({
       assert.equal(summary.proxy.tlsFailures, 0);
       assert.ok(summary.proxy.connections >= 5, "4 channels + the refused plain main link");
     } finally {
+      cap?.interrupt();
+      await cap?.done.catch(() => {});
       await Deno.remove(tmp, { recursive: true });
     }
   },
