@@ -5,15 +5,27 @@
  *
  * @module
  */
-export * from "./normalisers.ts";
-export * from "./normalise.ts";
-export * from "./fields.ts";
-export * from "./rules.ts";
-export * from "./compare.ts";
-export * from "./align.ts";
-export * from "./hexdump.ts";
-export * from "./diff_captures.ts";
-export * from "./diff_pair.ts";
-export * from "./split.ts";
-export * from "./report.ts";
-export * from "./session_source.ts";
+export { diffCaptures } from "./diff_captures.ts";
+export { sessionDiffSource, type SessionSourceOptions } from "./session_source.ts";
+export { formatDiffSummary, formatRecord, recordJson } from "./report.ts";
+export { parseRules, RulesError } from "./rules.ts";
+export {
+  type FieldRange,
+  type Normaliser,
+  NORMALISER_NAMES,
+  NORMALISERS,
+  type UnitSelector,
+} from "./normalisers.ts";
+export { UnknownNormaliserError } from "./normalise_plan.ts";
+export type {
+  ChannelRef,
+  DiffConnection,
+  DiffInput,
+  DiffOptions,
+  DiffRecord,
+  DiffRule,
+  DiffSource,
+  DiffSummary,
+  NormaliseOptions,
+  StreamSummary,
+} from "./types.ts";

@@ -11,16 +11,71 @@
  * framer.pushClient(clientLinkBytes);
  * for (const unit of framer.pushServer(serverBytes)) {
  *   if (unit.kind === "message") {
- *     console.log(unit.name, decodeMessage(framer.channelType!, false, unit.type!, messageBody(unit)));
+ *     console.log(unit.name, decodeMessage(framer.channelType!, false, unit.type, messageBody(unit)));
  *   }
  * }
  * ```
  *
  * @module
  */
-export * from "./types.ts";
-export * from "./tables.ts";
-export * from "./link.ts";
-export * from "./ticket.ts";
-export * from "./framer.ts";
-export * from "./messages.ts";
+export {
+  SPICE_LINK_KINDS,
+  SpiceFramingError,
+  type SpiceLinkKind,
+  type SpiceLinkUnit,
+  type SpiceMessage,
+  type SpiceSubMessage,
+  type SpiceUnit,
+  type SpiceUnitKind,
+} from "./types.ts";
+export {
+  capNames,
+  CHANNEL_TYPES,
+  type ChannelName,
+  channelName,
+  channelType,
+  FIRST_CHANNEL_MESSAGE,
+  linkErrorName,
+  messageName,
+  messageType,
+} from "./tables.ts";
+export {
+  AUTH_MECHANISM_SPICE,
+  buildLinkMessage,
+  buildLinkReply,
+  buildMessage,
+  type BuildMessageOptions,
+  buildU32,
+  capWords,
+  COMMON_CAP,
+  FULL_HEADER_BYTES,
+  hasCap,
+  LINK_HEADER_BYTES,
+  type LinkMessage,
+  type LinkReply,
+  type MessageHeader,
+  MINI_HEADER_BYTES,
+  parseLinkMessage,
+  parseLinkReply,
+  parseMessageHeader,
+  setConnectionId,
+  SPICE_MAGIC,
+  SPICE_VERSION_MAJOR,
+  SPICE_VERSION_MINOR,
+  TICKET_BYTES,
+} from "./link.ts";
+export { makeTicket, MAX_PASSWORD_BYTES, SpiceTicketError } from "./ticket.ts";
+export {
+  DEFAULT_MAX_MESSAGE_BYTES,
+  SpiceConnectionFramer,
+  type SpiceFramerOptions,
+} from "./framer.ts";
+export {
+  decodeMessage,
+  hasDecoder,
+  messageBody,
+  type MessageFields,
+  NONDETERMINISTIC_FIELDS,
+  type NondeterministicField,
+  summarizeFields,
+} from "./messages.ts";
