@@ -4,7 +4,7 @@
  * one packet of its channel's capture file.
  *
  * Forwarding comes first: a chunk is written to the other side, then copied into the recording
- * worker's shared ring (harness/recording.ts) — no framing or file work on the relay thread, and
+ * worker's shared ring (harness/capture/recording.ts) — no framing or file work on the relay thread, and
  * capture never throws into (or waits inside) the relay. When the worker falls behind by more
  * than the ring holds, that connection stops being recorded (counted as dropped) and the relay
  * goes on at full speed.
@@ -18,6 +18,14 @@
  */
 import type { Direction } from "../../lib/net/types.ts";
 import type { Recording, RecordingConnection } from "./recording.ts";
+import { closeQuietly, completeHandshake, DEFAULT_HANDSHAKE_TIMEOUT_MS } from "./proxy_tls.ts";
+
+export {
+  completeHandshake,
+  probeTls,
+  type ProbeTlsOptions,
+  TlsHandshakeError,
+} from "./proxy_tls.ts";
 
 /** A host and port. */
 export interface HostPort {
@@ -85,6 +93,18 @@ export interface ProxyStats {
 
 type Conn = Deno.Conn | Deno.TlsConn;
 
+/** One direction of a relayed connection, for `#pump`. */
+interface Pump {
+  /** The peer the chunks go to. */
+  to: Conn;
+  /** Whether `from` is the client's socket. */
+  fromClient: boolean;
+  /** The connection's recording; absent for a plain relay. */
+  recorder: RecordingConnection | undefined;
+  /** Ends both directions; `resetBy` is the direction of an RST. */
+  fail: (resetBy?: Direction) => void;
+}
+
 interface Relay {
   client: Conn;
   server?: Conn;
@@ -92,76 +112,6 @@ interface Relay {
 }
 
 const DEFAULT_READ_BUFFER = 128 * 1024;
-const DEFAULT_HANDSHAKE_TIMEOUT_MS = 10_000;
-
-function closeQuietly(c: Conn | undefined): void {
-  try {
-    c?.close();
-  } catch {
-    // already closed
-  }
-}
-
-/** A TLS handshake failed or timed out; the message says with whom and why. */
-export class TlsHandshakeError extends Error {
-  override name = "TlsHandshakeError";
-}
-
-/**
- * Completes `conn`'s TLS handshake (Deno runs it lazily otherwise), closing `conn` on failure.
- *
- * @param conn a client or server TLS connection
- * @param timeoutMs deadline for the handshake
- * @param who names the peer for the error, e.g. `server 127.0.0.1:5931`
- * @throws {TlsHandshakeError} `TLS handshake with <who> failed: <reason>`
- */
-export async function completeHandshake(
-  conn: Deno.TlsConn,
-  timeoutMs: number,
-  who: string,
-): Promise<void> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(
-      () => reject(new Error(`no handshake within ${timeoutMs} ms`)),
-      timeoutMs,
-    );
-  });
-  try {
-    await Promise.race([conn.handshake(), timeout]);
-  } catch (e) {
-    closeQuietly(conn);
-    const why = e instanceof Error ? e.message : String(e);
-    throw new TlsHandshakeError(`TLS handshake with ${who} failed: ${why}`);
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
-/**
- * Opens a TLS connection to `target` and completes the handshake, so a wrong CA or a server
- * that does not speak TLS shows up before any client connects. The connection is then closed.
- *
- * @param target the server's TLS port
- * @param caCerts CA certificates (PEM) in addition to the default roots
- * @param timeoutMs deadline for connecting and the handshake
- * @throws {TlsHandshakeError} when the port does not accept or the handshake fails
- */
-export async function probeTls(
-  target: HostPort,
-  caCerts?: string[],
-  timeoutMs = DEFAULT_HANDSHAKE_TIMEOUT_MS,
-): Promise<void> {
-  const who = `server ${target.hostname}:${target.port}`;
-  let conn: Deno.TlsConn;
-  try {
-    conn = await Deno.connectTls({ hostname: target.hostname, port: target.port, caCerts });
-  } catch (e) {
-    throw new TlsHandshakeError(`cannot reach ${who}: ${(e as Error).message}`);
-  }
-  await completeHandshake(conn, timeoutMs, who);
-  closeQuietly(conn);
-}
 
 /**
  * The direction of the RST when `e` says a socket was reset, else undefined.
@@ -342,11 +292,10 @@ export class SpiceProxy {
       // reaches the server.
       const from = client.remoteAddr as Deno.NetAddr;
       try {
-        await completeHandshake(
-          client as Deno.TlsConn,
-          handshakeMs,
-          `client ${from.hostname}:${from.port}`,
-        );
+        await completeHandshake(client as Deno.TlsConn, {
+          who: `client ${from.hostname}:${from.port}`,
+          timeoutMs: handshakeMs,
+        });
       } catch (e) {
         return this.#tlsFailed(e, client);
       }
@@ -364,11 +313,10 @@ export class SpiceProxy {
     relay.server = server;
     if (tls) {
       try {
-        await completeHandshake(
-          server as Deno.TlsConn,
-          handshakeMs,
-          `server ${tls.target.hostname}:${tls.target.port}`,
-        );
+        await completeHandshake(server as Deno.TlsConn, {
+          who: `server ${tls.target.hostname}:${tls.target.port}`,
+          timeoutMs: handshakeMs,
+        });
       } catch (e) {
         return this.#tlsFailed(e, client);
       }
@@ -393,8 +341,8 @@ export class SpiceProxy {
       closeQuietly(server);
     };
     await Promise.all([
-      this.#pump(client, server, true, recorder, fail),
-      this.#pump(server, client, false, recorder, fail),
+      this.#pump(client, { to: server, fromClient: true, recorder, fail }),
+      this.#pump(server, { to: client, fromClient: false, recorder, fail }),
     ]);
     closeQuietly(client);
     closeQuietly(server);
@@ -410,13 +358,8 @@ export class SpiceProxy {
    * memcpy; the read buffer is reused). A socket reset is passed to `fail` as the direction of
    * its RST, so the recording ends the flow the same way.
    */
-  async #pump(
-    from: Conn,
-    to: Conn,
-    fromClient: boolean,
-    recorder: RecordingConnection | undefined,
-    fail: (resetBy?: Direction) => void,
-  ): Promise<void> {
+  async #pump(from: Conn, pump: Pump): Promise<void> {
+    const { to, fromClient, recorder, fail } = pump;
     const bufferBytes = this.#o.readBufferBytes ?? DEFAULT_READ_BUFFER;
     const buf = new Uint8Array(bufferBytes);
     const stats = this.#stats;

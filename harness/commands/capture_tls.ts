@@ -68,7 +68,7 @@ export function tlsOptions(
 /** One TLS handshake with the server before any client: a wrong CA shows up at once. */
 export async function checkServerTls(o: CaptureOptions, tls: ProxyTlsOptions): Promise<void> {
   try {
-    await probeTls(tls.target, tls.caCerts);
+    await probeTls(tls.target, { caCerts: tls.caCerts });
   } catch (e) {
     if (!(e instanceof TlsHandshakeError)) throw e;
     const ca = serverCaFile(o);
