@@ -141,7 +141,11 @@ function isListening(port: number): boolean {
   return false;
 }
 
-async function pollUntil(what: string, cond: () => boolean, timeoutMs: number): Promise<void> {
+/** Polls `cond` every 50 ms until it holds; `what` names it when `timeoutMs` runs out. */
+async function pollUntil(
+  cond: () => boolean,
+  { what, timeoutMs }: { what: string; timeoutMs: number },
+): Promise<void> {
   const deadline = performance.now() + timeoutMs;
   while (!cond()) {
     if (performance.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms: ${what}`);
@@ -186,7 +190,10 @@ async function record(spec: FixtureSpec): Promise<void> {
   const qemuErr = collect(qemu.stderr);
   let tshark: Deno.ChildProcess | undefined;
   try {
-    await pollUntil(`QEMU listening on port ${port}`, () => isListening(port), 10_000);
+    await pollUntil(() => isListening(port), {
+      what: `QEMU listening on port ${port}`,
+      timeoutMs: 10_000,
+    });
     // tshark writes into a temp file first: it drops root rights for the file it creates.
     const tmpOut = `${work}/${spec.file}`;
     tshark = new Deno.Command("tshark", {
@@ -195,11 +202,10 @@ async function record(spec: FixtureSpec): Promise<void> {
       stderr: "piped",
     }).spawn();
     const tsharkErr = collect(tshark.stderr);
-    await pollUntil(
-      "tshark printing 'Capturing on'",
-      () => tsharkErr.text().includes("Capturing on"),
-      10_000,
-    );
+    await pollUntil(() => tsharkErr.text().includes("Capturing on"), {
+      what: "tshark printing 'Capturing on'",
+      timeoutMs: 10_000,
+    });
     // dumpcap prints before the socket is fully armed; give it a packet-free moment.
     await new Promise((r) => setTimeout(r, 300));
     const [cmd, ...args] = spec.client(port, work);
