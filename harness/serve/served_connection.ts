@@ -126,9 +126,9 @@ export class ServedConnection {
     const { signal } = this.#opts;
     for (let step = this.progress.next(); step; step = this.progress.next()) {
       await this.#until(() => this.progress.waitingFor() === undefined && !this.#ack.blocked);
-      if (signal.aborted || this.#closed) return;
+      if (this.#stopped) return;
       await this.#opts.schedule(step, signal);
-      if (signal.aborted || this.#closed) return;
+      if (this.#stopped) return;
       const prepared = this.#opts.prepare(step);
       const mini = this.#framer.miniHeader ?? true;
       const bytes = reframe(prepared, step.headerSize, {
@@ -142,12 +142,16 @@ export class ServedConnection {
     }
   }
 
+  get #stopped(): boolean {
+    return this.#opts.signal.aborted || this.#closed || this.closedReason !== undefined;
+  }
+
   /** Resolves when `ready()` holds, the connection closes or the session stops. */
   #until(ready: () => boolean): Promise<void> {
     const { signal } = this.#opts;
     return new Promise((resolve) => {
       const check = () => {
-        if (ready() || this.#closed || this.closedReason || signal.aborted) {
+        if (ready() || this.#stopped) {
           this.#waiters.delete(check);
           signal.removeEventListener("abort", check);
           resolve();
