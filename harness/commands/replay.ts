@@ -3,7 +3,7 @@ import { numberFlag, parseCommandArgs, parseSpeed } from "../args.ts";
 import { ManifestError } from "../../lib/capture/manifest.ts";
 import { EnvironmentError, UsageError } from "../errors.ts";
 import type { Io } from "../io.ts";
-import { defaultReplayDir, replaySession } from "../replay/driver.ts";
+import { defaultReplayDir, type ReplayResult, replaySession } from "../replay/driver.ts";
 import { vetQemuCommandLine } from "../../lib/replay/qemu_policy.ts";
 import { openSession } from "../../lib/session/session_files.ts";
 
@@ -53,7 +53,8 @@ export const REPLAY_HELP = [
   "non-PING messages as recorded, stops recording, keeps the channels open ≥ 1 s after the",
   "last link, and closes secondary channels before main.",
   "Exit status: 0 replayed, 1 diverged or link refused, 2 usage/environment (an invalid",
-  "session.json or a refused QEMU command line included)",
+  "session.json or a refused QEMU command line included), 130 interrupted (SIGINT/SIGTERM:",
+  "the replay and its QEMU stop, session.json says replay.interrupted: true)",
   "Examples:",
   "  deno task replay fixtures/golden/screenshot --out /tmp/replay",
   "  deno task replay captures/x --target 127.0.0.1:5930 --password secret --speed realtime",
@@ -122,7 +123,7 @@ export async function vettedServerCommandLine(
 /**
  * Runs `deno task replay`.
  *
- * @returns 0 replayed, 1 diverged or refused, 2 usage or environment
+ * @returns 0 replayed, 1 diverged or refused, 2 usage or environment, 130 interrupted
  */
 export async function run(args: string[], io: Io): Promise<number> {
   const { values, positionals } = parse(args);
@@ -185,18 +186,32 @@ export async function run(args: string[], io: Io): Promise<number> {
     }
     throw e;
   }
-  const { divergence, server } = result;
+  return await report(result, { json: values.json === true, io, err });
+}
+
+/**
+ * Prints the replay's outcome.
+ *
+ * @returns 130 interrupted, 1 diverged, 0 replayed
+ */
+async function report(
+  result: ReplayResult,
+  { json, io, err }: { json: boolean; io: Io; err: (line: string) => void },
+): Promise<number> {
+  const { divergence, server, interrupted } = result;
+  if (interrupted) err(`interrupted after ${result.sent} client messages; ${result.outDir} kept`);
   if (divergence) err(`diverged: ${divergence.message}`);
   if (server) {
     err(`server kept running on 127.0.0.1:${server.port} (QEMU pid ${server.pid})`);
   }
-  if (values.json) {
+  if (json) {
     await io.out(
       JSON.stringify({
         type: "summary",
         outDir: result.outDir,
         target: result.target,
         sent: result.sent,
+        interrupted,
         diverged: divergence ? { message: divergence.message, ...divergence.detail } : null,
         server: server ? { port: server.port, pid: server.pid } : null,
         droppedFromReplay: result.plan.dropped,
@@ -206,8 +221,8 @@ export async function run(args: string[], io: Io): Promise<number> {
   } else {
     await io.out(
       `replayed ${result.sent} client messages against ${result.target} into ${result.outDir}` +
-        `${divergence ? " (diverged)" : ""}\n`,
+        `${interrupted ? " (interrupted)" : divergence ? " (diverged)" : ""}\n`,
     );
   }
-  return divergence ? 1 : 0;
+  return interrupted ? 130 : divergence ? 1 : 0;
 }

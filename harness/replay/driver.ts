@@ -11,7 +11,7 @@ import { CHANNEL_TYPES as CHANNEL } from "../../lib/spice/tables.ts";
 import { UsageError } from "../errors.ts";
 import { PlanBuilder, type ReplayPlan } from "../../lib/replay/plan.ts";
 import { realTimer } from "../../lib/replay/schedule.ts";
-import { connLabel, ReplayRun, type ReplayRunContext } from "./replay_run.ts";
+import { abortableDelay, connLabel, ReplayRun, type ReplayRunContext } from "./replay_run.ts";
 import type { ReplayOptions, ReplayResult, ReplayServer } from "./types.ts";
 
 export type { ReplayOptions, ReplayResult, ReplayServer } from "./types.ts";
@@ -80,14 +80,17 @@ export async function replaySession(options: ReplayOptions): Promise<ReplayResul
     server = await startOwnServer(options.serverCommandLine, {
       password: options.password,
       timeoutMs,
+      signal: options.signal,
     });
     const delay = manifest?.server?.firstConnectionDelayMs;
-    if (delay !== undefined) {
+    if (delay !== undefined && server) {
       const left = server.spawnedAtMs + delay - performance.now();
-      if (left > 0) await new Promise((r) => setTimeout(r, left));
+      if (left > 0) await abortableDelay(left, options.signal);
     }
   }
   try {
+    // Interrupted before the first link (while QEMU started, during the recorded delay): the
+    // run still writes its session, empty, with `replay.interrupted`, and stops our QEMU.
     return await drive({
       options,
       plan,
@@ -113,8 +116,8 @@ export async function replaySession(options: ReplayOptions): Promise<ReplayResul
  */
 async function startOwnServer(
   recorded: readonly string[] | undefined,
-  { password, timeoutMs }: { password?: string; timeoutMs: number },
-): Promise<ReplayServer> {
+  { password, timeoutMs, signal }: { password?: string; timeoutMs: number; signal?: AbortSignal },
+): Promise<ReplayServer | undefined> {
   let commandLine = recorded;
   if (commandLine && hasRedactedSecret(commandLine)) {
     if (password === undefined) {
@@ -126,13 +129,26 @@ async function startOwnServer(
     commandLine = restoreSecrets(commandLine, password);
   }
   const spawnedAtMs = performance.now();
-  return { ...await startQemu({ commandLine, startTimeoutMs: timeoutMs }), spawnedAtMs };
+  const starting = startQemu({ commandLine, startTimeoutMs: timeoutMs });
+  if (!signal) return { ...await starting, spawnedAtMs };
+  // An interrupt while QEMU boots: let the start settle (it is bounded by the timeout), then
+  // stop what it started.
+  const interrupted = new Promise<"interrupted">((resolve) => {
+    if (signal.aborted) resolve("interrupted");
+    signal.addEventListener("abort", () => resolve("interrupted"), { once: true });
+  });
+  const first = await Promise.race([starting, interrupted]);
+  if (first !== "interrupted") return { ...first, spawnedAtMs };
+  await starting.then((s) => s.stop(), () => {});
+  return undefined;
 }
 
-/** The replay proper, once the server is up: link, wait, finish. */
+/** The replay proper, once the server is up: link, wait, finish (only finish if interrupted). */
 async function drive(ctx: ReplayRunContext): Promise<ReplayResult> {
   const run = await ReplayRun.start(ctx);
-  await run.link();
-  await run.wait();
+  if (!ctx.options.signal?.aborted) {
+    await run.link();
+    await run.wait();
+  }
   return await run.finish();
 }

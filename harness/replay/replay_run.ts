@@ -50,11 +50,31 @@ function awaited(m: PlannedMessage, conn: LiveConnection, pc: PlannedConnection)
   };
 }
 
+/**
+ * Waits `ms`, or less when `signal` fires.
+ *
+ * @param ms longest wait
+ * @param signal ends the wait early
+ */
+export function abortableDelay(ms: number, signal?: AbortSignal): Promise<void> {
+  if (signal?.aborted) return Promise.resolve();
+  return new Promise((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      signal?.removeEventListener("abort", done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal?.addEventListener("abort", done, { once: true });
+  });
+}
+
 /** The server replayed against: `options.target`, else our QEMU on loopback. */
 function serverAddress(ctx: ReplayRunContext): { hostname: string; port: number } {
   return {
     hostname: ctx.options.target?.hostname ?? "127.0.0.1",
-    port: ctx.options.target?.port ?? ctx.server!.port,
+    // No server: interrupted while QEMU started; nothing is linked then.
+    port: ctx.options.target?.port ?? ctx.server?.port ?? 0,
   };
 }
 
@@ -108,6 +128,11 @@ export class ReplayRun {
     this.#startNs = ctx.timer.nowNs();
     options.signal?.addEventListener("abort", () => this.#abort.abort(), { once: true });
     this.#lastLinkMs = performance.now();
+  }
+
+  /** Whether the user interrupted the replay (SIGINT, SIGTERM: `options.signal`). */
+  get #interrupted(): boolean {
+    return this.#ctx.options.signal?.aborted === true;
   }
 
   /** host:port replayed against. */
@@ -246,9 +271,13 @@ export class ReplayRun {
     this.#ctx.options.verbose?.(verboseLine(relNs, conn.label, pc.channelType, u));
   }
 
-  /** A divergence stops the run (the first one is reported); anything else is rethrown. */
+  /**
+   * A divergence stops the run (the first one is reported); anything else is rethrown. After
+   * an interrupt nothing counts as a divergence: the run was stopped, not refused.
+   */
   #fail(e: unknown): void {
     if (!(e instanceof ReplayDivergence)) throw e;
+    if (this.#interrupted) return;
     this.#divergence ??= e;
     this.#abort.abort();
   }
@@ -279,18 +308,19 @@ export class ReplayRun {
   }
 
   /**
-   * Stops recording, holds the channels open for `holdMs` after the last link, closes them,
-   * writes the manifest and stops our QEMU unless it is kept.
+   * Stops recording, holds the channels open for `holdMs` after the last link (not when
+   * interrupted), closes them, writes the manifest and stops our QEMU unless it is kept (an
+   * interrupt stops it always).
    *
    * @returns the replay's result
    */
   async finish(): Promise<ReplayResult> {
     const { options, plan, server, speed } = this.#ctx;
     for (const [, conn] of this.#live) conn.freeze();
-    const holdMs = options.holdMs ?? 1000;
-    const left = this.#lastLinkMs + holdMs - performance.now();
-    if (left > 0) await new Promise((r) => setTimeout(r, left));
+    const left = this.#lastLinkMs + (options.holdMs ?? 1000) - performance.now();
+    if (left > 0) await abortableDelay(left, options.signal);
     for (const [, conn] of [...this.#live].reverse()) await conn.closeGracefully();
+    const interrupted = this.#interrupted;
 
     if (this.#untilReached) this.#divergence = undefined;
     this.#session.setFacts({
@@ -300,16 +330,18 @@ export class ReplayRun {
         sent: this.#sent,
         until: options.until ?? null,
         diverged: this.#divergence?.message ?? null,
+        interrupted,
       },
     });
     const closed = await this.#session.close();
-    const keep = options.keepServer || options.until !== undefined;
+    const keep = !interrupted && (options.keepServer || options.until !== undefined);
     if (server && !keep) await server.stop();
     return {
       outDir: this.#ctx.outDir,
       manifest: closed,
       sent: this.#sent,
       divergence: this.#divergence,
+      interrupted,
       server: keep ? server : undefined,
       target: this.#target,
       warnings: this.#ctx.warnings,

@@ -55,6 +55,8 @@ export interface ReplayResult {
   sent: number;
   /** Set when the replay diverged or a link was refused (exit 1). */
   divergence?: ReplayDivergence;
+  /** The replay was interrupted (`signal`): stopped early, nothing counted as a divergence. */
+  interrupted: boolean;
   /** The started QEMU, when kept running (`--until`, `--keep-server`). */
   server?: ReplayServer;
   /** host:port replayed against. */

@@ -144,6 +144,8 @@ export interface ReplayFacts {
   until: number | null;
   /** Divergence message, or null. */
   diverged: string | null;
+  /** Stopped by an interrupt (SIGINT, SIGTERM) before it ended; absent in older sessions. */
+  interrupted?: boolean;
 }
 
 /** One TCP connection found in an imported capture. */

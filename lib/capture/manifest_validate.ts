@@ -371,7 +371,9 @@ const lossy: Read<LossyNote> = (v, at) => {
 };
 
 const hex: Read<string> = (v, at) =>
-  typeof v === "string" && /^(?:[0-9a-f]{2}){0,16}$/.test(v) ? v : fail(at, "up to 16 bytes as hex", v);
+  typeof v === "string" && /^(?:[0-9a-f]{2}){0,16}$/.test(v)
+    ? v
+    : fail(at, "up to 16 bytes as hex", v);
 
 const unrecorded: Read<UnrecordedConnection> = (v, at) => {
   const o = object(v, at);
@@ -407,6 +409,9 @@ const replay: Read<ReplayFacts> = (v, at) => {
     sent: read(o, "sent", at, count),
     until: read(o, "until", at, nullable(count)),
     diverged: read(o, "diverged", at, nullable(string)),
+    ...(get(o, "interrupted") === undefined
+      ? {}
+      : { interrupted: read(o, "interrupted", at, bool) }),
   };
 };
 
