@@ -11,7 +11,12 @@
  * "missing" (golden only). No resync point: the heads are reported as "changed" and both
  * streams advance by one. The result depends only on the two sequences, never on batching.
  */
-import { type BindingMap, compareUnits, type UnitDifference } from "./compare.ts";
+import {
+  type BindingMap,
+  type CompareOptions,
+  compareUnits,
+  type UnitDifference,
+} from "./compare.ts";
 import type { NormalisedUnit } from "./types.ts";
 
 /** One step of the alignment. */
@@ -70,6 +75,60 @@ class Buffered {
   }
 }
 
+/** The two read-ahead buffers of one alignment and the events not yet yielded. */
+interface Sides {
+  A: Buffered;
+  G: Buffered;
+  out: AlignEvent[];
+  /** Comparison that records identifier mappings. */
+  compare: CompareOptions;
+  /** Comparison that only probes (look-ahead). */
+  probe: CompareOptions;
+}
+
+/** Units skipped on both sides up to a resync point: golden ones missing, actual ones extra. */
+function gap(s: Sides, shift: [number, number]): void {
+  for (const u of s.G.take(shift[1])) s.out.push({ kind: "missing", golden: u });
+  for (const u of s.A.take(shift[0])) s.out.push({ kind: "extra", actual: u });
+}
+
+function equalAt(s: Sides, i: number, j: number): boolean {
+  return compareUnits(s.A.at(i)!, s.G.at(j)!, s.probe) === undefined;
+}
+
+/**
+ * Same-key heads that differ: a unit inserted or lost within `limit` (it and the unit after it
+ * equal the other side's) makes a gap; else the heads are "changed".
+ */
+function sameKeyDiffer(s: Sides, limit: number, difference: UnitDifference): void {
+  const { A, G } = s;
+  const shift = findInsertion(
+    A.length,
+    G.length,
+    limit,
+    (i, j) =>
+      equalAt(s, i, j) && (i + 1 >= A.length || j + 1 >= G.length || equalAt(s, i + 1, j + 1)),
+  );
+  if (shift) return gap(s, shift);
+  s.out.push({ kind: "changed", actual: A.shift(), golden: G.shift(), difference });
+}
+
+/** Different-key heads: resync at the nearest key match within `limit`, else "changed". */
+function keysDiffer(s: Sides, limit: number): void {
+  const { A, G } = s;
+  const shift = findShift(A.length, G.length, limit, (i, j) => {
+    if (A.at(i)!.key !== G.at(j)!.key) return false;
+    const an = A.at(i + 1);
+    const gn = G.at(j + 1);
+    return an === undefined || gn === undefined || an.key === gn.key;
+  });
+  if (shift) return gap(s, shift);
+  const actual = A.shift();
+  const golden = G.shift();
+  const difference = compareUnits(actual, golden, s.compare)!;
+  s.out.push({ kind: "changed", actual, golden, difference });
+}
+
 /**
  * Aligns the units of one channel direction of two captures.
  *
@@ -87,81 +146,37 @@ export async function* alignStreams(
   const kc = Math.min(k, Math.max(1, options.contentLookahead ?? 8));
   const A = new Buffered(actual[Symbol.asyncIterator]());
   const G = new Buffered(golden[Symbol.asyncIterator]());
-  const equal = (i: number, j: number) =>
-    compareUnits(A.at(i)!, G.at(j)!, options.bindings, false) === undefined;
-  const keysMatch = (i: number, j: number) => {
-    if (A.at(i)!.key !== G.at(j)!.key) return false;
-    const an = A.at(i + 1);
-    const gn = G.at(j + 1);
-    return an === undefined || gn === undefined || an.key === gn.key;
-  };
+  const { bindings } = options;
+  const s: Sides = { A, G, out: [], compare: { bindings }, probe: { bindings, commit: false } };
   const need = async (n: number) => {
     if (A.length < n) await A.fill(n);
     if (G.length < n) await G.fill(n);
   };
-  let out: AlignEvent[] = [];
-  const gap = (i: number, j: number) => {
-    for (const u of G.take(j)) out.push({ kind: "missing", golden: u });
-    for (const u of A.take(i)) out.push({ kind: "extra", actual: u });
-  };
-
   while (true) {
     if (A.length === 0 || G.length === 0) {
-      if (out.length > 0) {
-        yield out;
-        out = [];
+      if (s.out.length > 0) {
+        yield s.out;
+        s.out = [];
       }
       await need(1);
     }
-    const na = A.length;
-    const ng = G.length;
-    if (na === 0 && ng === 0) break;
-    if (na === 0) {
-      out.push({ kind: "missing", golden: G.shift() });
-      continue;
-    }
-    if (ng === 0) {
-      out.push({ kind: "extra", actual: A.shift() });
-      continue;
-    }
-    const a = A.at(0)!;
-    const g = G.at(0)!;
-    if (a.key === g.key) {
-      const difference = compareUnits(a, g, options.bindings);
+    if (A.length === 0 && G.length === 0) break;
+    if (A.length === 0) s.out.push({ kind: "missing", golden: G.shift() });
+    else if (G.length === 0) s.out.push({ kind: "extra", actual: A.shift() });
+    else if (A.at(0)!.key !== G.at(0)!.key) {
+      await need(k + 1);
+      keysDiffer(s, k);
+    } else {
+      const difference = compareUnits(A.at(0)!, G.at(0)!, s.compare);
       if (!difference) {
-        A.shift();
-        G.shift();
-        out.push({ kind: "same", actual: a, golden: g });
+        s.out.push({ kind: "same", actual: A.shift(), golden: G.shift() });
         continue;
       }
       await need(kc + 2);
-      const shift = findInsertion(
-        A.length,
-        G.length,
-        kc,
-        (i, j) => equal(i, j) && (i + 1 >= A.length || j + 1 >= G.length || equal(i + 1, j + 1)),
-      );
-      if (shift) {
-        gap(shift[0], shift[1]);
-        continue;
-      }
-      A.shift();
-      G.shift();
-      out.push({ kind: "changed", actual: a, golden: g, difference });
-      continue;
+      sameKeyDiffer(s, kc, difference);
     }
-    await need(k + 1);
-    const shift = findShift(A.length, G.length, k, keysMatch);
-    if (shift) {
-      gap(shift[0], shift[1]);
-      continue;
-    }
-    A.shift();
-    G.shift();
-    const difference = compareUnits(a, g, options.bindings)!;
-    out.push({ kind: "changed", actual: a, golden: g, difference });
   }
-  if (out.length > 0) yield out;
+  if (s.out.length > 0) yield s.out;
 }
 
 /** Smallest d ≤ limit with match(0, d) (units lost) or match(d, 0) (units inserted). */

@@ -62,16 +62,18 @@ function skipped(u: NormalisedUnit): OwnedRange[] {
 }
 
 /**
- * First differing offset outside `skip` and the number of differing bytes, over `length` bytes
- * of `a` from `ao` and `b` from `bo`.
+ * First differing offset of the compared bytes, outside the golden unit's masks and binds, and
+ * the number of differing bytes, over the length both units have.
  */
 function firstDifference(
-  a: Uint8Array,
-  ao: number,
-  b: Uint8Array,
-  bo: number,
-  length: number,
-  skip: OwnedRange[],
+  const a = actual.input.unit.bytes;
+  const b = golden.input.unit.bytes;
+  const ao = actual.dataOffset;
+  const bo = golden.dataOffset;
+  const length = Math.min(actual.length, golden.length);
+  const skip = skipped(golden);
+  actual: NormalisedUnit,
+  golden: NormalisedUnit,
 ): { offset: number; count: number } | undefined {
   let offset = -1;
   let count = 0;
@@ -86,6 +88,14 @@ function firstDifference(
     }
     if (r < skip.length) from = Math.max(from, skip[r].end);
   }
+/** How {@link compareUnits} treats bound identifiers. */
+export interface CompareOptions {
+  /** Identifier mapping of this run. */
+  bindings: BindingMap;
+  /** Record new identifier mappings; false while probing alignments. @default true */
+  commit?: boolean;
+}
+
   return offset < 0 ? undefined : { offset, count };
 }
 
@@ -93,16 +103,14 @@ function firstDifference(
  * Compares an actual unit with a golden unit.
  *
  * @param actual unit from the run under test
- * @param golden unit from the golden capture
- * @param bindings identifier mapping of this run
- * @param commit record new identifier mappings (false while probing alignments)
+ * @param golden unit from the golden capture and how to treat bound identifiers
  * @returns undefined when equal after normalisation, else how they differ
  */
 export function compareUnits(
   actual: NormalisedUnit,
+  const { bindings, commit = true } = options;
   golden: NormalisedUnit,
-  bindings: BindingMap,
-  commit = true,
+  options: CompareOptions,
 ): UnitDifference | undefined {
   if (actual.key !== golden.key) {
     return { kind: "type", detail: `${actual.name} where ${golden.name} was expected` };
@@ -122,7 +130,7 @@ export function compareUnits(
     });
   };
   const common = Math.min(actual.length, golden.length);
-  const diff = firstDifference(a, ao, g, go, common, skipped(golden));
+  const diff = firstDifference(actual, golden);
   if (actual.length !== golden.length) {
     const offset = diff?.offset ?? common;
     return {

@@ -119,7 +119,7 @@ export async function* diffCaptures(
       },
     }));
     streams.push(...dirs.map((d) => d.s));
-    for await (const r of diffPair(run, actual, golden, a, g, dirs)) {
+    for await (const r of diffPair(run, { actual, golden, a, g, dirs })) {
       differences++;
       yield r;
     }

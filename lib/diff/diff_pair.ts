@@ -18,9 +18,12 @@ import { DirectionSplitter, SkewError } from "./split.ts";
 
 async function* normalised(
   batches: AsyncIterable<DiffInput[]>,
-  normalise: (u: DiffInput) => NormalisedUnit | undefined,
-  counter: { n: number; baseNs?: bigint },
+  how: {
+    normalise: (u: DiffInput) => NormalisedUnit | undefined;
+    counter: { n: number; baseNs?: bigint };
+  },
 ): AsyncGenerator<NormalisedUnit[]> {
+  const { normalise, counter } = how;
   for await (const batch of batches) {
     if (batch.length === 0) continue;
     counter.baseNs ??= batch[0].tsNs;
@@ -84,12 +87,15 @@ const MAX_PENDING_RECORDS = 256;
  */
 export async function* diffPair(
   run: PairRun,
-  actual: DiffSource,
-  golden: DiffSource,
-  a: ChannelRef,
-  g: ChannelRef,
-  dirs: DirectionState[],
+  pair: {
+    actual: DiffSource;
+    golden: DiffSource;
+    a: ChannelRef;
+    g: ChannelRef;
+    dirs: DirectionState[];
+  },
 ): AsyncGenerator<DiffRecord> {
+  const { actual, golden, a, g, dirs } = pair;
   const pending: DiffRecord[] = [];
   let wakeConsumer: (() => void) | undefined;
   const paused: (() => void)[] = [];
@@ -106,7 +112,12 @@ export async function* diffPair(
       try {
         await Promise.all(
           dirs.map((d) =>
-            alignDirection(run, d, sa.stream(d.fromClient), sg.stream(d.fromClient), emit)
+            alignDirection(run, {
+              d,
+              actual: sa.stream(d.fromClient),
+              golden: sg.stream(d.fromClient),
+              emit,
+            })
           ),
         );
         return;
@@ -115,13 +126,12 @@ export async function* diffPair(
       }
     }
     for (const d of dirs) {
-      await alignDirection(
-        run,
+      await alignDirection(run, {
         d,
-        actual.units(a, d.fromClient),
-        golden.units(g, d.fromClient),
+        actual: actual.units(a, d.fromClient),
+        golden: golden.units(g, d.fromClient),
         emit,
-      );
+      });
     }
   })();
   let finished = false;
@@ -147,19 +157,22 @@ export async function* diffPair(
 /** Aligns one direction and turns its events into records and counts. */
 async function alignDirection(
   run: PairRun,
-  d: DirectionState,
-  actualBatches: AsyncIterable<DiffInput[]>,
-  goldenBatches: AsyncIterable<DiffInput[]>,
-  emit: (r: DiffRecord) => Promise<void>,
+  work: {
+    d: DirectionState;
+    actual: AsyncIterable<DiffInput[]>;
+    golden: AsyncIterable<DiffInput[]>;
+    emit: (r: DiffRecord) => Promise<void>;
+  },
 ): Promise<void> {
+  const { d, emit } = work;
   const { s } = d;
   const skip = d.processed;
   let seen = 0;
   d.ac = { n: 0, baseNs: run.base.actual };
   d.gc = { n: 0, baseNs: run.base.golden };
   const events = alignStreams(
-    normalised(actualBatches, run.normalise, d.ac),
-    normalised(goldenBatches, run.normalise, d.gc),
+    normalised(work.actual, { normalise: run.normalise, counter: d.ac }),
+    normalised(work.golden, { normalise: run.normalise, counter: d.gc }),
     { lookahead: run.options.lookahead, bindings: run.bindings },
   );
   const where = {
@@ -179,9 +192,9 @@ async function alignDirection(
         if (e.kind === "same") s.same++;
         else {
           s.changed++;
-          await emit(changedRecord(where, e.actual, e.golden, e.difference));
+          await emit(changedRecord(where, e));
         }
-        const t = timingRecord(run, where, e.actual, e.golden);
+        const t = run.toleranceNs === undefined ? undefined : timingRecord(run, { where, pair: e });
         if (t) {
           s.timing++;
           await emit(t);
@@ -218,10 +231,9 @@ type Where = Pick<DiffRecord, "type" | "channel" | "channelType" | "channelId" |
 
 function changedRecord(
   where: Where,
-  a: NormalisedUnit,
-  g: NormalisedUnit,
-  d: UnitDifference,
+  e: { actual: NormalisedUnit; golden: NormalisedUnit; difference: UnitDifference },
 ): DiffRecord {
+  const { actual: a, golden: g, difference: d } = e;
   return {
     ...where,
     kind: "changed",
@@ -244,10 +256,9 @@ function changedRecord(
 
 function timingRecord(
   run: PairRun,
-  where: Where,
-  a: NormalisedUnit,
-  g: NormalisedUnit,
+  at: { where: Where; pair: { actual: NormalisedUnit; golden: NormalisedUnit } },
 ): DiffRecord | undefined {
+  const { where, pair: { actual: a, golden: g } } = at;
   const { toleranceNs, base } = run;
   if (toleranceNs === undefined || base.actual === undefined || base.golden === undefined) {
     return undefined;

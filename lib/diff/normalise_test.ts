@@ -12,7 +12,7 @@ function cmp(a: DiffInput, g: DiffInput, options = {}, bindings = new BindingMap
   const na = n(a) as NormalisedUnit;
   const ng = n(g) as NormalisedUnit;
   assert.ok(na && ng, "both units kept");
-  return compareUnits(na, ng, bindings);
+  return compareUnits(na, ng, { bindings });
 }
 
 Deno.test("MAIN_INIT differing only in session id and mm_time compares equal", () => {

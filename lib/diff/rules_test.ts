@@ -71,8 +71,12 @@ Deno.test("a mask rule hides a field difference and an ignore rule drops the mes
   const n = createNormalise({ rules });
   const a = n(mainInit(1, 0, 1)) as NormalisedUnit;
   const g = n(mainInit(1, 0, 2)) as NormalisedUnit;
-  assert.equal(compareUnits(a, g, new BindingMap()), undefined);
+  assert.equal(compareUnits(a, g, { bindings: new BindingMap() }), undefined);
   assert.equal(n(message(1, false, 104, u32le(0))), undefined);
   const plain = createNormalise();
-  assert.ok(compareUnits(plain(mainInit(1, 0, 1))!, plain(mainInit(1, 0, 2))!, new BindingMap()));
+  assert.ok(
+    compareUnits(plain(mainInit(1, 0, 1))!, plain(mainInit(1, 0, 2))!, {
+      bindings: new BindingMap(),
+    }),
+  );
 });
