@@ -66,15 +66,15 @@ function skipped(u: NormalisedUnit): OwnedRange[] {
  * the number of differing bytes, over the length both units have.
  */
 function firstDifference(
+  actual: NormalisedUnit,
+  golden: NormalisedUnit,
+): { offset: number; count: number } | undefined {
   const a = actual.input.unit.bytes;
   const b = golden.input.unit.bytes;
   const ao = actual.dataOffset;
   const bo = golden.dataOffset;
   const length = Math.min(actual.length, golden.length);
   const skip = skipped(golden);
-  actual: NormalisedUnit,
-  golden: NormalisedUnit,
-): { offset: number; count: number } | undefined {
   let offset = -1;
   let count = 0;
   let from = 0;
@@ -88,15 +88,15 @@ function firstDifference(
     }
     if (r < skip.length) from = Math.max(from, skip[r].end);
   }
+  return offset < 0 ? undefined : { offset, count };
+}
+
 /** How {@link compareUnits} treats bound identifiers. */
 export interface CompareOptions {
   /** Identifier mapping of this run. */
   bindings: BindingMap;
   /** Record new identifier mappings; false while probing alignments. @default true */
   commit?: boolean;
-}
-
-  return offset < 0 ? undefined : { offset, count };
 }
 
 /**
@@ -108,10 +108,10 @@ export interface CompareOptions {
  */
 export function compareUnits(
   actual: NormalisedUnit,
-  const { bindings, commit = true } = options;
   golden: NormalisedUnit,
   options: CompareOptions,
 ): UnitDifference | undefined {
+  const { bindings, commit = true } = options;
   if (actual.key !== golden.key) {
     return { kind: "type", detail: `${actual.name} where ${golden.name} was expected` };
   }
