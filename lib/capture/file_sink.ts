@@ -1,9 +1,54 @@
-/** A `WritableStream` onto a file created 0600: the thin adapter between writers and disk. */
+/**
+ * Files created new and private: a `WritableStream` onto a new 0600 file (the thin adapter
+ * between writers and disk), and the create-new helpers every output file goes through.
+ */
 
 /**
- * Opens `path` for writing (created with mode 0600, truncated) when the stream starts.
- * An open error (permission, missing directory) errors the stream, so the writer's next
- * flush rejects with it.
+ * Creates the file `path`, which must not exist (O_CREAT|O_EXCL: a symbolic link there is not
+ * followed), with mode 0600, open for writing.
+ *
+ * @param path the new file
+ * @returns the open file
+ * @throws {Deno.errors.AlreadyExists} naming `path` when anything is there already
+ */
+export async function createNewFile(path: string): Promise<Deno.FsFile> {
+  try {
+    return await Deno.open(path, { createNew: true, write: true, mode: 0o600 });
+  } catch (e) {
+    if (e instanceof Deno.errors.AlreadyExists) {
+      throw new Deno.errors.AlreadyExists(
+        `${path} already exists; spicecap never overwrites or follows an existing entry`,
+      );
+    }
+    throw e;
+  }
+}
+
+/**
+ * Writes `bytes` to the new file `path` (see {@link createNewFile}); a partly written file is
+ * removed again.
+ *
+ * @param path the new file
+ * @param bytes its contents
+ * @throws {Deno.errors.AlreadyExists} naming `path` when anything is there already
+ */
+export async function writeNewFile(path: string, bytes: Uint8Array): Promise<void> {
+  const file = await createNewFile(path);
+  try {
+    let off = 0;
+    while (off < bytes.length) off += await file.write(bytes.subarray(off));
+  } catch (e) {
+    file.close();
+    await Deno.remove(path).catch(() => {});
+    throw e;
+  }
+  file.close();
+}
+
+/**
+ * Creates `path` (see {@link createNewFile}: mode 0600, an existing entry is an error) when the
+ * stream starts. An open error (an existing file, permission, missing directory) errors the
+ * stream, so the writer's next flush rejects with it.
  *
  * @param path file to create
  * @returns a byte sink
@@ -12,7 +57,7 @@ export function fileSink(path: string): WritableStream<Uint8Array> {
   let file: Deno.FsFile | undefined;
   return new WritableStream<Uint8Array>({
     async start() {
-      file = await Deno.open(path, { write: true, create: true, truncate: true, mode: 0o600 });
+      file = await createNewFile(path);
     },
     async write(chunk) {
       let off = 0;
