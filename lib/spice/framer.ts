@@ -25,13 +25,13 @@ import {
   TICKET_BYTES,
 } from "./link.ts";
 import { ChunkQueue, u16, u32 } from "./_chunk_queue.ts";
+import { unpackSubMessages } from "./_sub_messages.ts";
 import { linkErrorName, messageName } from "./tables.ts";
 import {
   SpiceFramingError,
   type SpiceLinkKind,
   type SpiceLinkUnit,
   type SpiceMessage,
-  type SpiceSubMessage,
   type SpiceUnit,
 } from "./types.ts";
 
@@ -53,9 +53,6 @@ const MINI_SIZE_FIELD = 2;
 const FULL_TYPE_FIELD = 8;
 const FULL_SIZE_FIELD = 10;
 const FULL_SUB_LIST_FIELD = 14;
-const SUB_LIST_COUNT_BYTES = 2;
-const SUB_LIST_ENTRY_BYTES = 4;
-const SUB_HEADER_BYTES = 6;
 
 type ClientState = "link" | "auth" | "ticket" | "messages" | "closed";
 type ServerState = "reply" | "result" | "messages" | "closed";
@@ -173,6 +170,21 @@ export class SpiceConnectionFramer {
     return (fromClient ? this.#client : this.#server).queue.length;
   }
 
+  /**
+   * Removes and returns the bytes of a direction that do not yet form a whole unit, for a
+   * stream that ended inside a unit.
+   *
+   * @param fromClient the direction
+   * @returns the pending bytes (a copy when they span chunks; empty when none)
+   */
+  takePending(fromClient: boolean): Uint8Array {
+    const side = fromClient ? this.#client : this.#server;
+    const n = side.queue.length;
+    const bytes = n === 0 ? new Uint8Array(0) : side.queue.take(n);
+    side.consumed += n;
+    return bytes;
+  }
+
   /** Whether a direction stopped at invalid data. */
   failed(fromClient: boolean): boolean {
     return (fromClient ? this.#client : this.#server).failed;
@@ -275,7 +287,7 @@ export class SpiceConnectionFramer {
       case "auth": {
         if (q.length < AUTH_MECHANISM_BYTES) return undefined;
         const b = q.peek(AUTH_MECHANISM_BYTES);
-    const i = q.peeked;
+        const i = q.peeked;
         const mechanism = u32(b, i);
         if (mechanism === AUTH_MECHANISM_SASL) {
           this.#fail(
@@ -325,7 +337,7 @@ export class SpiceConnectionFramer {
       case "result": {
         if (q.length < LINK_RESULT_BYTES) return undefined;
         const b = q.peek(LINK_RESULT_BYTES);
-    const i = q.peeked;
+        const i = q.peeked;
         if (u32(b, i) === SPICE_MAGIC) {
           // spice-server answers an unknown auth mechanism with a second, failing link reply.
           this.#serverState = "reply";
@@ -402,47 +414,8 @@ export class SpiceConnectionFramer {
     };
     const listAt = subList !== 0 ? subList : (!side.fromClient && type === MSG_LIST ? 0 : -1);
     if (listAt >= 0) {
-      unit.subMessages = this.#subMessages(side, unit, { channel, listAt });
+      unit.subMessages = unpackSubMessages(unit, { channel, listAt });
     }
     return unit;
-  }
-
-  /** Unpacks `{u16 count; u32 offsets[count]}` at `listAt` of the body; offsets from body start. */
-  #subMessages(
-    side: Side,
-    unit: SpiceMessage,
-    at: { channel: number; listAt: number },
-  ): SpiceSubMessage[] {
-    const { channel, listAt } = at;
-    const body = unit.bytes.subarray(unit.headerSize);
-    const bodyAt = unit.offset + unit.headerSize;
-    const bad = (at: number, what: string): never => {
-      throw new SpiceFramingError(what, { offset: bodyAt + at, fromClient: side.fromClient });
-    };
-    if (listAt + SUB_LIST_COUNT_BYTES > body.length) {
-      bad(listAt, `sub-message list inside the ${body.length}-byte body`);
-    }
-    const count = u16(body, listAt);
-    const entries = listAt + SUB_LIST_COUNT_BYTES;
-    if (entries + count * SUB_LIST_ENTRY_BYTES > body.length) {
-      bad(listAt, `${count} sub-message offsets inside the ${body.length}-byte body`);
-    }
-    const subs: SpiceSubMessage[] = [];
-    for (let k = 0; k < count; k++) {
-      const at = u32(body, entries + k * SUB_LIST_ENTRY_BYTES);
-      if (at + SUB_HEADER_BYTES > body.length) bad(at, `sub-message ${k} header inside the body`);
-      const type = u16(body, at);
-      const size = u32(body, at + MINI_SIZE_FIELD);
-      const start = at + SUB_HEADER_BYTES;
-      if (start + size > body.length) {
-        bad(at, `sub-message ${k} body of ${size} bytes inside the body`);
-      }
-      subs.push({
-        type,
-        name: messageName(channel, side.fromClient, type),
-        body: body.subarray(start, start + size),
-      });
-    }
-    return subs;
   }
 }
