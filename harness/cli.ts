@@ -12,6 +12,7 @@ import { CaptureFormatError } from "../lib/pcap/types.ts";
 import { SpiceTicketError } from "../lib/spice/ticket.ts";
 import { SpiceFramingError } from "../lib/spice/types.ts";
 import { killChildrenNow } from "./processes/children.ts";
+import { interruptCounter } from "./interrupts.ts";
 import { EnvironmentError, UsageError } from "./errors.ts";
 import { type Command, type Io, processIo } from "./io.ts";
 
@@ -129,17 +130,17 @@ export async function main(argv: string[], io: Io): Promise<number> {
 
 if (import.meta.main) {
   const controller = new AbortController();
-  let interrupts = 0;
-  const onSignal = () => {
-    interrupts++;
-    if (interrupts > 1) {
+  // One Ctrl-C can arrive several times at once (the terminal signals the whole process group,
+  // and `deno task` forwards it too): signals within SAME_INTERRUPT_MS count once.
+  const onSignal = interruptCounter({
+    onFirst: () => controller.abort(),
+    onSecond: () => {
       // Second Ctrl-C: exit at once (files were flushed within the last second), but take
       // down the QEMU and clients we started rather than leave them running.
       killChildrenNow();
       Deno.exit(130);
-    }
-    controller.abort();
-  };
+    },
+  });
   Deno.addSignalListener("SIGINT", onSignal);
   Deno.addSignalListener("SIGTERM", onSignal);
   const code = await main(Deno.args, processIo(controller.signal));

@@ -6,6 +6,8 @@ import { DEFAULT_CODECS } from "../../lib/display/default_codecs.ts";
 import { encodePng, encodePpm } from "../../lib/display/image_files.ts";
 import { type DisplaySession, readDisplaySession } from "../../lib/display/session_display.ts";
 import { type Frame, type FrameRequest, renderFrames } from "../../lib/display/timeline.ts";
+import { writeNewFile } from "../../lib/capture/file_sink.ts";
+import { prepareOutputDir } from "../../lib/capture/out_dir.ts";
 import { UsageError } from "../errors.ts";
 import type { Io } from "../io.ts";
 
@@ -23,7 +25,8 @@ Moments (any combination; default --final):
                              just before each client input message (inputs channel), or at
                              each MARK (the server's "screen complete")
 Output:
-  -o, --out <dir>            directory for the frames (default: frames)
+  -o, --out <dir>            new or empty directory for the frames, made 0700 with 0600 files
+                             (default: frames)
   --format <png|ppm>         file format (default: png); ppm is spicy-screenshot's format
   --surface <id>             render this surface instead of the primary
   --cursor                   draw the cursor from the cursor channel over each frame (ALPHA and
@@ -151,7 +154,12 @@ export async function run(args: string[], io: Io): Promise<number> {
   const cursorModel = new CursorModel();
   const request = frameTimes(o, session);
   if (o.cursor) request.cursor = { model: cursorModel, messages: session.cursorMessages };
-  await Deno.mkdir(o.out, { recursive: true });
+  await prepareOutputDir(o.out).catch((e) => {
+    if (e instanceof Deno.errors.AlreadyExists || e instanceof Deno.errors.NotADirectory) {
+      throw new UsageError(`${e.message} (--out)`);
+    }
+    throw e;
+  });
   const startNs = session.startNs ?? 0n;
   let written = 0;
   let unknownFrames = 0;
@@ -166,7 +174,7 @@ export async function run(args: string[], io: Io): Promise<number> {
     }
     const file = `${o.out}/${frameName(f, { startNs, format: o.format })}`;
     const bytes = o.format === "png" ? encodePng(f.snapshot) : encodePpm(f.snapshot);
-    await Deno.writeFile(file, bytes, { mode: 0o644 });
+    await writeNewFile(file, bytes);
     written++;
     const unknown = f.snapshot.unknown;
     if (unknown.length > 0) unknownFrames++;

@@ -6,6 +6,7 @@ import type { Io } from "../io.ts";
 import { defaultReplayDir, type ReplayResult, replaySession } from "../replay/driver.ts";
 import { vetQemuCommandLine } from "../../lib/replay/qemu_policy.ts";
 import { openSession } from "../../lib/session/session_files.ts";
+import { prepareOutputDir } from "../../lib/capture/out_dir.ts";
 
 /** The `--help` text. */
 export const REPLAY_HELP = [
@@ -29,7 +30,7 @@ export const REPLAY_HELP = [
   "  --speed S            max (as fast as causality allows), realtime, or N (N× faster)",
   "                       (default: max); times anchored at the first recorded packet",
   "  --timeout MS         how long to wait for the server before a message (default: 10000)",
-  "  --out DIR            replay session directory (default: DIR-replay-<timestamp>)",
+  "  --out DIR            new or empty replay session directory (default: DIR-replay-<timestamp>)",
   "  --until N            stop after client message N (1-based, session-wide) and keep the",
   "                       server running; its port is printed",
   "  --keep-server        leave the started QEMU running at the end; port and pid printed",
@@ -114,7 +115,7 @@ export async function vettedServerCommandLine(
   }
   const vetted = vetQemuCommandLine(recorded, { ...options, sessionDir: dir });
   if (vetted.rewrites.length > 0) {
-    await Deno.mkdir(options.outDir, { recursive: true, mode: 0o700 });
+    await prepareOutputDir(options.outDir);
     for (const note of vetted.rewrites) options.log?.(`QEMU output moved: ${note}`);
   }
   return vetted.commandLine;
@@ -167,6 +168,13 @@ export async function run(args: string[], io: Io): Promise<number> {
     outDir,
     log: err,
   });
+  // Refuse a used --out before anything starts (a vetted line has prepared it already).
+  await prepareOutputDir(outDir).catch((e) => {
+    if (e instanceof Deno.errors.AlreadyExists || e instanceof Deno.errors.NotADirectory) {
+      throw new UsageError(`${e.message} (--out)`);
+    }
+    throw e;
+  });
   let result;
   try {
     result = await replaySession({
@@ -178,8 +186,8 @@ export async function run(args: string[], io: Io): Promise<number> {
     });
   } catch (e) {
     if (e instanceof ManifestError) throw new UsageError(e.message);
-    if (e instanceof Deno.errors.AlreadyExists) {
-      throw new UsageError(`${outDir} already holds a session; choose another --out`);
+    if (e instanceof Deno.errors.AlreadyExists || e instanceof Deno.errors.NotADirectory) {
+      throw new UsageError(`${e.message} (--out)`);
     }
     if (e instanceof Deno.errors.ConnectionRefused) {
       throw new EnvironmentError(`cannot connect to ${values.target}: ${e.message}`);

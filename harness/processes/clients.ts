@@ -2,7 +2,8 @@
  * Running real SPICE clients (spice-gtk's `spicy-screenshot` and `spicy`, virt-viewer's
  * `remote-viewer`) against a host and port, headless.
  */
-import { trackChild } from "./children.ts";
+import { dieWithUs, trackChild } from "./children.ts";
+import { makeLaunchDir, removeLaunchDir, writeVvFile } from "./launch_files.ts";
 import { requireTool } from "./tools.ts";
 
 /** The real clients the harness can drive. */
@@ -61,12 +62,14 @@ export interface ClientRun {
 const OUTPUT_TAIL_CHARS = 16_384;
 const STOP_GRACE_MS = 3000;
 
-function clientArgs(kind: ClientKind, o: ClientOptions): string[] {
+/**
+ * The client's arguments. remote-viewer gets a `.vv` connection file (address, password, CA) in
+ * `filesDir`, so its password is not in its argv; spicy and spicy-screenshot take a password only
+ * as `-w` (or in a `--uri`), so theirs is.
+ */
+async function clientArgs(kind: ClientKind, o: ClientOptions, filesDir: string): Promise<string[]> {
   if (kind === "remote-viewer") {
-    const query = o.password === undefined ? "" : `?password=${encodeURIComponent(o.password)}`;
-    const args = [`spice://${o.host}:${o.port}${query}`];
-    if (o.caFile) args.push(`--spice-ca-file=${o.caFile}`);
-    return [...args, ...(o.extraArgs ?? [])];
+    return [await writeVvFile(filesDir, o), ...(o.extraArgs ?? [])];
   }
   const args = ["-h", o.host, "-p", String(o.port)];
   if (o.tlsPort !== undefined) args.push("-s", String(o.tlsPort));
@@ -105,19 +108,29 @@ function trySignal(pid: number, signal: Deno.Signal): void {
 /**
  * Starts a real SPICE client. `spicy` and `remote-viewer` run under `xvfb-run -a` when
  * `DISPLAY` is unset. The client gets its own process group so a terminal Ctrl-C reaches
- * spicecap first.
+ * spicecap first, and runs under `setpriv --pdeathsig KILL` (xvfb-run too) so it dies with
+ * spicecap. remote-viewer reads its address and password from a `.vv` file (0600, removed once
+ * read); spicy and spicy-screenshot have no way but `-w`, so their password is in their argv.
  *
  * @param kind which client
  * @param options where it connects and for how long
  * @returns the running client
  * @throws {EnvironmentError} when the client (or xvfb-run) is not installed
  */
-export function runClient(kind: ClientKind, options: ClientOptions): Promise<ClientRun> {
+export async function runClient(kind: ClientKind, options: ClientOptions): Promise<ClientRun> {
   requireTool(kind);
   const needsX = kind !== "spicy-screenshot" && !Deno.env.get("DISPLAY");
   if (needsX) requireTool("xvfb-run");
-  const own = [kind, ...clientArgs(kind, options)];
-  const commandLine = needsX ? ["xvfb-run", "-a", ...own] : own;
+  const filesDir = await makeLaunchDir("spicecap-client-");
+  let own: string[];
+  try {
+    // The client dies with us (parent-death signal); under xvfb-run, xvfb-run does too.
+    own = dieWithUs([kind, ...await clientArgs(kind, options, filesDir)]);
+  } catch (e) {
+    await removeLaunchDir(filesDir);
+    throw e;
+  }
+  const commandLine = needsX ? dieWithUs(["xvfb-run", "-a", ...own]) : own;
   const child = new Deno.Command(commandLine[0], {
     args: commandLine.slice(1),
     // spicy-screenshot has no CA option: OpenSSL's SSL_CERT_FILE is how it trusts a CA.
@@ -149,8 +162,12 @@ export function runClient(kind: ClientKind, options: ClientOptions): Promise<Cli
     status = s;
     clearTimeout(timer);
     await drained;
+    await removeLaunchDir(filesDir);
     return s;
   });
+  // remote-viewer removes its .vv file once read (delete-this-file=1); then so does the dir.
+  void waitUntilGone(`${filesDir}/connection.vv`, () => status === undefined)
+    .then(() => removeLaunchDir(filesDir));
 
   /** The client program: xvfb-run's children other than Xvfb, or the child itself. */
   const clientPids = () => {
@@ -181,7 +198,7 @@ export function runClient(kind: ClientKind, options: ClientOptions): Promise<Cli
     timer = setTimeout(() => void stop(), options.durationMs);
   }
 
-  return Promise.resolve({
+  return {
     kind,
     commandLine,
     pid: child.pid,
@@ -195,7 +212,19 @@ export function runClient(kind: ClientKind, options: ClientOptions): Promise<Cli
     kill: (signal) => {
       if (status === undefined) { for (const pid of clientPids()) trySignal(pid, signal); }
     },
-  });
+  };
+}
+
+/** Polls until `path` no longer exists or `waiting` says stop (the client exited). */
+async function waitUntilGone(path: string, waiting: () => boolean): Promise<void> {
+  while (waiting()) {
+    try {
+      await Deno.lstat(path);
+    } catch {
+      return;
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
 }
 
 /**

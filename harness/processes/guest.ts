@@ -4,6 +4,7 @@
  * screen, so two runs' DRAW_COPY images differ by the blink phase at connect time; with this
  * guest they are byte-identical, which golden sessions need.
  */
+import { writeNewFile } from "../../lib/capture/file_sink.ts";
 
 /** Marker in the image's file name, so a recorded command line can be given a fresh copy. */
 export const STATIC_GUEST_MARKER = "spicecap-static-guest";
@@ -50,13 +51,14 @@ export function staticGuestImage(): Uint8Array {
 }
 
 /**
- * Writes the image to a new temporary file (removed by the caller).
+ * Writes the image to a new file (0600) in `dir`, a private directory the caller removes.
  *
+ * @param dir where to write it
  * @returns the file's path, whose name contains {@link STATIC_GUEST_MARKER}
  */
-export async function writeStaticGuest(): Promise<string> {
-  const path = await Deno.makeTempFile({ prefix: `${STATIC_GUEST_MARKER}-`, suffix: ".img" });
-  await Deno.writeFile(path, staticGuestImage());
+export async function writeStaticGuest(dir: string): Promise<string> {
+  const path = `${dir}/${STATIC_GUEST_MARKER}.img`;
+  await writeNewFile(path, staticGuestImage());
   return path;
 }
 

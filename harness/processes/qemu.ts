@@ -5,7 +5,8 @@
  * main, display, inputs and cursor channels (plus playback, record and usbredir with
  * `channels: "all"`).
  */
-import { trackChild } from "./children.ts";
+import { dieWithUs, trackChild } from "./children.ts";
+import { makeLaunchDir, removeLaunchDir, secretsToFiles, waitUntilOpened } from "./launch_files.ts";
 import { usesStaticGuest, withStaticGuest, writeStaticGuest } from "./guest.ts";
 import { resolveLinuxGuest } from "./linux_guest.ts";
 import { systemClock } from "../../lib/capture/clock.ts";
@@ -18,6 +19,7 @@ import {
   qemuCommandLine,
   type QemuLaunch,
   type QemuLineOptions,
+  redactSecrets,
   withSpicePort,
 } from "./qemu_command_line.ts";
 
@@ -60,7 +62,10 @@ export interface QemuServer {
   tlsPort?: number;
   /** Process id (stop only by this id). */
   pid: number;
-  /** The command line, binary first. */
+  /**
+   * The command line, binary first, as built or recorded. A secret's `data=` value here is handed
+   * to QEMU in a file instead (`file=`), so it is never in QEMU's own argv.
+   */
   commandLine: string[];
   /** Wall time when the process was spawned, ns since the epoch. */
   startedAtNs: bigint;
@@ -108,16 +113,28 @@ async function terminate(child: Deno.ChildProcess, exited: Promise<unknown>): Pr
   }
 }
 
+/** One start of QEMU, ready to spawn. */
+interface Prepared {
+  /** The ports on the line, and the static guest's image. */
+  launch: QemuLaunch;
+  /** The command line as built or recorded (secrets in `data=`): the server's `commandLine`. */
+  commandLine: string[];
+  /** What is spawned: secrets handed over in files, under `setpriv --pdeathsig KILL`. */
+  argv: string[];
+  /** Private directory of the image and secret files; removed once QEMU listens or exits. */
+  filesDir: string;
+}
+
 /**
- * Spawns QEMU in its own process group and keeps the tail of its stderr.
+ * Spawns QEMU in its own process group, dying with us, and keeps the tail of its stderr.
  *
- * @param commandLine argv, binary first
- * @param launch the ports on the line, and the static guest's image (removed once QEMU exits)
+ * @param prepared what {@link prepareLaunch} made
  */
-function spawnQemu(commandLine: string[], launch: QemuLaunch): Spawned {
+function spawnQemu(prepared: Prepared): Spawned {
+  const { launch, commandLine, argv, filesDir } = prepared;
   const startedAtNs = systemClock().nowNs();
-  const child = new Deno.Command(commandLine[0], {
-    args: commandLine.slice(1),
+  const child = new Deno.Command(argv[0], {
+    args: argv.slice(1),
     stdin: "null",
     stdout: "null",
     stderr: "piped",
@@ -140,7 +157,7 @@ function spawnQemu(commandLine: string[], launch: QemuLaunch): Spawned {
   const exited = child.status.then(async (s) => {
     status = s;
     await stderrDone;
-    if (launch.guestImage) await Deno.remove(launch.guestImage).catch(() => {});
+    await removeLaunchDir(filesDir);
     return s;
   });
   let stopping: Promise<void> | undefined;
@@ -164,10 +181,11 @@ function spawnQemu(commandLine: string[], launch: QemuLaunch): Spawned {
   return { server, status: () => status };
 }
 
-/** This start's ports and static guest image, and the command line that uses them. */
-async function prepareLaunch(
-  options: QemuOptions,
-): Promise<{ launch: QemuLaunch; commandLine: string[] }> {
+/**
+ * This start's ports and static guest image, the command line that uses them, and what is
+ * spawned: the image and the secrets' values go in a private temporary directory, never in argv.
+ */
+async function prepareLaunch(options: QemuOptions): Promise<Prepared> {
   const recorded = options.commandLine;
   const port = options.port ?? freePort();
   const tlsPort = options.tls
@@ -175,14 +193,21 @@ async function prepareLaunch(
     : recorded && hasSpiceTlsPort(recorded)
     ? freePort()
     : undefined;
-  // The static guest's image is a temporary file, written afresh for a recorded line too.
-  const wantsGuest = recorded ? usesStaticGuest(recorded) : options.guest === "static";
-  const guestImage = wantsGuest ? await writeStaticGuest() : undefined;
-  const launch: QemuLaunch = { port, tlsPort, guestImage };
-  const commandLine = recorded
-    ? withSpicePort(guestImage ? withStaticGuest(recorded, guestImage) : recorded, launch)
-    : qemuCommandLine(options, launch);
-  return { launch, commandLine };
+  const filesDir = await makeLaunchDir("spicecap-qemu-");
+  try {
+    // The static guest's image is a temporary file, written afresh for a recorded line too.
+    const wantsGuest = recorded ? usesStaticGuest(recorded) : options.guest === "static";
+    const guestImage = wantsGuest ? await writeStaticGuest(filesDir) : undefined;
+    const launch: QemuLaunch = { port, tlsPort, guestImage };
+    const commandLine = recorded
+      ? withSpicePort(guestImage ? withStaticGuest(recorded, guestImage) : recorded, launch)
+      : qemuCommandLine(options, launch);
+    const argv = dieWithUs(await secretsToFiles(commandLine, filesDir));
+    return { launch, commandLine, argv, filesDir };
+  } catch (e) {
+    await removeLaunchDir(filesDir);
+    throw e;
+  }
 }
 
 /**
@@ -218,14 +243,18 @@ function startFailure(e: unknown, server: QemuServer): unknown {
   const message = e.message.startsWith("QEMU exited")
     ? e.message
     : `QEMU's SPICE port never accepted: ${e.message}; QEMU stderr: ${stderr || "(empty)"}`;
-  return new EnvironmentError(`${message}\n  command: ${server.commandLine.join(" ")}`);
+  const command = redactSecrets(server.commandLine).join(" ");
+  return new EnvironmentError(`${message}\n  command: ${command}`);
 }
 
 /**
  * Starts QEMU with a SPICE server on 127.0.0.1 and waits until its ports accept.
  *
  * QEMU runs in its own process group, so a Ctrl-C in the terminal reaches spicecap first and
- * spicecap stops QEMU after it has closed its captures. Ports are picked free just before QEMU
+ * spicecap stops QEMU after it has closed its captures; and under `setpriv --pdeathsig KILL`, so
+ * it dies with spicecap even when spicecap is killed (call this from the main thread only). Its
+ * secrets and the static guest's image are files in a private temporary directory, removed once
+ * QEMU listens. Ports are picked free just before QEMU
  * starts; when another process takes one in between, QEMU cannot bind it and is started again
  * on fresh ports.
  *
@@ -239,10 +268,18 @@ export async function startQemu(options: QemuOptions = {}): Promise<QemuServer> 
   const timeoutMs = options.startTimeoutMs ?? 15_000;
   const portsPicked = options.port === undefined && options.tls?.port === undefined;
   for (let attempt = 1;; attempt++) {
-    const { launch, commandLine } = await prepareLaunch(options);
-    const spawned = spawnQemu(commandLine, launch);
+    const prepared = await prepareLaunch(options);
+    const spawned = spawnQemu(prepared);
     try {
       await waitUntilListening(spawned, timeoutMs);
+      // Listening, QEMU has read its secrets; once it holds the image open too, nothing of this
+      // start needs to stay on disk (a kill of spicecap then leaves no file behind).
+      const image = prepared.launch.guestImage;
+      const opened = await waitUntilOpened(spawned.server.pid, image ? [image] : [], {
+        timeoutMs,
+        stillRunning: () => spawned.status() === undefined,
+      });
+      if (opened) await removeLaunchDir(prepared.filesDir);
       return spawned.server;
     } catch (e) {
       await spawned.server.stop();

@@ -11,6 +11,7 @@ export const TOOL_PACKAGES: Readonly<Record<string, string>> = Object.freeze({
   "xvfb-run": "xvfb xauth",
   "openssl": "openssl",
   "gcc": "gcc libpcap-dev",
+  "setpriv": "util-linux",
 });
 
 /** The exact line that installs `cmd`'s package. */

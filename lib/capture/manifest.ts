@@ -4,6 +4,7 @@
  */
 import { type Manifest, MANIFEST_FILE } from "./manifest_types.ts";
 import { ManifestError, validateManifest } from "./manifest_validate.ts";
+import { writeNewFile } from "./file_sink.ts";
 
 export * from "./manifest_types.ts";
 export {
@@ -63,7 +64,7 @@ export async function writeManifest(dir: string, manifest: Manifest): Promise<vo
   const path = `${dir}/${MANIFEST_FILE}`;
   const bytes = new TextEncoder().encode(JSON.stringify(manifest, null, 2) + "\n");
   try {
-    await Deno.writeFile(`${path}.tmp`, bytes, { mode: 0o600 });
+    await writeNewFile(`${path}.tmp`, bytes); // created new: an entry there is never followed
     await Deno.rename(`${path}.tmp`, path);
   } catch (e) {
     await Deno.remove(`${path}.tmp`).catch(() => {});
