@@ -92,36 +92,44 @@ function gap(s: Sides, shift: [number, number]): void {
   for (const u of s.A.take(shift[0])) s.out.push({ kind: "extra", actual: u });
 }
 
-function equalAt(s: Sides, i: number, j: number): boolean {
-  return compareUnits(s.A.at(i)!, s.G.at(j)!, s.probe) === undefined;
+/** Whether actual unit i equals golden unit j (probing: no identifier is bound). */
+function equalAt(s: Sides, at: [number, number]): boolean {
+  return compareUnits(s.A.at(at[0])!, s.G.at(at[1])!, s.probe) === undefined;
+}
+
+/** Whether i, j (and the units after them) are equal: a resync point by content. */
+function contentMatch(s: Sides, [i, j]: [number, number]): boolean {
+  return equalAt(s, [i, j]) &&
+    (i + 1 >= s.A.length || j + 1 >= s.G.length || equalAt(s, [i + 1, j + 1]));
+}
+
+/** Whether i, j (and the units after them) have the same keys: a resync point by type. */
+function keyMatch(s: Sides, [i, j]: [number, number]): boolean {
+  if (s.A.at(i)!.key !== s.G.at(j)!.key) return false;
+  const an = s.A.at(i + 1);
+  const gn = s.G.at(j + 1);
+  return an === undefined || gn === undefined || an.key === gn.key;
 }
 
 /**
  * Same-key heads that differ: a unit inserted or lost within `limit` (it and the unit after it
  * equal the other side's) makes a gap; else the heads are "changed".
  */
-function sameKeyDiffer(s: Sides, limit: number, difference: UnitDifference): void {
-  const { A, G } = s;
-  const shift = findInsertion(
-    A.length,
-    G.length,
-    limit,
-    (i, j) =>
-      equalAt(s, i, j) && (i + 1 >= A.length || j + 1 >= G.length || equalAt(s, i + 1, j + 1)),
-  );
+function sameKeyDiffer(s: Sides, step: { limit: number; difference: UnitDifference }): void {
+  const shift = findInsertion(s, step.limit);
   if (shift) return gap(s, shift);
-  s.out.push({ kind: "changed", actual: A.shift(), golden: G.shift(), difference });
+  s.out.push({
+    kind: "changed",
+    actual: s.A.shift(),
+    golden: s.G.shift(),
+    difference: step.difference,
+  });
 }
 
 /** Different-key heads: resync at the nearest key match within `limit`, else "changed". */
 function keysDiffer(s: Sides, limit: number): void {
   const { A, G } = s;
-  const shift = findShift(A.length, G.length, limit, (i, j) => {
-    if (A.at(i)!.key !== G.at(j)!.key) return false;
-    const an = A.at(i + 1);
-    const gn = G.at(j + 1);
-    return an === undefined || gn === undefined || an.key === gn.key;
-  });
+  const shift = findShift(s, limit);
   if (shift) return gap(s, shift);
   const actual = A.shift();
   const golden = G.shift();
@@ -173,37 +181,31 @@ export async function* alignStreams(
         continue;
       }
       await need(kc + 2);
-      sameKeyDiffer(s, kc, difference);
+      sameKeyDiffer(s, { limit: kc, difference });
     }
   }
   if (s.out.length > 0) yield s.out;
 }
 
-/** Smallest d ≤ limit with match(0, d) (units lost) or match(d, 0) (units inserted). */
-function findInsertion(
-  na: number,
-  ng: number,
-  limit: number,
-  match: (i: number, j: number) => boolean,
-): [number, number] | undefined {
+/** Smallest d ≤ limit with a content match at (0, d) (units lost) or (d, 0) (inserted). */
+function findInsertion(s: Sides, limit: number): [number, number] | undefined {
+  const na = s.A.length;
+  const ng = s.G.length;
   for (let d = 1; d <= limit; d++) {
-    if (d < ng && match(0, d)) return [0, d];
-    if (d < na && match(d, 0)) return [d, 0];
+    if (d < ng && contentMatch(s, [0, d])) return [0, d];
+    if (d < na && contentMatch(s, [d, 0])) return [d, 0];
   }
   return undefined;
 }
 
-/** Smallest i + j (< limit each, i + j ≤ limit) with match(i, j); ties prefer small i. */
-function findShift(
-  na: number,
-  ng: number,
-  limit: number,
-  match: (i: number, j: number) => boolean,
-): [number, number] | undefined {
+/** Smallest i + j (≤ limit) with a key match at (i, j); ties prefer small i. */
+function findShift(s: Sides, limit: number): [number, number] | undefined {
+  const na = s.A.length;
+  const ng = s.G.length;
   for (let d = 0; d <= limit; d++) {
     for (let i = 0; i <= d; i++) {
       const j = d - i;
-      if (i < na && j < ng && match(i, j)) return [i, j];
+      if (i < na && j < ng && keyMatch(s, [i, j])) return [i, j];
     }
   }
   return undefined;

@@ -3,9 +3,8 @@
  * masked and bound ranges attached. Pure; one {@link Normalise} function per diff run, which
  * plans each unit class once (normalise_plan.ts) and applies the plan to every unit.
  */
-import { SPICE_LINK_KINDS } from "../spice/types.ts";
+import { SPICE_LINK_KINDS, type SpiceUnit } from "../spice/types.ts";
 import { IMAGE_ID_BYTES, imageIdOffset } from "./fields.ts";
-import type { FieldRange } from "./normalisers.ts";
 import {
   type ActiveSet,
   activeSet,
@@ -62,24 +61,23 @@ function planKey(input: DiffInput): number {
     kind * KIND_STRIDE + (u.kind === "message" ? u.type : 0);
 }
 
-function toRange(r: FieldRange, length: number, by: string): OwnedRange | undefined {
-  const start = Math.min(r.start, length);
-  const end = Math.min(r.end ?? length, length);
-  return end > start ? { start, end, field: r.field, by } : undefined;
-}
-
-function ranges(planned: readonly PlannedRange[], length: number, into: OwnedRange[]): void {
+/** Planned ranges clipped to `length` compared bytes; empty ones left out. */
+function clipped(planned: readonly PlannedRange[], length: number): OwnedRange[] {
+  const out: OwnedRange[] = [];
   for (const { range, by } of planned) {
-    const r = toRange(range, length, by);
-    if (r) into.push(r);
+    const start = Math.min(range.start, length);
+    const end = Math.min(range.end ?? length, length);
+    if (end > start) out.push({ start, end, field: range.field, by });
   }
+  return out;
 }
 
 /** Masks of one unit: the plan's ranges clipped to the unit, plus its image ids; sorted. */
-function masksOf(plan: UnitPlan, bytes: Uint8Array, offset: number): OwnedRange[] {
+function masksOf(plan: UnitPlan, unit: SpiceUnit): OwnedRange[] {
   if (plan.masks.length === 0 && plan.imageSrc.length === 0) return NONE;
-  const masks: OwnedRange[] = [];
-  ranges(plan.masks, bytes.length - offset, masks);
+  const bytes = unit.bytes;
+  const offset = unit.kind === "message" ? unit.headerSize : 0;
+  const masks = clipped(plan.masks, bytes.length - offset);
   for (const { src, by } of plan.imageSrc) {
     const start = imageIdOffset(bytes, offset, src);
     if (start >= 0) masks.push({ start, end: start + IMAGE_ID_BYTES, field: "image.id", by });
@@ -145,9 +143,8 @@ export function createNormalise(options: NormaliseOptions = {}): Normalise {
     if (plan.drop) return undefined;
     const u = input.unit;
     const offset = u.kind === "message" ? u.headerSize : 0;
-    let binds = NONE;
-    if (plan.binds.length > 0) ranges(plan.binds, u.bytes.length - offset, binds = []);
+    const binds = plan.binds.length > 0 ? clipped(plan.binds, u.bytes.length - offset) : NONE;
     const serial = u.kind === "message" && !active.ignoreSerial ? u.serial : undefined;
-    return new Unit(input, plan, offset, masksOf(plan, u.bytes, offset), binds, serial);
+    return new Unit(input, plan, offset, masksOf(plan, u), binds, serial);
   };
 }

@@ -33,10 +33,10 @@ export class UnknownNormaliserError extends Error {
  * Whether a user-given message name denotes this unit: the table name ("INIT"), the name with
  * the channel prefix ("MAIN_INIT"), or a link-phase kind ("link", "ticket"); case-insensitive.
  */
-export function nameMatches(given: string, channelType: number, name: string): boolean {
+export function nameMatches(given: string, unit: { channelType: number; name: string }): boolean {
   const g = given.toUpperCase();
-  const n = name.toUpperCase();
-  return g === n || g === `${channelName(channelType).toUpperCase()}_${n}`;
+  const n = unit.name.toUpperCase();
+  return g === n || g === `${channelName(unit.channelType).toUpperCase()}_${n}`;
 }
 
 /** The normalisers and rules of one diff run. */
@@ -95,10 +95,10 @@ export interface UnitPlan {
   imageSrc: { src: number; by: string }[];
 }
 
-function ruleMatches(r: DiffRule, unit: UnitClass, name: string): boolean {
+function ruleMatches(r: DiffRule, unit: UnitClass & { name: string }): boolean {
   if (r.channel !== undefined && r.channel !== unit.channelType) return false;
   if (r.fromClient !== undefined && r.fromClient !== unit.fromClient) return false;
-  if (r.message !== undefined && !nameMatches(r.message, unit.channelType, name)) return false;
+  if (r.message !== undefined && !nameMatches(r.message, unit)) return false;
   return true;
 }
 
@@ -124,9 +124,10 @@ export function planUnit(
     imageSrc: [],
   };
   const hit = (s: UnitSelector) => selectorMatches(s, unit);
-  const ruleHits = active.rules.filter((r) => ruleMatches(r, unit, name));
+  const named = { ...unit, name };
+  const ruleHits = active.rules.filter((r) => ruleMatches(r, named));
   plan.drop = active.normalisers.some((n) => n.drop?.some(hit) ?? false) ||
-    active.ignoreTypes.some((t) => nameMatches(t, channelType, name)) ||
+    active.ignoreTypes.some((t) => nameMatches(t, named)) ||
     ruleHits.some((r) => r.action === "ignore");
   const drawsImages = kind === "message" && channelType === DISPLAY && !fromClient;
   for (const n of active.normalisers) {

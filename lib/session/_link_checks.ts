@@ -89,9 +89,9 @@ export function linkProgress(f: SpiceConnectionFramer): LinkProgress {
  */
 export function reportLinkProgress(
   f: SpiceConnectionFramer,
-  before: LinkProgress,
-  report: ReportProblem,
+  since: { before: LinkProgress; report: ReportProblem },
 ): void {
+  const { before, report } = since;
   const link = f.link;
   if (!before.link && link !== undefined && !KNOWN_CHANNELS.has(link.channelType)) {
     report("unknown-channel", `link names ${channelName(link.channelType)}`, true);
@@ -111,14 +111,13 @@ export function reportLinkProgress(
  * never completed, bytes that do not form a whole unit.
  *
  * @param f the connection's framer
- * @param closed whether the connection was closed (FIN or RST seen)
- * @param report the problem sink
+ * @param end whether the connection was closed (FIN or RST seen), and the problem sink
  */
 export function reportUnfinished(
   f: SpiceConnectionFramer,
-  closed: boolean,
-  report: ReportProblem,
+  end: { closed: boolean; report: ReportProblem },
 ): void {
+  const { closed, report } = end;
   const refused = (f.reply !== undefined && f.reply.error !== 0) ||
     (f.linkResult !== undefined && f.linkResult !== 0);
   if (f.linkResult === undefined && !refused) {

@@ -271,7 +271,7 @@ export class SpiceStreamReader {
         conn.info.channelId = link.channelId;
         conn.info.connectionId = link.connectionId;
       }
-      reportLinkProgress(framer, before, this.#reporter(conn, at.packetNumber));
+      reportLinkProgress(framer, { before, report: this.#reporter(conn, at.packetNumber) });
     }
     if (!units) return NO_EVENTS;
     const events: MessageEvent[] = new Array(units.length);
@@ -307,7 +307,10 @@ export class SpiceStreamReader {
         continue;
       }
       const closed = conn.reset || conn.finished[0] || conn.finished[1];
-      reportUnfinished(conn.framer, closed, this.#reporter(conn, conn.lastPacketNumber));
+      reportUnfinished(conn.framer, {
+        closed,
+        report: this.#reporter(conn, conn.lastPacketNumber),
+      });
     }
     return events;
   }
