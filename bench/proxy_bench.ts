@@ -19,7 +19,8 @@ import {
 import { concatBytes } from "../lib/bytes.ts";
 
 const CLI = new URL("../harness/cli.ts", import.meta.url).pathname;
-const BLOCK_BYTES = 4 << 20;
+/** Bytes of one block of the bulk stream. */
+export const BLOCK_BYTES = 4 << 20;
 const LATENCY_SIZES = [40, 200, 1500, 6885, 18];
 const START_TIMEOUT_MS = 20_000;
 
@@ -37,7 +38,7 @@ async function writeAll(conn: Deno.Conn, bytes: Uint8Array): Promise<void> {
 }
 
 /** One block of server messages, written again and again. */
-function messageBlock(): Uint8Array {
+export function messageBlock(): Uint8Array {
   return concatBytes(
     syntheticMessageSizes(BLOCK_BYTES).map((size, i) =>
       syntheticMessage(i % 3 === 0 ? 302 : 304, size)
@@ -46,7 +47,7 @@ function messageBlock(): Uint8Array {
 }
 
 /** The fake SPICE server: link phase, then bulk (display) or ping-pong (cursor). */
-class FakeServer {
+export class FakeServer {
   readonly listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   readonly port = (this.listener.addr as Deno.NetAddr).port;
   /** Send times (performance.now) of ping-pong messages, by index. */
@@ -118,7 +119,7 @@ interface ProxyPlace {
 }
 
 /** `deno task capture --target` in a child process; resolves once its proxy listens. */
-async function startProxy(mode: Mode, { serverPort, outDir }: ProxyPlace) {
+export async function startProxy(mode: Mode, { serverPort, outDir }: ProxyPlace) {
   const args = ["run", "-A", CLI, "capture", "--json", "--target", `127.0.0.1:${serverPort}`];
   args.push(...(mode === "plain" ? ["--no-record"] : ["-o", outDir]));
   if (mode === "full") args.push("--record-backlog", String(FULL_BACKLOG_MIB));
@@ -177,7 +178,7 @@ async function linkClient(port: number, channelType: number): Promise<Deno.TcpCo
 }
 
 /** MB/s of the bulk stream through the proxy. */
-async function throughput(port: number, totalBytes: number): Promise<number> {
+export async function throughput(port: number, totalBytes: number): Promise<number> {
   const conn = await linkClient(port, CHANNEL_TYPES.display);
   const buf = new Uint8Array(1 << 20);
   const t0 = performance.now();
@@ -212,7 +213,7 @@ function percentile(sorted: number[], p: number): number {
 }
 
 /** plain: --no-record; rec: default backlog; full: backlog above the stream size. */
-type Mode = "plain" | "rec" | "full";
+export type Mode = "plain" | "rec" | "full";
 
 interface Run extends Stopped {
   mbPerS: number;

@@ -5,7 +5,16 @@
 import { parseArgs } from "node:util";
 import type { Bench, BenchRow } from "./types.ts";
 
-const MODULES = ["pcap", "session", "check", "proxy", "replay", "diff", "display"] as const;
+const MODULES = [
+  "pcap",
+  "session",
+  "check",
+  "proxy",
+  "record",
+  "replay",
+  "diff",
+  "display",
+] as const;
 
 function fmt(n: number | undefined): string {
   if (n === undefined || Number.isNaN(n)) return "";

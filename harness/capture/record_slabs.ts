@@ -4,9 +4,12 @@
  * and garbage collection, most of a no-op worker's time).
  *
  * A payload handed to a ConnectionRecorder may stay referenced (an incomplete SPICE unit) until
- * a later chunk of the same connection direction completes it; the recorder says so after each
- * chunk. {@link PayloadSlabs.retained} pins the slabs such a run spans (from the slab of its
- * first payload to the slab of its last), and a slab is reused only when no run spans it.
+ * a later chunk of the same connection direction completes it; after each chunk the recorder
+ * says how many trailing bytes of that direction it still refers to. {@link PayloadSlabs.retained}
+ * pins the slabs those bytes lie in (from the slab of the oldest payload they reach to the slab
+ * of the last), and a slab is reused only when no pin spans it. A bulk stream is retained after
+ * almost every chunk (chunks rarely end on a unit boundary): pinning the whole run instead would
+ * let no slab be reused, and fresh memory costs ten times a copy into warm memory.
  *
  * @module
  */
@@ -17,6 +20,12 @@ export const SLAB_BYTES = 4 << 20;
 const MAX_CARVED_BYTES = SLAB_BYTES >> 2;
 /** Full slabs kept for reuse at most; beyond, the oldest is left to the garbage collector. */
 const MAX_SPARE_SLABS = 4;
+
+/** Payloads of one connection direction still referenced, oldest first, and their bytes. */
+interface Run {
+  payloads: { generation: number; length: number }[];
+  bytes: number;
+}
 
 interface Slab {
   bytes: Uint8Array;
@@ -30,8 +39,8 @@ export class PayloadSlabs {
   #generation = 0;
   /** Full slabs, oldest first. */
   #full: Slab[] = [];
-  /** Slab generations each retaining (connection, direction) may still refer to. */
-  readonly #pins = new Map<number, { first: number; last: number }>();
+  /** Payloads each retaining (connection, direction) may still refer to. */
+  readonly #runs = new Map<number, Run>();
   /** Slabs allocated so far (for tests and profiling). */
   allocated = 1;
 
@@ -58,27 +67,45 @@ export class PayloadSlabs {
   };
 
   /**
-   * Reports whether the receiver of the last payload of `key` still refers to it.
+   * Reports how much of what `key` received its receiver still refers to, after its last
+   * payload.
    *
    * @param key connection and direction, e.g. `id * 2 + (fromClient ? 1 : 0)`
-   * @param retained the recorder's answer for that payload
-   * @param generation {@link generation} when the payload was taken
+   * @param retainedBytes trailing bytes of the payloads of `key` still referred to (0: none,
+   *   Infinity: all of them)
+   * @param payload the last payload's {@link generation} when it was taken, and its length
    */
-  retained(key: number, retained: boolean, generation: number): void {
-    if (!retained) return void this.#pins.delete(key);
-    const pin = this.#pins.get(key);
-    if (pin) pin.last = generation;
-    else this.#pins.set(key, { first: generation, last: generation });
+  retained(
+    key: number,
+    retainedBytes: number,
+    payload: { generation: number; length: number },
+  ): void {
+    if (retainedBytes <= 0) return void this.#runs.delete(key);
+    let run = this.#runs.get(key);
+    if (!run) this.#runs.set(key, run = { payloads: [], bytes: 0 });
+    run.payloads.push(payload);
+    run.bytes += payload.length;
+    // The oldest payloads the retained tail no longer reaches are free.
+    let drop = 0;
+    while (
+      drop < run.payloads.length - 1 && run.bytes - run.payloads[drop].length >= retainedBytes
+    ) {
+      run.bytes -= run.payloads[drop++].length;
+    }
+    if (drop > 0) run.payloads.splice(0, drop);
   }
 
   /** Forgets the pins of a connection that ended. */
   release(key: number): void {
-    this.#pins.delete(key);
+    this.#runs.delete(key);
   }
 
   #next(): void {
     this.#full.push(this.#current);
-    const pins = [...this.#pins.values()];
+    const pins = [...this.#runs.values()].map((r) => ({
+      first: r.payloads[0].generation,
+      last: r.payloads[r.payloads.length - 1].generation,
+    }));
     const i = this.#full.findIndex((s) =>
       !pins.some((p) => s.generation >= p.first && s.generation <= p.last)
     );

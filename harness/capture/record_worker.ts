@@ -143,20 +143,23 @@ function drain(budgetBytes: number): number {
   while (done < budgetBytes && (rec = ring!.next(slabs.take)) !== undefined) {
     done += rec.payload.length + 1;
     if (++count % QUEUE_CHECK_RECORDS === 0 && backedUp()) budgetBytes = 0;
-    const generation = slabs.generation;
+    const payload = { generation: slabs.generation, length: rec.payload.length };
     const key = rec.conn * 2 + (rec.flags & FROM_CLIENT);
     try {
       if (rec.kind === RECORD_KIND.data) {
         const r = conns.get(rec.conn)?.recorder;
-        const kept = r !== undefined &&
-          (rec.flags & FROM_CLIENT ? r.client(rec.payload) : r.server(rec.payload));
-        slabs.retained(key, kept, generation);
+        const fromClient = (rec.flags & FROM_CLIENT) !== 0;
+        if (r && fromClient) r.client(rec.payload);
+        else if (r) r.server(rec.payload);
+        slabs.retained(key, r?.retainedBytes(fromClient) ?? 0, payload);
       } else if (rec.kind === RECORD_KIND.open) open(rec.conn);
       else if (rec.kind === RECORD_KIND.close) {
         close(rec.conn, decodeDropped(rec.payload), resetBy(rec.flags));
-      } else if (rec.kind === RECORD_KIND.lossy) markLossy(rec.conn, (rec.flags & FROM_CLIENT) !== 0);
+      } else if (rec.kind === RECORD_KIND.lossy) {
+        markLossy(rec.conn, (rec.flags & FROM_CLIENT) !== 0);
+      }
     } catch (e) {
-      if (rec.kind === RECORD_KIND.data) slabs.retained(key, true, generation); // to be safe
+      if (rec.kind === RECORD_KIND.data) slabs.retained(key, Infinity, payload); // to be safe
       recorderErrors++;
       post({ t: "recorderError", message: `recorder: ${describe(e)}` });
     }

@@ -180,6 +180,19 @@ export class ConnectionRecorder {
     return this.#retains(false);
   }
 
+  /**
+   * How many trailing bytes of what a direction handed over the recorder still refers to
+   * (the part of a unit not yet complete): the caller must not reuse their memory.
+   *
+   * @param fromClient the direction
+   * @returns 0 when none; Infinity when it keeps whole chunks (server bytes before the link)
+   */
+  retainedBytes(fromClient: boolean): number {
+    if (!this.#retains(fromClient)) return 0;
+    if (!fromClient && this.#early.length > 0) return Infinity;
+    return this.#framer.pending(fromClient);
+  }
+
   #retains(fromClient: boolean): boolean {
     if (this.#closed || this.#conn === null || this.#raw[fromClient ? 0 : 1]) return false;
     return (!fromClient && this.#early.length > 0) || this.#framer.pending(fromClient) > 0;

@@ -1,0 +1,241 @@
+/**
+ * What recording costs per byte, in terms that do not depend on the machine, and a peer.
+ *
+ * Rows:
+ * - CPU seconds per recorded GB of the recording (the relay's hand-off into the worker, SPICE
+ *   framing, TCP framing, pcap writing: the process's CPU time, both threads and the file
+ *   writes), against a plain copy-and-write of the same bytes, in the same chunks, to a file:
+ *   the least any recorder must do. The stream is fed at the pace the worker takes it, so
+ *   everything is recorded.
+ * - The recording proxy's throughput with the default backlog (`deno task capture`, a bulk
+ *   display stream) against the plain relay (`--no-record`) while `tcpdump -i lo -w FILE`
+ *   records the same stream: the peer a user would reach for, with its kernel drop count.
+ *   Skipped, with the reason, when tcpdump is missing or may not capture.
+ */
+import process from "node:process";
+import type { Bench, BenchRow } from "./types.ts";
+import { BLOCK_BYTES, FakeServer, messageBlock, startProxy, throughput } from "./proxy_bench.ts";
+import { Recording } from "../harness/capture/recording.ts";
+import { CHANNEL_TYPES } from "../lib/spice/tables.ts";
+import { syntheticLink } from "../testing/synthetic_spice.ts";
+import { concatBytes } from "../lib/bytes.ts";
+
+/** The relay's read size (harness/capture/proxy.ts). */
+const CHUNK_BYTES = 128 << 10;
+/** Feeding pauses while the worker holds this much: nothing turns lossy. */
+const PACE_BYTES = 16 << 20;
+
+/** CPU seconds (user + system) of this process so far. */
+function cpuSeconds(): number {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1e6;
+}
+
+function pause(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** A measurement: CPU seconds and wall seconds spent on `bytes`. */
+interface Cost {
+  cpu: number;
+  wall: number;
+  bytes: number;
+}
+
+/** Records `blocks` blocks of the bulk stream through a {@link Recording}, everything kept. */
+async function recordCost(block: Uint8Array, blocks: number, dir: string): Promise<Cost> {
+  const rec = await Recording.start({ dir, flushIntervalMs: 0 });
+  const conn = rec.openConnection();
+  const l = syntheticLink(CHANNEL_TYPES.display);
+  conn.push(true, l.link);
+  conn.push(false, l.reply);
+  conn.push(true, concatBytes([l.authMechanism, l.ticket]));
+  conn.push(false, l.result);
+  await rec.stats();
+  const cpu0 = cpuSeconds();
+  const t0 = performance.now();
+  for (let b = 0; b < blocks; b++) {
+    for (let at = 0; at < block.length; at += CHUNK_BYTES) {
+      while (rec.inFlightBytes > PACE_BYTES) await pause(1);
+      if (!conn.push(false, block.subarray(at, at + CHUNK_BYTES))) {
+        throw new Error("the recording dropped bytes: pacing failed");
+      }
+    }
+  }
+  conn.close();
+  await rec.close();
+  return {
+    cpu: cpuSeconds() - cpu0,
+    wall: (performance.now() - t0) / 1000,
+    bytes: blocks * block.length,
+  };
+}
+
+/** Copies the same chunks into a 1 MiB buffer and writes it to a file when full. */
+async function copyWriteCost(block: Uint8Array, blocks: number, path: string): Promise<Cost> {
+  const file = await Deno.open(path, { write: true, create: true, truncate: true });
+  const buf = new Uint8Array(1 << 20);
+  let n = 0;
+  const flush = async () => {
+    for (let w = 0; w < n;) w += await file.write(buf.subarray(w, n));
+    n = 0;
+  };
+  const cpu0 = cpuSeconds();
+  const t0 = performance.now();
+  try {
+    for (let b = 0; b < blocks; b++) {
+      for (let at = 0; at < block.length; at += CHUNK_BYTES) {
+        const chunk = block.subarray(at, at + CHUNK_BYTES);
+        if (n + chunk.length > buf.length) await flush();
+        buf.set(chunk, n);
+        n += chunk.length;
+      }
+    }
+    await flush();
+  } finally {
+    file.close();
+  }
+  return {
+    cpu: cpuSeconds() - cpu0,
+    wall: (performance.now() - t0) / 1000,
+    bytes: blocks * block.length,
+  };
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[s.length >> 1] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+}
+
+/** CPU per GB, recording and copy-and-write alternated; medians. */
+async function cpuRows(quick: boolean, dir: string): Promise<BenchRow[]> {
+  const block = messageBlock();
+  const blocks = quick ? 4 : 128; // × 4 MiB: ~17 MB or ~540 MB
+  const rec: Cost[] = [];
+  const plain: Cost[] = [];
+  for (let i = 0; i < (quick ? 1 : 3); i++) {
+    plain.push(await copyWriteCost(block, blocks, `${dir}/copy-${i}`));
+    await Deno.remove(`${dir}/copy-${i}`);
+    rec.push(await recordCost(block, blocks, `${dir}/rec-${i}`));
+    await Deno.remove(`${dir}/rec-${i}`, { recursive: true });
+  }
+  const perGb = (c: Cost) => c.cpu / (c.bytes / 1e9);
+  const ours = median(rec.map(perGb));
+  const ref = median(plain.map(perGb));
+  const mb = Math.round(blocks * BLOCK_BYTES / 1e6);
+  return [{
+    name: `recording CPU per GB (${mb} MB bulk display stream, 128 KiB chunks, everything ` +
+      `recorded at ${median(rec.map((c) => c.bytes / 1e6 / c.wall)).toFixed(0)} MB/s)`,
+    value: ours,
+    unit: "CPU s/GB",
+    reference: ref,
+    referenceName: "copy + write to a file",
+    ratio: ref / ours,
+    goal: "≥ 0.33× (≤ 3× copy + write)",
+    met: ours <= 3 * ref,
+  }];
+}
+
+/** tcpdump's kernel drop count from its exit summary. */
+function droppedByKernel(stderr: string): number | undefined {
+  const m = /(\d+) packets? dropped by kernel/.exec(stderr);
+  return m ? Number(m[1]) : undefined;
+}
+
+/** The plain relay's MB/s while tcpdump records its server side; undefined + why if it can't. */
+async function tcpdumpRun(
+  blocks: number,
+  dir: string,
+): Promise<{ mbPerS: number; drops: number | undefined } | string> {
+  const server = new FakeServer(blocks, 0);
+  const args = ["-i", "lo", "-n", "-w", `${dir}/tcpdump.pcap`, `tcp port ${server.port}`];
+  let dump: Deno.ChildProcess;
+  try {
+    dump = new Deno.Command("tcpdump", { args, stdout: "null", stderr: "piped" }).spawn();
+  } catch (e) {
+    await server.close();
+    return e instanceof Deno.errors.NotFound ? "tcpdump not installed" : String(e);
+  }
+  const reader = dump.stderr.pipeThrough(new TextDecoderStream()).getReader();
+  let text = "";
+  while (!/listening on/.test(text)) {
+    const { value, done } = await reader.read();
+    if (done) {
+      await dump.status;
+      await server.close();
+      return `tcpdump cannot capture: ${text.trim().split("\n").pop()}`;
+    }
+    text += value;
+  }
+  const proxy = await startProxy("plain", { serverPort: server.port, outDir: `${dir}/unused` });
+  let mbPerS = 0;
+  try {
+    mbPerS = await throughput(proxy.port, server.totalBytes);
+  } finally {
+    await proxy.stop();
+    await server.close();
+    dump.kill("SIGINT");
+    for (let r = await reader.read(); !r.done; r = await reader.read()) text += r.value;
+    await dump.status;
+  }
+  return { mbPerS, drops: droppedByKernel(text) };
+}
+
+/** Our recording proxy (default backlog) against the plain relay under tcpdump. */
+async function peerRows(quick: boolean, dir: string): Promise<BenchRow[]> {
+  const blocks = quick ? 1 : 50;
+  const mb = Math.round(blocks * BLOCK_BYTES / 1e6);
+  const ours: { mbPerS: number; lossy: number; dropped: number }[] = [];
+  const peer: { mbPerS: number; drops: number | undefined }[] = [];
+  for (let i = 0; i < (quick ? 1 : 3); i++) {
+    const t = await tcpdumpRun(blocks, `${dir}/peer-${i}`);
+    if (typeof t === "string") {
+      return [{
+        name: `recording proxy vs plain relay + tcpdump -w: skipped (${t})`,
+        value: NaN,
+        unit: "MB/s",
+      }];
+    }
+    peer.push(t);
+    const server = new FakeServer(blocks, 0);
+    const proxy = await startProxy("rec", { serverPort: server.port, outDir: `${dir}/ours-${i}` });
+    let mbPerS = 0;
+    try {
+      mbPerS = await throughput(proxy.port, server.totalBytes);
+    } finally {
+      const stopped = await proxy.stop();
+      await server.close();
+      ours.push({ mbPerS, ...stopped });
+    }
+  }
+  const value = median(ours.map((r) => r.mbPerS));
+  const reference = median(peer.map((r) => r.mbPerS));
+  const lossy = Math.max(...ours.map((r) => r.lossy));
+  const drops = peer.map((r) => r.drops ?? "?").join("/");
+  return [{
+    name: `recording proxy, default backlog (${mb} MB; ${lossy} connection(s) lossy) vs plain ` +
+      `relay + tcpdump -i lo -w (kernel drops per run: ${drops})`,
+    value,
+    unit: "MB/s",
+    reference,
+    referenceName: "plain relay + tcpdump",
+    goal: "everything recorded at ≥ 1000 MB/s",
+    met: lossy === 0 && value >= 1000,
+  }];
+}
+
+/** Recording CPU per byte against copy-and-write, and the proxy against tcpdump. */
+export const bench: Bench = async ({ quick }) => {
+  const dir = await Deno.makeTempDir({ prefix: "spicecap-record-bench-" });
+  try {
+    for (const d of ["peer-0", "peer-1", "peer-2"]) await Deno.mkdir(`${dir}/${d}`);
+    return [...await cpuRows(quick, dir), ...await peerRows(quick, dir)];
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+};
+
+if (import.meta.main) {
+  const quick = Deno.args.includes("--quick");
+  for (const r of await bench({ quick })) console.log(JSON.stringify(r));
+}
