@@ -19,23 +19,28 @@ function day(ns: bigint): string {
   return new Date(Number(ns / 1_000_000n)).toISOString().slice(0, 10);
 }
 
+/** Where a timestamp is to be written. */
+export interface TimestampTarget {
+  /** The format it is to be written in. */
+  format: CaptureFormat;
+  /** The file's or interface's resolution. */
+  resolution: TsResolution;
+}
+
 /**
  * Says what is wrong with a timestamp a writer of `format` could not hold.
  *
  * @param tsNs the record's time, ns since the epoch
- * @param format the format it is to be written in
- * @param resolution the file's or interface's resolution
+ * @param target the format and resolution it is to be written in
  * @returns undefined when the time fits, else the "expected …, found …" text of an error
  * @example
  * ```ts
- * timestampProblem(5_000_000_000_000_000_000n, "pcap", "ns"); // "a timestamp … found 5000000000 s"
+ * timestampProblem(5_000_000_000_000_000_000n, { format: "pcap", resolution: "ns" });
+ * // "a timestamp a pcap file can hold (1970-01-01 to 2106-02-07), found 5000000000 s since 1970"
  * ```
  */
-export function timestampProblem(
-  tsNs: bigint,
-  format: CaptureFormat,
-  resolution: TsResolution,
-): string | undefined {
+export function timestampProblem(tsNs: bigint, target: TimestampTarget): string | undefined {
+  const { format, resolution } = target;
   const end = TIMESTAMP_END_NS[format][resolution];
   if (tsNs >= 0n && tsNs < end) return undefined;
   const seconds = tsNs / NS_PER_SECOND;

@@ -9,13 +9,8 @@ import {
   type CaptureSessionOptions,
   type ChannelConnection,
 } from "../capture/session.ts";
-import { timestampProblem } from "../pcap/time_limits.ts";
-import {
-  type CaptureFormat,
-  CaptureFormatError,
-  type CaptureRecord,
-  type TsResolution,
-} from "../pcap/types.ts";
+import { timestampProblem, type TimestampTarget } from "../pcap/time_limits.ts";
+import { type CaptureFormat, CaptureFormatError, type CaptureRecord } from "../pcap/types.ts";
 import { SpiceStreamReader } from "./messages.ts";
 import type { StreamProblem, TrackedConnection } from "./types.ts";
 
@@ -121,7 +116,8 @@ export async function importCapture(
   };
   const resolution = options.session?.tsResolution ?? "ns";
   try {
-    for await (const r of withinFormat(records, options.format ?? "pcap", resolution, options)) {
+    const format = options.format ?? "pcap";
+    for await (const r of withinFormat(records, { format, resolution, file: options.file })) {
       nowNs = r.tsNs;
       const s = session ?? await open();
       const { connection, events } = reader.push(r);
@@ -169,15 +165,13 @@ export async function importCapture(
 /** The records, or a CaptureFormatError at the first whose time the session's files cannot hold. */
 async function* withinFormat(
   records: AsyncIterable<CaptureRecord>,
-  format: CaptureFormat,
-  resolution: TsResolution,
-  options: { file?: string },
+  target: TimestampTarget & { file?: string },
 ): AsyncGenerator<CaptureRecord> {
   for await (const r of records) {
-    const problem = timestampProblem(r.tsNs, format, resolution);
+    const problem = timestampProblem(r.tsNs, target);
     if (problem !== undefined) {
       throw new CaptureFormatError(problem, {
-        file: options.file,
+        file: target.file,
         packetNumber: r.packetNumber,
         offset: r.offset,
       });

@@ -111,7 +111,7 @@ export async function mergeFiles(
         });
         ids.set(key, id);
       }
-      const problem = timestampProblem(r.tsNs, "pcapng", "ns");
+      const problem = timestampProblem(r.tsNs, { format: "pcapng", resolution: "ns" });
       if (problem !== undefined) {
         throw new CaptureFormatError(problem, {
           file: files[source].file,
