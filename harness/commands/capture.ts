@@ -70,8 +70,9 @@ async function createRecording(
       onRecorderError: (message) => log("warn", message),
     });
   } catch (e) {
-    if (e instanceof Deno.errors.AlreadyExists) {
-      throw new UsageError(`output directory ${dir} already holds a session; choose another --out`);
+    // prepareOutputDir's refusals name the directory and what is wrong with it
+    if (e instanceof Deno.errors.AlreadyExists || e instanceof Deno.errors.NotADirectory) {
+      throw new UsageError(`${e.message} (--out)`);
     }
     const why = e instanceof Error ? e.message : String(e);
     throw new EnvironmentError(`output directory ${dir} is not writable: ${why}`);
@@ -110,7 +111,7 @@ function requireClientTools(o: CaptureOptions): void {
 }
 
 /**
- * One capture, step by step: {@link startServer}, {@link startRecording}, {@link startProxy},
+ * One capture, step by step: {@link startRecording}, {@link startServer}, {@link startProxy},
  * {@link startClient}, {@link waitForStop}, {@link finish}; {@link cleanup} stops whatever is
  * still running on any path.
  */
@@ -166,6 +167,7 @@ class CaptureRun {
         extraArgs: o.qemuArgs,
         channels: o.channels,
         guest: o.guest,
+        // the session directory exists already (startRecording runs first): the log is new in it
         serialLog: o.guest === "linux" && this.#dir ? await sessionSerialLog(this.#dir) : undefined,
         tls: o.qemuX509Dir
           ? {
@@ -175,16 +177,19 @@ class CaptureRun {
           }
           : undefined,
       });
+      this.#recording?.setFacts({ server: { commandLine: redactSecrets(this.#qemu.commandLine) } });
     }
     const tls = tlsOptions(o, this.#qemu);
     if (tls) await checkServerTls(o, tls);
     return tls;
   }
 
-  /** Starts the recording (unless --no-record) and notes what the files scrub and redact. */
+  /**
+   * Starts the recording (unless --no-record) and notes what the files scrub and redact. It runs
+   * before {@link startServer}, so the session directory is ours before QEMU writes into it.
+   */
   async startRecording(): Promise<void> {
     const o = this.#o;
-    const qemu = this.#qemu;
     if (this.#dir === null) return;
     const recording = await createRecording(o, {
       dir: this.#dir,
@@ -194,13 +199,10 @@ class CaptureRun {
     this.#recording = recording;
     const scrubbed = [
       ...(o.keepTicket ? [] : ["ticket"]),
-      ...(qemu && o.password !== undefined ? ["password"] : []),
+      ...(!o.target && o.password !== undefined ? ["password"] : []),
     ];
     recording.setFacts({ scrubbed });
     if (o.redactInputs) recording.setFacts({ redacted: ["inputs"] });
-    if (qemu) {
-      recording.setFacts({ server: { commandLine: redactSecrets(qemu.commandLine) } });
-    }
   }
 
   /** Starts the proxy towards the server and says where clients connect. */
@@ -367,8 +369,8 @@ export async function run(args: string[], io: Io): Promise<number> {
   const capture = new CaptureRun(o, io);
   capture.warnIfExposed();
   try {
-    const tls = await capture.startServer();
     await capture.startRecording();
+    const tls = await capture.startServer();
     await capture.startProxy(tls);
     await capture.startClient();
     return await capture.finish(await capture.waitForStop());

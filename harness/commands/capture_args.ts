@@ -51,7 +51,10 @@ Record a SPICE session through a proxy, one capture file per channel; with no --
 
 Server:
   --target <host:port>       SPICE server to record (default: start our own QEMU on loopback)
-  --password <password>      SPICE password: set on our QEMU, passed to --client
+  --password <password>      SPICE password: set on our QEMU, passed to --client. QEMU and
+                             remote-viewer read it from a private file removed once read;
+                             spicy and spicy-screenshot take it only as -w, so with those
+                             clients it is in their arguments (visible in ps) while they run
   --channels <default|all>   our QEMU's channels; all adds playback, record and usbredir
                              (default: default)
   --guest <none|static|linux>
@@ -92,8 +95,8 @@ work as without the proxy):
   --qemu-plaintext-channel <name>
                              our QEMU's plaintext-channel=<name> (repeatable)
 Output:
-  -o, --out <dir>            session directory (default: captures/<UTC time>, e.g.
-                             captures/20261123T161200Z)
+  -o, --out <dir>            session directory, new or empty; made 0700, its files 0600
+                             (default: captures/<UTC time>, e.g. captures/20261123T161200Z)
   --format <pcap|pcapng>     channel file format (default: pcap)
   --server-port <port>       synthetic server port in the files (default: 5930;
                              5900 reproduces the original design but Wireshark calls it VNC)

@@ -6,6 +6,7 @@
  */
 import { EnvironmentError, UsageError } from "../errors.ts";
 import { hasTool } from "./tools.ts";
+import { createNewFile } from "../../lib/capture/file_sink.ts";
 
 /** Marker in the guest's directory name, so a recorded command line can be pointed at the cache. */
 export const LINUX_GUEST_MARKER = "spicecap-linux-guest";
@@ -221,19 +222,19 @@ export async function resolveLinuxGuest<T extends LinuxGuestQemuOptions>(options
 }
 
 /**
- * The serial log path for a session directory, which is created if needed.
+ * Creates the empty serial log of a session (new, mode 0600) for QEMU to write into.
  *
- * @param dir session directory
+ * @param dir session directory, which exists
  * @returns `<dir>/serial.log`
- * @throws {UsageError} when the directory already holds a serial.log (an earlier session's)
+ * @throws {UsageError} when anything is at that path already (a file or a planted link)
  */
 export async function sessionSerialLog(dir: string): Promise<string> {
-  await Deno.mkdir(dir, { recursive: true, mode: 0o700 });
   const path = `${dir}/serial.log`;
-  if (exists(path)) {
-    throw new UsageError(
-      `output directory ${dir} already holds a serial.log; choose another --out`,
-    );
+  try {
+    (await createNewFile(path)).close();
+  } catch (e) {
+    if (e instanceof Deno.errors.AlreadyExists) throw new UsageError(e.message);
+    throw e;
   }
   return path;
 }
