@@ -1,5 +1,6 @@
 /**
- * Output is never clobbered: every command that writes a directory refuses one that is not empty
+ * Output is never clobbered: every command that writes a directory (capture, replay, render,
+ * import) refuses one that is not empty
  * (naming what is there), creates its own 0700, and creates every file new (0600), so a planted
  * symbolic link is refused, never followed.
  */
@@ -14,6 +15,7 @@ import { sessionSerialLog } from "../harness/processes/linux_guest.ts";
 import { UsageError } from "../harness/errors.ts";
 
 const GOLDEN = new URL("../fixtures/golden/screenshot", import.meta.url).pathname;
+const RAW = new URL("../fixtures/raw/screenshot_lo.pcapng", import.meta.url).pathname;
 const VICTIM_TEXT = "the victim's own contents\n";
 
 async function cli(...argv: string[]): Promise<{ code: number; err: string }> {
@@ -40,6 +42,7 @@ const COMMANDS: Record<string, (out: string) => string[]> = {
   capture: (out) => ["capture", "-o", out, "--duration", "1"],
   replay: (out) => ["replay", GOLDEN, "--out", out, "--target", "127.0.0.1:1"],
   render: (out) => ["render", "--final", "-o", out, GOLDEN],
+  import: (out) => ["import", RAW, "-o", out],
 };
 
 for (const [name, argv] of Object.entries(COMMANDS)) {
