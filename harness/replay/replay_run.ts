@@ -14,6 +14,7 @@ import {
   causalityMet,
   type PlannedConnection,
   type PlannedMessage,
+  REPLAY_MESSAGES,
   type ReplayPlan,
 } from "../../lib/replay/plan.ts";
 import { type Speed, targetNs, type Timer, waitUntil } from "../../lib/replay/schedule.ts";
@@ -228,7 +229,8 @@ export class ReplayRun {
       if (signal.aborted) return;
       // DISPLAY_INIT goes out right after the link result (docs/protocol.md "Live duties of a
       // replayer").
-      const immediate = k === 0 && pc.channelType === CHANNEL.display && m.type === 101;
+      const immediate = k === 0 && pc.channelType === CHANNEL.display &&
+        m.type === REPLAY_MESSAGES.DISPLAY_INIT;
       if (!immediate) {
         await conn.waitFor(() => causalityMet(m, conn, pc.channelType) === undefined, {
           timeoutMs,
@@ -259,8 +261,8 @@ export class ReplayRun {
     const pc = this.#byLabel.get(conn.label)!;
     if (pc.channelType === CHANNEL.main && !u.fromClient && u.kind === "message") {
       const body = u.bytes.subarray(u.headerSize);
-      if (u.type === 103 && body.length >= 4) this.#sessionId = u32(body, 0);
-      if (u.type === 104 && body.length >= 4) {
+      if (u.type === REPLAY_MESSAGES.MAIN_INIT && body.length >= 4) this.#sessionId = u32(body, 0);
+      if (u.type === REPLAY_MESSAGES.MAIN_CHANNELS_LIST && body.length >= 4) {
         const n = u32(body, 0);
         for (let i = 0; i < n && 4 + 2 * i + 1 < body.length; i++) {
           this.#offered.add(`${body[4 + 2 * i]}:${body[5 + 2 * i]}`);

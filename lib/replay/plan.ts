@@ -26,6 +26,21 @@ export const COMMON = Object.freeze({
   PONG: 3,
 });
 
+/** Channel message numbers the replay reads or waits for (docs/protocol.md). */
+export const REPLAY_MESSAGES = Object.freeze({
+  /** main, server → client: session id, channels to link. */
+  MAIN_INIT: 103,
+  MAIN_CHANNELS_LIST: 104,
+  MAIN_MULTI_MEDIA_TIME: 106,
+  /** display, client → server: sent right after the link. */
+  DISPLAY_INIT: 101,
+  /** display, server → client. */
+  DISPLAY_SURFACE_CREATE: 314,
+  /** inputs and cursor, server → client. */
+  INPUTS_INIT: 101,
+  CURSOR_INIT: 101,
+});
+
 /** Client message types that the replay generates live and drops from the recording. */
 export const GENERATED_CLIENT_TYPES: ReadonlyMap<number, string> = new Map([
   [COMMON.ACK_SYNC, "ACK_SYNC"],
@@ -41,7 +56,7 @@ export const NOISE_TYPES: ReadonlyMap<number | "*", ReadonlySet<number>> = new M
   ReadonlySet<number>
 >([
   ["*", new Set([COMMON.SET_ACK, COMMON.PING])],
-  [CHANNEL.main, new Set([106])],
+  [CHANNEL.main, new Set([REPLAY_MESSAGES.MAIN_MULTI_MEDIA_TIME])],
   [
     CHANNEL.display,
     new Set([102, ...range(104, 108), ...range(122, 126), ...range(302, 313), ...range(316, 321)]),
@@ -52,11 +67,14 @@ export const NOISE_TYPES: ReadonlyMap<number | "*", ReadonlySet<number>> = new M
 ]);
 
 /** Server message types that are named sync points, per channel. */
-export const SYNC_TYPES: ReadonlyMap<number, ReadonlySet<number>> = new Map([
-  [CHANNEL.main, new Set([103, 104])],
-  [CHANNEL.display, new Set([314])],
-  [CHANNEL.inputs, new Set([101])],
-  [CHANNEL.cursor, new Set([101])],
+export const SYNC_TYPES: ReadonlyMap<number, ReadonlySet<number>> = new Map<
+  number,
+  ReadonlySet<number>
+>([
+  [CHANNEL.main, new Set([REPLAY_MESSAGES.MAIN_INIT, REPLAY_MESSAGES.MAIN_CHANNELS_LIST])],
+  [CHANNEL.display, new Set([REPLAY_MESSAGES.DISPLAY_SURFACE_CREATE])],
+  [CHANNEL.inputs, new Set([REPLAY_MESSAGES.INPUTS_INIT])],
+  [CHANNEL.cursor, new Set([REPLAY_MESSAGES.CURSOR_INIT])],
 ]);
 
 /** Whether a server message of this type counts for causality. */
