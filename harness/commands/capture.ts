@@ -130,6 +130,8 @@ class CaptureRun {
   #proxy?: SpiceProxy;
   #client?: ClientRun;
   #url = "";
+  /** Whether --out existed (empty) before this capture: a failed start then leaves it. */
+  #dirExisted = false;
 
   constructor(o: CaptureOptions, io: Io) {
     this.#o = o;
@@ -191,6 +193,7 @@ class CaptureRun {
   async startRecording(): Promise<void> {
     const o = this.#o;
     if (this.#dir === null) return;
+    this.#dirExisted = await Deno.lstat(this.#dir).then(() => true, () => false);
     const recording = await createRecording(o, {
       dir: this.#dir,
       target: this.#target,
@@ -349,6 +352,20 @@ class CaptureRun {
     await this.#proxy?.close().catch(() => {});
     await this.#recording?.close().catch(() => {});
     await this.#qemu?.stop().catch(() => {});
+    if (!this.#proxy) await this.#discardSession();
+  }
+
+  /**
+   * A start that failed before the proxy listened recorded nothing: its session (made first, so
+   * that QEMU's serial.log is new in it) goes again, and the directory too unless it existed.
+   */
+  async #discardSession(): Promise<void> {
+    const dir = this.#dir;
+    if (!this.#recording || dir === null) return;
+    for (const name of ["session.json", "serial.log"]) {
+      await Deno.remove(`${dir}/${name}`).catch(() => {});
+    }
+    if (!this.#dirExisted) await Deno.remove(dir).catch(() => {}); // only when empty
   }
 }
 
