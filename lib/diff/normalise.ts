@@ -63,12 +63,14 @@ function planKey(input: DiffInput): number {
 
 /** Planned ranges clipped to `length` compared bytes; empty ones left out. */
 function clipped(planned: readonly PlannedRange[], length: number): OwnedRange[] {
-  const out: OwnedRange[] = [];
+  const out = new Array<OwnedRange>(planned.length);
+  let n = 0;
   for (const { range, by } of planned) {
     const start = Math.min(range.start, length);
     const end = Math.min(range.end ?? length, length);
-    if (end > start) out.push({ start, end, field: range.field, by });
+    if (end > start) out[n++] = { start, end, field: range.field, by };
   }
+  out.length = n;
   return out;
 }
 
@@ -77,11 +79,16 @@ function masksOf(plan: UnitPlan, unit: SpiceUnit): OwnedRange[] {
   if (plan.masks.length === 0 && plan.imageSrc.length === 0) return NONE;
   const bytes = unit.bytes;
   const offset = unit.kind === "message" ? unit.headerSize : 0;
-  const masks = clipped(plan.masks, bytes.length - offset);
+  // Most units with masks have one image id and nothing else: no array growth for them.
+  let masks = plan.masks.length > 0 ? clipped(plan.masks, bytes.length - offset) : undefined;
   for (const { src, by } of plan.imageSrc) {
     const start = imageIdOffset(bytes, offset, src);
-    if (start >= 0) masks.push({ start, end: start + IMAGE_ID_BYTES, field: "image.id", by });
+    if (start < 0) continue;
+    const mask = { start, end: start + IMAGE_ID_BYTES, field: "image.id", by };
+    if (masks === undefined) masks = [mask];
+    else masks.push(mask);
   }
+  if (masks === undefined) return NONE;
   if (masks.length > 1) masks.sort((a, b) => a.start - b.start);
   return masks;
 }

@@ -56,19 +56,21 @@ async function* unitsOf(
     ? (p: StreamProblem) => options.onProblem!(ref.file, p)
     : undefined;
   const reader = new SpiceStreamReader({ file: ref.file, onProblem });
-  // Message events are diff inputs as they are; only the direction filter applies.
-  const keep = (events: MessageEvent[], out: DiffInput[]) => {
+  // Message events are diff inputs as they are; only the direction filter applies. `out` is
+  // sized for about one unit per record and filled by index (no growth from empty).
+  const keep = (events: MessageEvent[], out: { units: DiffInput[]; n: number }) => {
     for (let i = 0; i < events.length; i++) {
       const ev = events[i];
-      if (fromClient === undefined || ev.unit.fromClient === fromClient) out.push(ev);
+      if (fromClient === undefined || ev.unit.fromClient === fromClient) out.units[out.n++] = ev;
     }
   };
   for await (const records of readCaptureFileBatches(ref.path, { file: ref.file })) {
-    const out: DiffInput[] = [];
+    const out = { units: new Array<DiffInput>(records.length), n: 0 };
     for (let i = 0; i < records.length; i++) keep(reader.push(records[i]).events, out);
-    if (out.length > 0) yield out;
+    out.units.length = out.n;
+    if (out.n > 0) yield out.units;
   }
-  const out: DiffInput[] = [];
+  const out = { units: [] as DiffInput[], n: 0 };
   keep(reader.finish(), out);
-  if (out.length > 0) yield out;
+  if (out.n > 0) yield out.units;
 }

@@ -2,7 +2,7 @@
  * Reading captures back as SPICE messages: packets → TCP connections → reassembled byte streams
  * per direction → SPICE units (link phase pieces and messages), in capture order.
  */
-import { decodePacket } from "../net/decode.ts";
+import { type DecodeOptions, decodePacket } from "../net/decode.ts";
 import { type ReassemblyResult, TcpReassembler } from "../net/reassembly.ts";
 import { type DecodedPacket, IP_PROTOCOL, TCP_FLAGS } from "../net/types.ts";
 import type { CaptureRecord } from "../pcap/types.ts";
@@ -50,6 +50,7 @@ export class SpiceStreamReader {
   readonly #maxMessageBytes?: number;
   readonly #byKey = new Map<string, TrackedConnection>();
   readonly #all: TrackedConnection[] = [];
+  readonly #decodeOptions: DecodeOptions = {};
   /** The last route seen per sender side: most packets belong to the previous connection. */
   #recent: [Route | undefined, Route | undefined] = [undefined, undefined];
 
@@ -87,9 +88,12 @@ export class SpiceStreamReader {
    * @returns the decoded packet, its connection and side, and the units it completed
    */
   push(record: CaptureRecord, decoded?: DecodedPacket): PushResult {
-    const p = decoded ?? decodePacket(record.data, record.linkType, {
-      originalLength: record.originalLength,
-    });
+    let p = decoded;
+    if (p === undefined) {
+      // One options object per reader, refilled per packet: decodePacket does not keep it.
+      this.#decodeOptions.originalLength = record.originalLength;
+      p = decodePacket(record.data, record.linkType, this.#decodeOptions);
+    }
     const n = record.packetNumber;
     const tcp = p.tcp;
     if (p.protocol !== IP_PROTOCOL.TCP || tcp === undefined) {
