@@ -40,7 +40,8 @@ async function* normalised(
   }
 }
 
-function position(u: NormalisedUnit): number | undefined {
+/** The message index of a unit (0-based in its direction); undefined for link-phase units. */
+function messageIndex(u: NormalisedUnit): number | undefined {
   return u.input.unit.kind === "message" ? u.input.unit.index : undefined;
 }
 
@@ -204,7 +205,7 @@ async function alignDirection(
         await emit({
           ...where,
           kind: "missing",
-          goldenIndex: position(e.golden),
+          goldenIndex: messageIndex(e.golden),
           goldenName: e.golden.name,
           goldenPacket: e.golden.input.packetNumber,
           detail: `${e.golden.name} (${e.golden.data.length} bytes) is missing`,
@@ -214,7 +215,7 @@ async function alignDirection(
         await emit({
           ...where,
           kind: "extra",
-          index: position(e.actual),
+          index: messageIndex(e.actual),
           name: e.actual.name,
           connection: e.actual.input.connection.index,
           packet: e.actual.input.packetNumber,
@@ -237,8 +238,8 @@ function changedRecord(
   return {
     ...where,
     kind: "changed",
-    index: position(a),
-    goldenIndex: position(g),
+    index: messageIndex(a),
+    goldenIndex: messageIndex(g),
     name: a.name,
     goldenName: g.name,
     connection: a.input.connection.index,
@@ -270,8 +271,8 @@ function timingRecord(
   return {
     ...where,
     kind: "timing",
-    index: position(a),
-    goldenIndex: position(g),
+    index: messageIndex(a),
+    goldenIndex: messageIndex(g),
     name: a.name,
     packet: a.input.packetNumber,
     goldenPacket: g.input.packetNumber,
