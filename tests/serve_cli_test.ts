@@ -85,7 +85,10 @@ Deno.test("serve: a client without the mini header gets full headers numbered fr
     assert.ok(ping.serial! > 1n);
     await c.close();
     assert.equal(await serve.done, 1, "left before ATTACH_CHANNELS: early");
-    assert.match(serve.io.stdout(), /client disconnected early: main server 6\/7 sent \(next #6 CHANNELS_LIST\), client 0\/1/);
+    assert.match(
+      serve.io.stdout(),
+      /client disconnected early: main server 6\/7 sent \(next #6 CHANNELS_LIST\), client 0\/1/,
+    );
   }));
 
 Deno.test("serve: a wrong password gets PERMISSION_DENIED, exit 1", () =>

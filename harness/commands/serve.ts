@@ -154,6 +154,7 @@ export async function run(args: string[], io: Io): Promise<number> {
     }
     throw e;
   });
+  let printing = Promise.resolve();
   const sessions = await serveRecording({
     ...plan,
     ...listen,
@@ -165,7 +166,9 @@ export async function run(args: string[], io: Io): Promise<number> {
     timeoutMs,
     idleMs,
     onListening: (url) => err(`serving ${source} on ${url}`),
-    onSession: (s) => void io.out(values.json ? sessionJson(s) : sessionLine(s)).catch(() => {}),
+    onSession: (s) => {
+      printing = printing.then(() => io.out(values.json ? sessionJson(s) : sessionLine(s)));
+    },
     log: err,
     signal: io.signal,
   }).catch((e) => {
@@ -174,6 +177,7 @@ export async function run(args: string[], io: Io): Promise<number> {
     }
     throw e;
   });
+  await printing;
   if (sessions.length === 0) {
     err("no client session was served");
     return 1;

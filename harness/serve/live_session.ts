@@ -11,7 +11,8 @@ import type { LinkMessage } from "../../lib/spice/link.ts";
 import type { SpiceConnectionFramer } from "../../lib/spice/framer.ts";
 import type { SpiceUnit } from "../../lib/spice/types.ts";
 import { CHANNEL_TYPES as CHANNEL, linkErrorName } from "../../lib/spice/tables.ts";
-import { checkLink, LINK_ERROR, makeServerKey, type ServerKey } from "../../lib/serve/link.ts";
+import { checkLink, LINK_ERROR } from "../../lib/serve/link.ts";
+import type { KeyPool } from "./key_pool.ts";
 import {
   channelLabel,
   MAIN_CHANNELS_LIST,
@@ -53,6 +54,8 @@ export interface SessionOutcome {
 export interface LiveSessionOptions {
   plan: ServePlan;
   capture: CaptureSession;
+  /** Where the connections' key pairs come from. */
+  keys: KeyPool;
   password?: string;
   speed: Speed;
   strict: boolean;
@@ -85,7 +88,6 @@ export class LiveSession {
   #strictStop?: ServeDivergence;
   #clientLeft = false;
   readonly #refusedLinks: string[] = [];
-  #spare: Promise<ServerKey> = makeServerKey();
 
   /** Starts a session for a client whose main link just arrived. */
   constructor(options: LiveSessionOptions) {
@@ -121,8 +123,7 @@ export class LiveSession {
       return error;
     }
     const plan = this.#left.get(`${link.channelType}:${link.channelId}`)!.shift()!;
-    const key = await this.#spare;
-    this.#spare = makeServerKey();
+    const key = await this.#o.keys.take();
     const conn = new ServedConnection(socket, framer, {
       plan,
       record: this.#o.capture.openConnection(plan.channelType, plan.channelId),

@@ -13,6 +13,7 @@ import type { SpiceUnit } from "../../lib/spice/types.ts";
 import { CHANNEL_TYPES as CHANNEL } from "../../lib/spice/tables.ts";
 import { LINK_ERROR, refusalReply } from "../../lib/serve/link.ts";
 import { type ServePlan, ServePlanBuilder } from "../../lib/serve/plan.ts";
+import { KeyPool } from "./key_pool.ts";
 import { LiveSession, outcomeFacts, type SessionOutcome } from "./live_session.ts";
 
 /** How {@link serveRecording} runs. */
@@ -103,6 +104,7 @@ export async function serveRecording(o: ServeOptions): Promise<ServedSession[]> 
     `spice://${o.hostname.includes(":") ? `[${o.hostname}]` : o.hostname}:${port}`,
     port,
   );
+  const keys = new KeyPool(o.plan.connections.length);
   const served: ServedSession[] = [];
   const finishing: Promise<void>[] = [];
   let stopped = false;
@@ -124,7 +126,7 @@ export async function serveRecording(o: ServeOptions): Promise<ServedSession[]> 
     const entry = {} as { session?: LiveSession; ready: Promise<LiveSession> };
     entry.ready = (async () => {
       const capture = await CaptureSession.create(outDir, { format: o.manifest?.captureFormat });
-      const s = entry.session = newSession(o, capture);
+      const s = entry.session = newSession(o, { capture, keys });
       finishing.push((async () => {
         const outcome = await s.finished();
         capture.setFacts(outcomeFacts(outcome));
@@ -173,10 +175,13 @@ export async function serveRecording(o: ServeOptions): Promise<ServedSession[]> 
   return served;
 }
 
-function newSession(o: ServeOptions, capture: CaptureSession): LiveSession {
+function newSession(
+  o: ServeOptions,
+  own: { capture: CaptureSession; keys: KeyPool },
+): LiveSession {
   return new LiveSession({
+    ...own,
     plan: o.plan,
-    capture,
     password: o.password,
     speed: o.speed ?? { kind: "max" },
     strict: o.strict ?? false,
