@@ -1,7 +1,9 @@
 /**
  * Image codec decode speed in megapixels per second on a 1920×1080 synthetic desktop-like image
  * (flat panels, gradients, text-like noise), streams made by the test encoders. JPEG is timed
- * against `djpeg` (libjpeg-turbo) on the same file, in the same run, when it is installed.
+ * against `djpeg` (libjpeg-turbo) on the same file, in the same run, when it is installed. Then
+ * `render` over recorded sessions: speed against the session's duration and peak memory
+ * (display_sessions.ts).
  */
 // deno-lint-ignore no-import-prefix -- pinned npm specifier, as the project uses no import map
 import jpeg from "npm:jpeg-js@0.4.4";
@@ -17,6 +19,7 @@ import { decodeJpeg } from "../lib/display/codecs/jpeg.ts";
 import { encodeQuic } from "../testing/quic_encoder.ts";
 import { encodeGlz, encodeLz, lz4Blocks, LZ_TYPE } from "../testing/lz_encoder.ts";
 import { lcg, makeImage } from "../testing/codec_images.ts";
+import { displaySessionRows } from "./display_sessions.ts";
 import type { Bench, BenchRow } from "./types.ts";
 
 const WIDTH = 1920, HEIGHT = 1080, MPX = (WIDTH * HEIGHT) / 1e6;
@@ -91,5 +94,6 @@ export const bench: Bench = async ({ quick }) => {
     reference: ref,
     referenceName: ref === undefined ? undefined : "djpeg process",
   }));
+  rows.push(...await displaySessionRows({ quick }));
   return rows;
 };

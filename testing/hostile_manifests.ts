@@ -237,6 +237,11 @@ export const HOSTILE_MANIFESTS: readonly HostileCase[] = [
   { name: "sessionId 2^32", edit: (m) => void (m.sessionId = 2 ** 32), field: "sessionId" },
   { name: "stoppedBy unknown", edit: (m) => void (m.stoppedBy = "magic"), field: "stoppedBy" },
   { name: "replay a list", edit: (m) => void (m.replay = []), field: "replay" },
+  {
+    name: "an unknown image compression",
+    edit: (m) => void (m.displayCompression = { imageCompression: "jpeg" }),
+    field: "displayCompression.imageCompression",
+  },
 ];
 
 /**

@@ -24,6 +24,8 @@ export interface TypingCaptureOptions {
   lines: TypedLine[];
   /** File for a `spicy-screenshot` of the final screen (PPM), taken straight from QEMU. */
   screenshot?: string;
+  /** The guest: in text mode, or on the framebuffer (`photo`, `motion`). @default "linux" */
+  guest?: "linux" | "linux-fb";
   /** More `capture` arguments (e.g. `--format pcapng`). */
   captureArgs?: string[];
   /** Deadline for the guest's GUEST READY, and for each line's serial text. @default 40000 */
@@ -92,7 +94,7 @@ export async function captureTyping(
   const timeoutMs = options.timeoutMs ?? 40_000;
   const serialLog = `${out}/serial.log`;
   const cap = captureInProcess([
-    ...["--guest", "linux", "--client", "spicy", "-o", out],
+    ...["--guest", options.guest ?? "linux", "--client", "spicy", "-o", out],
     ...["--duration", String(CAPTURE_LIMIT_S), ...(options.captureArgs ?? [])],
   ]);
   try {

@@ -169,8 +169,11 @@ class CaptureRun {
         extraArgs: o.qemuArgs,
         channels: o.channels,
         guest: o.guest,
+        displayCompression: o.displayCompression,
         // the session directory exists already (startRecording runs first): the log is new in it
-        serialLog: o.guest === "linux" && this.#dir ? await sessionSerialLog(this.#dir) : undefined,
+        serialLog: o.guest.startsWith("linux") && this.#dir
+          ? await sessionSerialLog(this.#dir)
+          : undefined,
         tls: o.qemuX509Dir
           ? {
             x509Dir: o.qemuX509Dir,
@@ -205,6 +208,9 @@ class CaptureRun {
       ...(!o.target && o.password !== undefined ? ["password"] : []),
     ];
     recording.setFacts({ scrubbed });
+    if (Object.keys(o.displayCompression).length > 0) {
+      recording.setFacts({ displayCompression: o.displayCompression });
+    }
     if (o.redactInputs) recording.setFacts({ redacted: ["inputs"] });
   }
 

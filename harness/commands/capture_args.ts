@@ -4,6 +4,12 @@ import type { CaptureFormat } from "../../lib/pcap/types.ts";
 import { CLIENT_KINDS, type ClientKind } from "../processes/clients.ts";
 import { UsageError } from "../errors.ts";
 import type { HostPort } from "../capture/proxy.ts";
+import {
+  type DisplayCompression,
+  IMAGE_COMPRESSIONS,
+  STREAMING_VIDEO_MODES,
+  WAN_COMPRESSIONS,
+} from "../../lib/capture/manifest_types.ts";
 
 /** Parsed and validated `capture` options. */
 export interface CaptureOptions {
@@ -22,8 +28,13 @@ export interface CaptureOptions {
   password?: string;
   qemuArgs: string[];
   channels: "default" | "all";
-  /** Our QEMU's guest: none (SeaBIOS, blinking cursor), a static screen, or the Linux guest. */
-  guest: "none" | "static" | "linux";
+  /**
+   * Our QEMU's guest: none (SeaBIOS, blinking cursor), a static screen, or the Linux guest (in
+   * text mode, or on a framebuffer with its picture commands).
+   */
+  guest: "none" | "static" | "linux" | "linux-fb";
+  /** Our QEMU's display compression settings (`--image-compression`, …); {} when none given. */
+  displayCompression: DisplayCompression;
   keepTicket: boolean;
   redactInputs: boolean;
   noRecord: boolean;
@@ -63,7 +74,20 @@ Server:
                              streams are byte-identical between runs) or linux (a Debian
                              kernel + busybox shell that takes typed keys, built once into
                              .tools/guest/; its serial port goes to <out>/serial.log, where
-                             it writes GUEST READY) (default: none)
+                             it writes GUEST READY) or linux-fb (the same guest on an
+                             800x600 framebuffer; its shell commands photo and motion draw a
+                             photo-like picture and a moving region, for JPEG and video
+                             streams) (default: none)
+  --image-compression <off|quic|lz|glz|auto_lz|auto_glz>
+                             our QEMU's lossless image codec (default: QEMU's, auto_glz)
+  --jpeg-wan <always|never|auto>
+                             JPEG for photo-like images: always, never, or auto (only when the
+                             link is slow, so never on loopback) (default: auto)
+  --zlib-glz-wan <always|never|auto>
+                             zlib over GLZ images, like --jpeg-wan (default: auto)
+  --streaming-video <off|all|filter>
+                             regions redrawn often become MJPEG video streams: all of them,
+                             photo-like ones (filter) or none (default: QEMU's, off)
   --qemu-arg=<arg>           append an argument to our QEMU's command line (repeatable)
 Proxy:
   --listen <addr:port>       where clients connect (default: 127.0.0.1:0, a free port)
@@ -128,6 +152,7 @@ Examples:
 `;
 
 const FORMATS: readonly CaptureFormat[] = ["pcap", "pcapng"];
+const GUESTS = ["none", "static", "linux", "linux-fb"] as const;
 
 /** Channel names spice-server accepts in tls-channel= / plaintext-channel=, plus QEMU's default. */
 const QEMU_CHANNEL_NAMES: readonly string[] = Object.freeze([
@@ -196,6 +221,10 @@ const CAPTURE_FLAGS = {
   "qemu-arg": { type: "string", multiple: true, default: [] as string[] },
   channels: { type: "string", default: "default" },
   guest: { type: "string", default: "none" },
+  "image-compression": { type: "string" },
+  "jpeg-wan": { type: "string" },
+  "zlib-glz-wan": { type: "string" },
+  "streaming-video": { type: "string" },
   "keep-ticket": { type: "boolean", default: false },
   "redact-inputs": { type: "boolean", default: false },
   "no-record": { type: "boolean", default: false },
@@ -283,12 +312,35 @@ function checkOwnQemuFlags(v: CaptureFlags): void {
     guest: v.guest !== "none",
     "qemu-x509-dir": v["qemu-x509-dir"] !== undefined,
     "qemu-arg": v["qemu-arg"].length > 0,
+    "image-compression": v["image-compression"] !== undefined,
+    "jpeg-wan": v["jpeg-wan"] !== undefined,
+    "zlib-glz-wan": v["zlib-glz-wan"] !== undefined,
+    "streaming-video": v["streaming-video"] !== undefined,
     "qemu-tls-channel": v["qemu-tls-channel"].length > 0,
     "qemu-plaintext-channel": v["qemu-plaintext-channel"].length > 0,
   };
   for (const [f, given] of Object.entries(ownQemu)) {
     if (given) throw new UsageError(`--${f} configures our own QEMU; it cannot go with --target`);
   }
+}
+
+/** `--image-compression`, `--jpeg-wan`, `--zlib-glz-wan`, `--streaming-video`: the ones given. */
+function parseDisplayCompression(v: CaptureFlags): DisplayCompression {
+  type Flag = "image-compression" | "jpeg-wan" | "zlib-glz-wan" | "streaming-video";
+  const pick = <T extends string>(flag: Flag, allowed: readonly T[]): T | undefined => {
+    const value = v[flag];
+    return value === undefined ? undefined : oneOf(value, { flag: `--${flag}`, allowed });
+  };
+  const out: DisplayCompression = {
+    imageCompression: pick("image-compression", IMAGE_COMPRESSIONS),
+    jpegWan: pick("jpeg-wan", WAN_COMPRESSIONS),
+    zlibGlzWan: pick("zlib-glz-wan", WAN_COMPRESSIONS),
+    streamingVideo: pick("streaming-video", STREAMING_VIDEO_MODES),
+  };
+  for (const key of Object.keys(out) as (keyof DisplayCompression)[]) {
+    if (out[key] === undefined) delete out[key];
+  }
+  return out;
 }
 
 /** Checks that the TLS flags go together; returns `--tls-target`. */
@@ -349,7 +401,8 @@ export function parseCaptureArgs(args: string[]): CaptureOptions {
     password: v.password,
     qemuArgs: v["qemu-arg"],
     channels: oneOf(v.channels, { flag: "--channels", allowed: ["default", "all"] as const }),
-    guest: oneOf(v.guest, { flag: "--guest", allowed: ["none", "static", "linux"] as const }),
+    guest: oneOf(v.guest, { flag: "--guest", allowed: GUESTS }),
+    displayCompression: parseDisplayCompression(v),
     keepTicket: v["keep-ticket"],
     redactInputs: v["redact-inputs"],
     noRecord: v["no-record"],

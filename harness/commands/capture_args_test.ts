@@ -49,6 +49,29 @@ Deno.test("parseCaptureArgs() reads repeatable QEMU args, durations and defaults
   assert.ok(isLoopback("127.0.0.1") && isLoopback("::1") && !isLoopback("0.0.0.0"));
 });
 
+Deno.test("parseCaptureArgs() reads the display compression flags; --target refuses them", () => {
+  assert.deepEqual(parseCaptureArgs([]).displayCompression, {});
+  const o = parseCaptureArgs([
+    ...["--image-compression", "auto_glz", "--jpeg-wan", "always"],
+    ...["--zlib-glz-wan", "never", "--streaming-video", "all", "--guest", "linux-fb"],
+  ]);
+  assert.deepEqual(o.displayCompression, {
+    imageCompression: "auto_glz",
+    jpegWan: "always",
+    zlibGlzWan: "never",
+    streamingVideo: "all",
+  });
+  assert.equal(o.guest, "linux-fb");
+  assert.throws(() => parseCaptureArgs(["--image-compression", "jpeg"]), /--image-compression/);
+  assert.throws(() => parseCaptureArgs(["--streaming-video", "on"]), /--streaming-video/);
+  for (const flag of ["--image-compression=lz", "--jpeg-wan=always", "--streaming-video=all"]) {
+    assert.throws(
+      () => parseCaptureArgs(["--target", "127.0.0.1:5900", flag]),
+      /configures our own QEMU; it cannot go with --target/,
+    );
+  }
+});
+
 Deno.test("defaultOutDir() names the directory after the UTC time", () => {
   assert.equal(defaultOutDir(new Date("2026-11-23T16:12:00.123Z")), "captures/20261123T161200Z");
 });

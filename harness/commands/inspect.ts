@@ -14,6 +14,7 @@ import {
   unitName,
 } from "../../lib/session/message_text.ts";
 import { SpiceStreamReader } from "../../lib/session/messages.ts";
+import { describeDisplayEvent } from "../../lib/display/message_summary.ts";
 import type { ConnectionInfo, MessageEvent } from "../../lib/session/types.ts";
 import { channelName } from "../../lib/spice/tables.ts";
 import { openSession, type SessionFile } from "../../lib/session/session_files.ts";
@@ -250,9 +251,12 @@ function addMessages(
     if (o.channel !== undefined && !isChannel(ev.connection, o.channel)) continue;
     if (o.type !== undefined && unitName(ev.unit) !== o.type) continue;
     sink.add(
-      o.json
-        ? messageJson(ev)
-        : formatMessageLine(ev, { relativeToNs: origin, verbose: o.verbose, ascii: o.ascii }),
+      o.json ? messageJson(ev) : formatMessageLine(ev, {
+        relativeToNs: origin,
+        verbose: o.verbose,
+        ascii: o.ascii,
+        describe: describeDisplayEvent,
+      }),
     );
   }
 }

@@ -18,6 +18,13 @@ export const LINUX_GUEST_MARKER = "spicecap-linux-guest";
 export const LINUX_GUEST_APPEND =
   "console=tty0 loglevel=4 spicecap.quiet vt.global_cursor_default=0";
 
+/**
+ * The kernel command line of the framebuffer guest (`--guest linux-fb`): QEMU's loader sets VESA
+ * mode 0x143 (800×600, 32 bits), so the console is on vesafb's /dev/fb0 and the guest's `photo`
+ * and `motion` commands can draw pictures (testing/guest/build_linux_guest.sh).
+ */
+export const LINUX_GUEST_FB_APPEND = `${LINUX_GUEST_APPEND} vga=0x343`;
+
 /** What the guest writes to its serial port (ttyS0) once its shell is about to start. */
 export const LINUX_GUEST_READY = "GUEST READY";
 
@@ -203,8 +210,9 @@ export interface LinuxGuestQemuOptions {
 
 /**
  * startQemu's options with the Linux guest in place: a recorded command line that boots it is
- * pointed at this machine's cache (see {@link withLinuxGuest}); `guest: "linux"` puts
- * {@link linuxGuestArgs} before the `extraArgs`. Other options come back unchanged.
+ * pointed at this machine's cache (see {@link withLinuxGuest}); `guest: "linux"` (or
+ * `"linux-fb"`, with {@link LINUX_GUEST_FB_APPEND}) puts {@link linuxGuestArgs} before the
+ * `extraArgs`. Other options come back unchanged.
  *
  * @param options startQemu's options
  * @returns a copy, or `options` itself when there is no Linux guest
@@ -216,8 +224,10 @@ export async function resolveLinuxGuest<T extends LinuxGuestQemuOptions>(options
     const commandLine = withLinuxGuest(options.commandLine, guest, options);
     return { ...options, commandLine };
   }
-  if (options.guest !== "linux") return options;
-  const args = linuxGuestArgs(await ensureLinuxGuest(), options.serialLog);
+  if (options.guest !== "linux" && options.guest !== "linux-fb") return options;
+  const guest = await ensureLinuxGuest();
+  const append = options.guest === "linux-fb" ? LINUX_GUEST_FB_APPEND : guest.append;
+  const args = linuxGuestArgs({ ...guest, append }, options.serialLog);
   return { ...options, extraArgs: [...args, ...(options.extraArgs ?? [])] };
 }
 

@@ -8,6 +8,7 @@
 import { staticGuestArgs } from "./guest.ts";
 import { freePort } from "./ports.ts";
 import { EnvironmentError } from "../errors.ts";
+import type { DisplayCompression } from "../../lib/capture/manifest_types.ts";
 
 /** The QEMU binary the harness runs. */
 export const QEMU_BINARY = "qemu-system-x86_64";
@@ -42,13 +43,19 @@ export interface QemuLineOptions {
   /** Adds `image-compression=off` (raw bitmaps, byte-stable display streams). */
   imageCompressionOff?: boolean;
   /**
+   * Display compression settings, each added as its `-spice` option (`image-compression=`,
+   * `jpeg-wan-compression=`, `zlib-glz-wan-compression=`, `streaming-video=`) when set.
+   */
+  displayCompression?: DisplayCompression;
+  /**
    * `"static"` boots a tiny guest whose screen never changes (harness/processes/guest.ts), so display
    * streams are byte-identical between runs; `"none"` leaves SeaBIOS with a blinking cursor;
    * `"linux"` boots the Linux test guest (harness/processes/linux_guest.ts; built on first use),
-   * whose shell takes typed keys (startQemu adds its arguments, qemuCommandLine does not).
+   * whose shell takes typed keys (startQemu adds its arguments, qemuCommandLine does not);
+   * `"linux-fb"` boots it on an 800×600 framebuffer with its `photo` and `motion` commands.
    * @default "none"
    */
-  guest?: "none" | "static" | "linux";
+  guest?: "none" | "static" | "linux" | "linux-fb";
   /**
    * With the Linux guest: file for its serial port (ttyS0), where it writes `GUEST READY`.
    * Without it a recorded line's `-serial file:` goes to `null`.
@@ -164,6 +171,16 @@ export function withSpicePort(recorded: readonly string[], ports: SpicePorts): s
   return out;
 }
 
+/** `-spice` options for display compression settings, in a fixed order. */
+export function displayCompressionOptions(c: DisplayCompression): string[] {
+  const out: string[] = [];
+  if (c.imageCompression) out.push(`image-compression=${c.imageCompression}`);
+  if (c.jpegWan) out.push(`jpeg-wan-compression=${c.jpegWan}`);
+  if (c.zlibGlzWan) out.push(`zlib-glz-wan-compression=${c.zlibGlzWan}`);
+  if (c.streamingVideo) out.push(`streaming-video=${c.streamingVideo}`);
+  return out;
+}
+
 /**
  * The QEMU command line for `options` (binary first), with the ports already chosen.
  *
@@ -206,6 +223,7 @@ export function qemuCommandLine(options: QemuLineOptions, launch: QemuLaunch): s
     }
   }
   if (options.imageCompressionOff) spice.push("image-compression=off");
+  spice.push(...displayCompressionOptions(options.displayCompression ?? {}));
   args.push("-spice", spice.join(","));
   if (options.channels === "all") {
     args.push(

@@ -129,6 +129,29 @@ export interface UnrecordedConnection {
   firstBytes: { sent: string; received: string };
 }
 
+/** Values of QEMU's `-spice image-compression=`. */
+export const IMAGE_COMPRESSIONS = ["off", "quic", "lz", "glz", "auto_lz", "auto_glz"] as const;
+/** Values of QEMU's `-spice jpeg-wan-compression=` and `zlib-glz-wan-compression=`. */
+export const WAN_COMPRESSIONS = ["always", "never", "auto"] as const;
+/** Values of QEMU's `-spice streaming-video=`. */
+export const STREAMING_VIDEO_MODES = ["off", "all", "filter"] as const;
+
+/**
+ * How our QEMU was told to compress the display channel (capture's `--image-compression`,
+ * `--jpeg-wan`, `--zlib-glz-wan` and `--streaming-video`); a setting not given is absent and
+ * QEMU's default applied (auto_glz, auto, auto, off).
+ */
+export interface DisplayCompression {
+  /** `image-compression=`: the lossless codec for images. */
+  imageCompression?: (typeof IMAGE_COMPRESSIONS)[number];
+  /** `jpeg-wan-compression=`: JPEG for photo-like images ("auto": only on a slow link). */
+  jpegWan?: (typeof WAN_COMPRESSIONS)[number];
+  /** `zlib-glz-wan-compression=`: zlib over GLZ ("auto": only on a slow link). */
+  zlibGlzWan?: (typeof WAN_COMPRESSIONS)[number];
+  /** `streaming-video=`: which regions may become MJPEG video streams. */
+  streamingVideo?: (typeof STREAMING_VIDEO_MODES)[number];
+}
+
 /** Why a capture stopped. */
 export type StoppedBy = "client-exit" | "duration" | "signal" | "server-exit";
 
@@ -179,6 +202,8 @@ export interface ManifestFacts {
   server?: ServerInfo | null;
   /** SPICE session id of the main channel's INIT (0..2³²-1). */
   sessionId?: number;
+  /** Capture: the display compression settings our QEMU was started with. */
+  displayCompression?: DisplayCompression;
   /** Secrets removed from the capture ("ticket", "password"). */
   scrubbed?: string[];
   /** Channels whose payloads were redacted ("inputs"). */

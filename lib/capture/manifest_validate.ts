@@ -6,6 +6,8 @@
  */
 import {
   type DirectionCounts,
+  type DisplayCompression,
+  IMAGE_COMPRESSIONS,
   type ImportedFrom,
   type LossyNote,
   type Manifest,
@@ -20,7 +22,9 @@ import {
   type ServerInfo,
   type SkippedChannel,
   type StoppedBy,
+  STREAMING_VIDEO_MODES,
   type UnrecordedConnection,
+  WAN_COMPRESSIONS,
 } from "./manifest_types.ts";
 
 /** What {@link ManifestError} says was wrong. */
@@ -318,6 +322,7 @@ const STOPPED_BY: readonly StoppedBy[] = ["client-exit", "duration", "signal", "
 function facts(o: Record<string, unknown>, at: At): Omit<ManifestFacts, "target" | "server"> {
   const out: Omit<ManifestFacts, "target" | "server"> = {
     sessionId: optional(o, "sessionId", at, int(0, 0xffff_ffff)),
+    displayCompression: optional(o, "displayCompression", at, displayCompression),
     scrubbed: optional(o, "scrubbed", at, list(line)),
     redacted: optional(o, "redacted", at, list(line)),
     stoppedBy: optional(o, "stoppedBy", at, oneOf(STOPPED_BY)),
@@ -335,6 +340,20 @@ function facts(o: Record<string, unknown>, at: At): Omit<ManifestFacts, "target"
   }
   return out;
 }
+
+const displayCompression: Read<DisplayCompression> = (v, at) => {
+  const o = object(v, at);
+  const out: DisplayCompression = {
+    imageCompression: optional(o, "imageCompression", at, oneOf(IMAGE_COMPRESSIONS)),
+    jpegWan: optional(o, "jpegWan", at, oneOf(WAN_COMPRESSIONS)),
+    zlibGlzWan: optional(o, "zlibGlzWan", at, oneOf(WAN_COMPRESSIONS)),
+    streamingVideo: optional(o, "streamingVideo", at, oneOf(STREAMING_VIDEO_MODES)),
+  };
+  for (const key of Object.keys(out) as (keyof DisplayCompression)[]) {
+    if (out[key] === undefined) delete out[key];
+  }
+  return out;
+};
 
 /** `{ NAME: count }` with SPICE message names as keys (never `__proto__` and the like). */
 const namedCounts: Read<Record<string, number>> = (v, at) => {

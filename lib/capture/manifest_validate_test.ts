@@ -40,6 +40,7 @@ Deno.test("validateManifest keeps every optional fact capture, replay and import
     ...validManifest(),
     scrubbed: ["ticket"],
     redacted: ["inputs"],
+    displayCompression: { imageCompression: "auto_glz", jpegWan: "always", streamingVideo: "all" },
     recorderErrors: 0,
     lossy: {
       note: "n",

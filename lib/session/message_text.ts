@@ -14,6 +14,11 @@ export interface MessageLineOptions {
   verbose?: boolean;
   /** Add the message body as printable ASCII lines. @default false */
   ascii?: boolean;
+  /**
+   * Text for a unit in place of its decoded fields (inspect passes lib/display's draw and image
+   * summary); undefined from it keeps the fields.
+   */
+  describe?: (ev: MessageEvent) => string | undefined;
 }
 
 /** Names of the link-phase units as printed. */
@@ -99,8 +104,13 @@ export function formatMessageLine(ev: MessageEvent, options: MessageLineOptions 
   const time = formatClock(
     options.relativeToNs === undefined ? ev.tsNs : ev.tsNs - options.relativeToNs,
   );
-  const fields = unitFields(ev);
-  const text = fields ? ` ${summarizeFields(fields)}` : "";
+  const described = options.describe?.(ev);
+  const fields = described === undefined ? unitFields(ev) : undefined;
+  const text = described !== undefined
+    ? ` ${described}`
+    : fields
+    ? ` ${summarizeFields(fields)}`
+    : "";
   const arrow = u.fromClient ? "→" : "←";
   let line = `${time} ${channelLabel(ev.connection).padEnd(9)} ${arrow} ${unitName(u)} ` +
     `${u.bytes.length}${text}`;

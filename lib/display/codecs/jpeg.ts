@@ -9,12 +9,14 @@ import jpeg from "npm:jpeg-js@0.4.4";
 import { checkImageSize, type DecodedImage, ImageDecodeError, MAX_IMAGE_PIXELS } from "../image.ts";
 import { ALPHA_KIND, ByteCursor, LZ_TYPES } from "./_lz_common.ts";
 import { lzDecompress, readLzHeader } from "./lz.ts";
+import { withStandardHuffmanTables } from "./jpeg_tables.ts";
 
 /** `JPEG_ALPHA` flag: the alpha plane's first row is the top one. */
 export const JPEG_ALPHA_FLAGS_TOP_DOWN = 1;
 
 /**
- * Decodes a JPEG image to BGRA, opaque.
+ * Decodes a JPEG image to BGRA, opaque. A frame without Huffman tables (later MJPEG stream
+ * frames) is read with the standard ones.
  *
  * @param data the JFIF bytes
  * @returns the pixels, top-down
@@ -23,7 +25,7 @@ export const JPEG_ALPHA_FLAGS_TOP_DOWN = 1;
 export function decodeJpeg(data: Uint8Array): DecodedImage {
   let img: { width: number; height: number; data: Uint8Array };
   try {
-    img = jpeg.decode(data, {
+    img = jpeg.decode(withStandardHuffmanTables(data), {
       useTArray: true,
       formatAsRGBA: true,
       maxResolutionInMP: MAX_IMAGE_PIXELS / 1e6,

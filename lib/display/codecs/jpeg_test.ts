@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 // deno-lint-ignore no-import-prefix -- pinned npm specifier, as the project uses no import map
 import jpeg from "npm:jpeg-js@0.4.4";
 import { decodeJpeg, decodeJpegAlpha, JPEG_ALPHA_FLAGS_TOP_DOWN } from "./jpeg.ts";
+import { withStandardHuffmanTables } from "./jpeg_tables.ts";
 import { encodeLz, LZ_TYPE } from "../../../testing/lz_encoder.ts";
 import { decodeError, flipped, makeImage } from "../../../testing/codec_images.ts";
 
@@ -55,4 +56,25 @@ Deno.test("decodeJpegAlpha() adds the LZ alpha plane in either row order", () =>
     assert.equal(e.offset, colour.length);
     decodeError("jpeg-alpha", () => decodeJpegAlpha(data, { jpegSize: data.length + 1, flags }));
   }
+});
+
+/** The JPEG without its DHT segments, as later MJPEG stream frames come. */
+function withoutHuffmanTables(data: Uint8Array): Uint8Array {
+  const out: number[] = [0xff, 0xd8];
+  let i = 2;
+  for (;;) {
+    const marker = data[i + 1];
+    const length = (data[i + 2] << 8) | data[i + 3];
+    if (marker === 0xda) return Uint8Array.from([...out, ...data.subarray(i)]);
+    if (marker !== 0xc4) out.push(...data.subarray(i, i + 2 + length));
+    i += 2 + length;
+  }
+}
+
+Deno.test("decodeJpeg() reads a frame without Huffman tables with the standard ones", () => {
+  const full = jpegOf(); // jpeg-js encodes with the standard tables
+  const bare = withoutHuffmanTables(full);
+  assert.ok(bare.length < full.length - 400, "the tables are gone");
+  assert.deepEqual(decodeJpeg(bare).pixels, decodeJpeg(full).pixels);
+  assert.equal(withStandardHuffmanTables(full), full, "a JPEG with tables is left as it is");
 });
