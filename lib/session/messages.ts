@@ -70,10 +70,6 @@ export class SpiceStreamReader {
     return this.#all;
   }
 
-  #problem(kind: string, packetNumber: number, message: string, conn?: TrackedConnection): void {
-    this.#onProblem({ kind, packetNumber, connection: conn?.info, message });
-  }
-
   /** A problem sink for one connection at one packet. */
   #reporter(conn: TrackedConnection, packetNumber: number) {
     return (kind: string, message: string, fromClient?: boolean) =>
@@ -98,7 +94,7 @@ export class SpiceStreamReader {
     const tcp = p.tcp;
     if (p.protocol !== IP_PROTOCOL.TCP || tcp === undefined) {
       const why = p.problems.length > 0 ? p.problems.join("; ") : `IP protocol ${p.protocol}`;
-      this.#problem("not-tcp", n, `not a TCP packet (${why})`);
+      this.#onProblem({ kind: "not-tcp", packetNumber: n, message: `not a TCP packet (${why})` });
       return { decoded: p, events: NO_EVENTS };
     }
     const { conn, side } = this.#connectionOf(p, tcp.flags);
@@ -106,12 +102,8 @@ export class SpiceStreamReader {
     conn.lastPacketNumber = n;
     conn.lastTsNs = record.tsNs;
     if (p.truncated || record.data.length < record.originalLength) {
-      this.#problem(
-        "snapped",
-        n,
-        `packet cut by the snap length (${record.data.length} of ${record.originalLength} bytes)`,
-        conn,
-      );
+      const got = `${record.data.length} of ${record.originalLength} bytes`;
+      this.#reporter(conn, n)("snapped", `packet cut by the snap length (${got})`);
     }
     if (tcp.flags & TCP_FLAGS.SYN) {
       const synSide: 0 | 1 = tcp.flags & TCP_FLAGS.ACK ? (1 - side) as 0 | 1 : side;
@@ -123,7 +115,7 @@ export class SpiceStreamReader {
     if (tcp.flags & TCP_FLAGS.RST) conn.reset = true;
     const payload = p.payload;
     if (payload.length > 0 && conn.firstPayloadSide === undefined) {
-      this.#firstPayload(conn, side, payload, n);
+      this.#firstPayload(conn, { side, payload, packetNumber: n });
     }
     // Reassembly: an ack may release the peer's data (capture loss: resync there), then the
     // packet's own payload. Inline: this runs for every packet.
@@ -167,7 +159,7 @@ export class SpiceStreamReader {
     const dst = `${p.dstIp}:${p.dstPort}`;
     const key = src < dst ? `${src}-${dst}` : `${dst}-${src}`;
     let conn = fresh ? undefined : this.#byKey.get(key);
-    if (!conn) conn = this.#newConnection(key, src, dst, p);
+    if (!conn) conn = this.#newConnection(p, { key, endpoints: [src, dst] });
     const side: 0 | 1 = conn.endpoints[0] === src ? 0 : 1;
     const { srcIp, srcPort, dstIp, dstPort } = p;
     return { srcIp, srcPort, dstIp, dstPort, conn, side };
@@ -195,7 +187,11 @@ export class SpiceStreamReader {
     return this.#frame(conn, fromClient, result.data, at);
   }
 
-  #newConnection(key: string, src: string, dst: string, p: DecodedPacket): TrackedConnection {
+  #newConnection(
+    p: DecodedPacket,
+    ids: { key: string; endpoints: readonly [string, string] },
+  ): TrackedConnection {
+    const { key, endpoints } = ids;
     const conn: TrackedConnection = {
       info: {
         index: this.#all.length,
@@ -204,7 +200,7 @@ export class SpiceStreamReader {
         serverIp: p.dstIp,
         serverPort: p.dstPort,
       },
-      endpoints: [src, dst],
+      endpoints,
       packets: 0,
       lastPacketNumber: 0,
       lastTsNs: 0n,
@@ -232,7 +228,11 @@ export class SpiceStreamReader {
     conn.info.serverPort = Number(s.slice(si + 1));
   }
 
-  #firstPayload(conn: TrackedConnection, side: 0 | 1, payload: Uint8Array, n: number): void {
+  #firstPayload(
+    conn: TrackedConnection,
+    first: { side: 0 | 1; payload: Uint8Array; packetNumber: number },
+  ): void {
+    const { side, payload, packetNumber: n } = first;
     conn.firstPayloadSide = side;
     const verdict = judgeFirstPayload(payload, {
       senderIsClient: conn.clientSide === undefined ? undefined : side === conn.clientSide,
