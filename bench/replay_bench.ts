@@ -6,6 +6,10 @@
 import type { Bench, BenchRow } from "./types.ts";
 import { percentile, realTimer, targetNs, waitUntil } from "../lib/replay/schedule.ts";
 import { buildMessage } from "../lib/spice/link.ts";
+import { missingTools } from "../harness/processes/tools.ts";
+import { replaySession } from "../harness/replay/driver.ts";
+import { vettedServerCommandLine } from "../harness/commands/replay.ts";
+import { captureTyping } from "../testing/linux_guest_capture.ts";
 
 /** Sends `count` messages spread over `spanMs` on the real clock; returns lateness in ns. */
 async function scheduleRun(count: number, spanMs: number): Promise<number[]> {
@@ -65,8 +69,54 @@ export const bench: Bench = async ({ quick }) => {
     met: Math.abs(drift) < 500,
   });
 
+  if (!quick) rows.push(...await gatedReplayRows());
   return rows;
 };
+
+/**
+ * Replays a recording of spicy typing into the Linux guest at --speed max with screens gated:
+ * wall time against the recording's own span, and what gating cost per input. Skipped (no
+ * rows) without QEMU, spicy, Xvfb or xdotool.
+ */
+async function gatedReplayRows(): Promise<BenchRow[]> {
+  if (missingTools("qemu-system-x86_64", "spicy", "xvfb-run", "xdotool", "apt-get")) return [];
+  const tmp = await Deno.makeTempDir({ prefix: "spicecap-replay-bench-" });
+  try {
+    const rec = `${tmp}/rec`;
+    const text = "hello-bench";
+    const cap = await captureTyping(rec, {
+      lines: [{ type: `echo ${text} >/dev/ttyS0`, serial: text }],
+    });
+    if (cap.exitCode !== 0) throw new Error(`capture failed: ${cap.stderr}`);
+    const outDir = `${tmp}/replay`;
+    const serverCommandLine = await vettedServerCommandLine(rec, { trust: false, outDir });
+    const startMs = performance.now();
+    const r = await replaySession({ source: rec, outDir, serverCommandLine, timeoutMs: 30_000 });
+    const wallMs = performance.now() - startMs;
+    const spanMs = Number(r.plan.endNs - r.plan.t0Ns) / 1e6;
+    const ratio = wallMs / spanMs;
+    const g = r.gate!;
+    const label = "replay real guest, --speed max, screens gated";
+    return [
+      {
+        name: `${label}: wall time / recorded span (${(spanMs / 1000).toFixed(1)} s)`,
+        value: ratio,
+        unit: "×",
+        goal: "≤ 0.5×",
+        met: ratio <= 0.5 && !r.divergence,
+      },
+      {
+        name: `${label}: render+compare per gated input`,
+        value: g.computeMs / g.gated,
+        unit: "ms",
+      },
+      { name: `${label}: comparisons per gated input`, value: g.comparisons / g.gated, unit: "" },
+      { name: `${label}: wait per gated input`, value: g.waitedMs / g.gated, unit: "ms" },
+    ];
+  } finally {
+    await Deno.remove(tmp, { recursive: true }).catch(() => {});
+  }
+}
 
 if (import.meta.main) {
   const quick = Deno.args.includes("--quick");

@@ -12,6 +12,7 @@ import { UsageError } from "../errors.ts";
 import { PlanBuilder, type ReplayPlan } from "../../lib/replay/plan.ts";
 import { realTimer } from "../../lib/replay/schedule.ts";
 import { abortableDelay, connLabel, ReplayRun, type ReplayRunContext } from "./replay_run.ts";
+import { ScreenWatch } from "./screen_watch.ts";
 import type { ReplayOptions, ReplayResult, ReplayServer } from "./types.ts";
 
 export type { ReplayOptions, ReplayResult, ReplayServer } from "./types.ts";
@@ -75,6 +76,11 @@ export async function replaySession(options: ReplayOptions): Promise<ReplayResul
     options.log?.(`warning: ${w}`);
   };
 
+  const outDir = options.outDir ?? defaultReplayDir(options.source, new Date());
+  // The recorded screens are rendered before QEMU starts, so the guest's timing is its own.
+  const screens = options.gate === "none"
+    ? undefined
+    : await ScreenWatch.load(options.source, { plan, masks: options.screenMasks ?? [], outDir });
   let server: ReplayServer | undefined;
   if (!options.target) {
     server = await startOwnServer(options.serverCommandLine, {
@@ -96,12 +102,13 @@ export async function replaySession(options: ReplayOptions): Promise<ReplayResul
       plan,
       manifest,
       server,
-      outDir: options.outDir ?? defaultReplayDir(options.source, new Date()),
+      outDir,
       timer,
       timeoutMs,
       speed,
       warnings,
       warn,
+      screens,
     });
   } catch (e) {
     // Anything unexpected: never leave our QEMU behind.
@@ -129,7 +136,13 @@ async function startOwnServer(
     commandLine = restoreSecrets(commandLine, password);
   }
   const spawnedAtMs = performance.now();
-  const starting = startQemu({ commandLine, startTimeoutMs: timeoutMs });
+  // The vetted line's serial file (moved into the replay directory by the policy) stays: the
+  // Linux guest's resolution would otherwise send it to null.
+  const serialIndex = commandLine?.findIndex((a, i) =>
+    commandLine[i - 1] === "-serial" && a.startsWith("file:")
+  ) ?? -1;
+  const serialLog = serialIndex < 0 ? undefined : commandLine![serialIndex].slice("file:".length);
+  const starting = startQemu({ commandLine, serialLog, startTimeoutMs: timeoutMs });
   if (!signal) return { ...await starting, spawnedAtMs };
   // An interrupt while QEMU boots: let the start settle (it is bounded by the timeout), then
   // stop what it started.

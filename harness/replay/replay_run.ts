@@ -20,6 +20,7 @@ import {
 import { type Speed, targetNs, type Timer, waitUntil } from "../../lib/replay/schedule.ts";
 import { redactSecrets } from "../processes/qemu.ts";
 import { LiveConnection, ReplayDivergence } from "./live_connection.ts";
+import type { ScreenWatch } from "./screen_watch.ts";
 import type { ReplayOptions, ReplayResult, ReplayServer } from "./types.ts";
 
 function u32(b: Uint8Array, at: number): number {
@@ -93,6 +94,8 @@ export interface ReplayRunContext {
   speed: Speed;
   warnings: string[];
   warn: (w: string) => void;
+  /** The screen gate (`--gate screen`); absent: inputs wait for causality and time only. */
+  screens?: ScreenWatch;
 }
 
 /**
@@ -119,6 +122,8 @@ export class ReplayRun {
   #divergence?: ReplayDivergence;
   #untilReached = false;
   #lastLinkMs: number;
+  /** What the replay fell short of, one phrase each (short replays fail). */
+  readonly #shortfalls: string[] = [];
 
   private constructor(ctx: ReplayRunContext, session: CaptureSession) {
     this.#ctx = ctx;
@@ -237,6 +242,9 @@ export class ReplayRun {
           describe: () => awaited(m, conn, pc),
           signal,
         });
+        if (this.#ctx.screens?.gates(pc.channelType, m)) {
+          await this.#ctx.screens.waitFor(m, { label: conn.label, timeoutMs, signal });
+        }
         await this.#waitSchedule(m.tsNs);
       }
       if (signal.aborted) return;
@@ -269,6 +277,7 @@ export class ReplayRun {
         }
       }
     }
+    this.#ctx.screens?.onUnit({ channelType: pc.channelType, label: conn.label }, u);
     const relNs = this.#ctx.timer.nowNs() - this.#startNs;
     this.#ctx.options.verbose?.(verboseLine(relNs, conn.label, pc.channelType, u));
   }
@@ -286,26 +295,40 @@ export class ReplayRun {
 
   /**
    * Waits for every connection's sending to end, then, unless the run stopped early, for the
-   * server's recorded answers (a warning when they fall short) and the recording's end time.
+   * server's recorded answers (a shortfall when they fall short) and the recording's end time.
+   * With the screen gate, a replayed screen that reached the recorded last one proves the
+   * display: then only counted messages must match (drawing is timing noise, such as a
+   * cursor's blinks); else every non-PING message must.
    */
   async wait(): Promise<void> {
-    const { plan, timeoutMs, warn } = this.#ctx;
+    const { plan, timeoutMs, screens } = this.#ctx;
     await Promise.all(this.#tasks);
     if (this.#abort.signal.aborted) return;
+    const shown = screens
+      ? await screens.waitFinal({ timeoutMs, signal: this.#abort.signal })
+      : false;
+    if (screens && !shown) {
+      this.#shortfalls.push("the replayed screen never reached the last recorded one");
+    }
     // Let the server finish what it sent in the recording before the capture stops.
     await Promise.all(
-      this.#live.map(([pc, conn]) =>
-        conn.waitFor(() => conn.nonPing >= pc.serverNonPing, {
+      this.#live.map(([pc, conn]) => {
+        const done = () =>
+          conn.counted >= pc.serverCounted && (shown || conn.nonPing >= pc.serverNonPing);
+        return conn.waitFor(done, {
           timeoutMs,
           describe: () => ({ awaited: `${pc.serverNonPing} server messages` }),
         }).catch(() =>
-          warn(
-            `${conn.label}: the server sent ${conn.nonPing} of the ${pc.serverNonPing} recorded ` +
-              `messages (PING not counted) within ${timeoutMs} ms`,
+          this.#shortfalls.push(
+            shown
+              ? `${conn.label} received ${conn.counted} of ${pc.serverCounted} recorded counted messages`
+              : `${conn.label} received ${conn.nonPing} of ${pc.serverNonPing} recorded messages`,
           )
-        )
-      ),
+        );
+      }),
     );
+    const planned = plan.connections.reduce((n, c) => n + c.messages.length, 0);
+    if (this.#sent < planned) this.#shortfalls.push(`${this.#sent} of ${planned} inputs sent`);
     await this.#waitSchedule(plan.endNs);
   }
 
@@ -333,6 +356,8 @@ export class ReplayRun {
         until: options.until ?? null,
         diverged: this.#divergence?.message ?? null,
         interrupted,
+        gate: this.#ctx.screens ? "screen" : "none",
+        short: this.#short() ?? null,
       },
     });
     const closed = await this.#session.close();
@@ -349,6 +374,14 @@ export class ReplayRun {
       warnings: this.#ctx.warnings,
       latenessNs: this.#latenessNs,
       plan,
+      short: this.#short(),
+      gate: this.#ctx.screens?.stats,
     };
+  }
+
+  /** The one line saying what a replay that ran to its end fell short of, if anything. */
+  #short(): string | undefined {
+    if (this.#shortfalls.length === 0 || this.#divergence || this.#interrupted) return undefined;
+    return `short replay: ${this.#shortfalls.join("; ")} (within ${this.#ctx.timeoutMs} ms)`;
   }
 }

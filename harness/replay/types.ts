@@ -9,6 +9,8 @@ import type { ReplayPlan } from "../../lib/replay/plan.ts";
 import type { Speed, Timer } from "../../lib/replay/schedule.ts";
 import type { QemuServer } from "../processes/qemu.ts";
 import type { ReplayDivergence } from "./live_connection.ts";
+import type { ScreenMask } from "../../lib/display/masks.ts";
+import type { GateStats } from "./screen_watch.ts";
 
 /** How `replaySession` (harness/replay/driver.ts) runs. */
 export interface ReplayOptions {
@@ -34,6 +36,13 @@ export interface ReplayOptions {
   until?: number;
   /** Leave the started QEMU running (returned in the result). */
   keepServer?: boolean;
+  /**
+   * "screen": inputs wait until the replayed screen has reached the recorded one
+   * (harness/replay/screen_watch.ts); "none": causality and time only. @default "screen"
+   */
+  gate?: "screen" | "none";
+  /** Masks of the `"screen"` rules (`--rules`), skipped by the screen gate. */
+  screenMasks?: readonly ScreenMask[];
   /** Receives one line per message sent or received. */
   verbose?: (line: string) => void;
   /** Warnings and progress. */
@@ -65,6 +74,10 @@ export interface ReplayResult {
   /** Lateness of each scheduled send, ns (realtime/×N only). */
   latenessNs: bigint[];
   plan: ReplayPlan;
+  /** One line when a replay that ran to its end fell short (fewer server messages, inputs). */
+  short?: string;
+  /** The screen gate's work, with `gate: "screen"`. */
+  gate?: GateStats;
 }
 
 /** The replay's own QEMU, and when it was spawned (performance.now()). */

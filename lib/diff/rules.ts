@@ -14,11 +14,14 @@
  * channel prefix, or a link-phase kind ("link", "linkReply", "ticket", …); `range`: [start, end)
  * of the body (messages) or of the unit (link phase), end optional; `field`: a field name from
  * the layout table instead of a range; `action`: "mask" (ignore those bytes; the whole unit when
- * neither range nor field is given) or "ignore" (drop the unit).
+ * neither range nor field is given) or "ignore" (drop the unit). Rules with `"kind": "screen"`
+ * mask screen areas instead (lib/display/masks.ts; replay's screen gate reads them) and are
+ * skipped here.
  */
 import { channelName, channelType, messageType } from "../spice/tables.ts";
 import { SPICE_LINK_KINDS } from "../spice/types.ts";
 import { fieldLayout, fieldRange } from "./fields.ts";
+import { isScreenRule } from "../display/masks.ts";
 import type { DiffRule } from "./types.ts";
 
 /** A rules file that is not a valid rule list; the message names the file and the rule. */
@@ -49,7 +52,8 @@ export function parseRules(text: string, file: string): DiffRule[] {
     throw new RulesError(`${file}: not valid JSON: ${(e as SyntaxError).message}`);
   }
   if (!Array.isArray(value)) throw new RulesError(`${file}: expected a JSON list of rules`);
-  return value.map((raw, i) => {
+  return value.flatMap((raw, i): DiffRule[] => {
+    if (isScreenRule(raw)) return [];
     const fail = (what: string): never => {
       throw new RulesError(`${file}: rule ${i}: ${what}`);
     };
@@ -99,7 +103,7 @@ export function parseRules(text: string, file: string): DiffRule[] {
       rule.start = range!.start;
       rule.end = range!.end;
     }
-    return rule;
+    return [rule];
   });
 }
 

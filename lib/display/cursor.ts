@@ -163,6 +163,15 @@ export class CursorModel {
     if (flags & CURSOR_FLAGS.CACHE_ME) this.#cache.set(unique, this.#shape);
   }
 
+  /** The box the cursor covers on the surface now, when it is visible and its shape known. */
+  get box(): { top: number; left: number; bottom: number; right: number } | undefined {
+    const s = this.#shape;
+    if (!s || !this.#visible) return undefined;
+    const left = this.#x - s.hotX;
+    const top = this.#y - s.hotY;
+    return { top, left, bottom: top + s.height, right: left + s.width };
+  }
+
   /**
    * Draws the cursor (when visible and known) over a snapshot, in place.
    *

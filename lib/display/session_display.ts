@@ -36,8 +36,13 @@ const LIST_TYPE = 8;
 /** First channel-specific message type; below are common messages (acks, pings). */
 const FIRST_CHANNEL_MESSAGE = 101;
 
-/** A message as the models take it: its sub-messages first, then itself (unless a LIST). */
-function unitMessages(unit: SpiceMessage, tsNs: bigint): TimedDisplayMessage[] {
+/**
+ * A message as the models take it: its sub-messages first, then itself (unless a LIST).
+ *
+ * @param unit a recorded or live SPICE message
+ * @param tsNs its time
+ */
+export function unitMessages(unit: SpiceMessage, tsNs: bigint): TimedDisplayMessage[] {
   const base = { index: unit.index, fromClient: unit.fromClient, tsNs };
   const out = (unit.subMessages ?? []).map((sub) => ({
     ...base,
