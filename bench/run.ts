@@ -12,6 +12,7 @@ const MODULES = [
   "proxy",
   "record",
   "replay",
+  "serve",
   "diff",
   "display",
 ] as const;

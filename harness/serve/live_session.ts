@@ -48,6 +48,8 @@ export interface SessionOutcome {
   sent: number;
   /** Whether the client ended the session (closed main) rather than serve. */
   clientLeft: boolean;
+  /** Per server message ("display MARK"): ms from when it could go to its bytes written. */
+  added: { name: string; ms: number }[];
 }
 
 /** Settings of a session. */
@@ -123,7 +125,13 @@ export class LiveSession {
       return error;
     }
     const plan = this.#left.get(`${link.channelType}:${link.channelId}`)!.shift()!;
-    const key = await this.#o.keys.take();
+    let key;
+    try {
+      key = await this.#o.keys.take();
+    } catch (e) {
+      this.#refusedLinks.push(`${channelLabel(link)}: no key pair: ${(e as Error).message}`);
+      return LINK_ERROR.ERROR;
+    }
     const conn = new ServedConnection(socket, framer, {
       plan,
       record: this.#o.capture.openConnection(plan.channelType, plan.channelId),
@@ -168,9 +176,11 @@ export class LiveSession {
     return r.bytes;
   }
 
-  async #schedule(step: ServerStep, signal: AbortSignal): Promise<void> {
+  async #schedule(step: ServerStep, signal: AbortSignal): Promise<boolean> {
     const t = targetNs(this.#startNs, this.#o.plan.t0Ns, step.tsNs, this.#o.speed);
-    if (t !== undefined) await waitUntil(this.#o.timer, t, signal);
+    if (t === undefined || t <= this.#o.timer.nowNs()) return false;
+    await waitUntil(this.#o.timer, t, signal);
+    return true;
   }
 
   #onDivergence(d: ServeDivergence): void {
@@ -208,25 +218,28 @@ export class LiveSession {
       connectToLastMs: this.#lastSentMs - this.#firstMs,
       sent: this.#sent,
       clientLeft: this.#clientLeft,
+      added: this.#conns.flatMap((c) => c.added),
     };
   }
 
   #verdict(): { status: SessionStatus; message?: string } | undefined {
     if (this.#strictStop) return { status: "diverged", message: this.#strictStop.message };
+    if (this.#o.signal.aborted) {
+      return { status: "interrupted", message: `interrupted: ${this.#whereAll() || "no link"}` };
+    }
     const refused = this.#conns.find((c) => c.refusal);
     const main = this.#main;
     if (!main) {
       const why = this.#refusedLinks[0];
-      return why === undefined ? undefined : { status: "refused", message: why };
+      if (why !== undefined) return { status: "refused", message: why };
+      const late = performance.now() - this.#firstMs > this.#o.timeoutMs;
+      return late ? { status: "refused", message: "the main channel never linked" } : undefined;
     }
     const mainGone = !main || main.closed || main.closedReason !== undefined;
     if (refused && mainGone) {
       return { status: "refused", message: `${refused.label}: link refused: ${refused.refusal}` };
     }
     if (mainGone) return this.#leftVerdict();
-    if (this.#o.signal.aborted) {
-      return { status: "interrupted", message: `interrupted: ${this.#whereAll()}` };
-    }
     const now = performance.now();
     const stalled = this.#conns.find((c) =>
       !c.closedReason && c.progress.waitingFor() && now - c.lastActivityMs > this.#o.timeoutMs

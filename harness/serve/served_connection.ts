@@ -33,8 +33,8 @@ export interface ServedConnectionOptions {
   password?: string;
   /** Session-level changes to a step before it goes out (session id, channel list). */
   prepare: (step: ServerStep) => Uint8Array;
-  /** Waits until the step's scheduled time (resolves at once at max speed). */
-  schedule: (step: ServerStep, signal: AbortSignal) => Promise<void>;
+  /** Waits until the step's scheduled time; true when it waited (false at max speed). */
+  schedule: (step: ServerStep, signal: AbortSignal) => Promise<boolean>;
   /** A live client message the recording does not have there. */
   onDivergence: (conn: ServedConnection, d: ServeDivergence) => void;
   /** Any change worth re-checking the session's end for. */
@@ -53,6 +53,12 @@ export class ServedConnection {
   linkResult?: number;
   /** Whether serve closed the connection itself. */
   closedByServe = false;
+  /**
+   * Per server message sent: ms from the moment it could go (the client message it waited for
+   * arrived, or its scheduled time came) to its bytes handed to the socket, recorded.
+   */
+  readonly added: { name: string; ms: number }[] = [];
+  #lastClientMs = performance.now();
   /** performance.now() of the last unit either way. */
   lastActivityMs = performance.now();
   readonly #tcp: Deno.TcpConn;
@@ -125,9 +131,13 @@ export class ServedConnection {
   async #serveMessages(): Promise<void> {
     const { signal } = this.#opts;
     for (let step = this.progress.next(); step; step = this.progress.next()) {
-      await this.#until(() => this.progress.waitingFor() === undefined && !this.#ack.blocked);
+      let readyMs = performance.now();
+      if (this.progress.waitingFor() !== undefined || this.#ack.blocked) {
+        await this.#until(() => this.progress.waitingFor() === undefined && !this.#ack.blocked);
+        readyMs = Math.max(readyMs, this.#lastClientMs);
+      }
       if (this.#stopped) return;
-      await this.#opts.schedule(step, signal);
+      if (await this.#opts.schedule(step, signal)) readyMs = performance.now();
       if (this.#stopped) return;
       const prepared = this.#opts.prepare(step);
       const mini = this.#framer.miniHeader ?? true;
@@ -139,6 +149,7 @@ export class ServedConnection {
       this.#ack.onSent(step.type, bytes.subarray(mini ? 6 : 18));
       this.progress.markSent();
       this.#opts.onChange();
+      this.added.push({ name: `${this.label} ${step.name}`, ms: performance.now() - readyMs });
     }
   }
 
@@ -214,6 +225,7 @@ export class ServedConnection {
   }
 
   #onClientMessage(u: SpiceMessage): void {
+    this.#lastClientMs = performance.now();
     const verdict = this.progress.onClient(u.type, u.name, u.index);
     if (verdict.kind === "divergence") this.#opts.onDivergence(this, verdict.divergence);
     const body = u.bytes.subarray(u.headerSize);
