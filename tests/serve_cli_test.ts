@@ -9,6 +9,7 @@ import { CaptureSession } from "../lib/capture/session.ts";
 import { channelsOffered, sessionIdOf } from "../lib/serve/rewrite.ts";
 import type { SpiceMessage, SpiceUnit } from "../lib/spice/types.ts";
 import { ScriptedClient, serveInProcess } from "../testing/serve_harness.ts";
+import { pollUntil } from "../testing/capture_harness.ts";
 
 const GOLDEN = new URL("../fixtures/golden/", import.meta.url).pathname;
 const RECORDED_SESSION_ID = 2319212073; // fixtures/golden/screenshot's MAIN_INIT
@@ -123,5 +124,53 @@ Deno.test("serve: recordings with nothing to serve are one-line errors, exit 2",
       assert.equal(code, 2, `${source}: ${io.stderr()}`);
       assert.match(io.stderr(), pattern);
       assert.equal(io.stderr().trim().split("\n").length, 1, io.stderr());
+    }
+  }));
+
+/** Links main and display like spicy-screenshot, then stays until serve closes main. */
+async function stayingClient(port: number): Promise<number> {
+  const mainConn = await ScriptedClient.link(port, { channelType: 1 });
+  const init = await mainConn.waitUnit(isMessage("INIT")) as SpiceMessage;
+  const sessionId = sessionIdOf(init.bytes, init.headerSize)!;
+  await mainConn.send(104); // ATTACH_CHANNELS
+  await mainConn.waitUnit(isMessage("CHANNELS_LIST"));
+  const display = await ScriptedClient.link(port, { channelType: 2, connectionId: sessionId });
+  await display.send(101, new Uint8Array(14));
+  await display.waitUnit(isMessage("MARK"));
+  await pollUntil(
+    () => mainConn.closed && display.closed ? true : undefined,
+    10_000,
+    "serve closing",
+  );
+  await display.close();
+  await mainConn.close();
+  return sessionId;
+}
+
+Deno.test("serve --loop: serves one client session after another, each into its own directory", () =>
+  withTemp(async (tmp) => {
+    const serve = serveInProcess(`${GOLDEN}screenshot`, [
+      "-o",
+      `${tmp}/out`,
+      "--loop",
+      "--idle",
+      "0",
+    ]);
+    const port = await serve.port;
+    const first = await stayingClient(port);
+    const second = await stayingClient(port);
+    assert.notEqual(first, second, "each session gets its own id");
+    await pollUntil(
+      () => serve.io.stdout().split("\n").filter(Boolean).length === 2 ? true : undefined,
+      10_000,
+      "two session lines",
+    );
+    serve.interrupt();
+    assert.equal(await serve.done, 0, serve.io.stderr());
+    for (const [dir, id] of [[`${tmp}/out`, first], [`${tmp}/out-2`, second]] as const) {
+      const manifest = JSON.parse(await Deno.readTextFile(`${dir}/session.json`));
+      assert.equal(manifest.complete, true);
+      assert.equal(manifest.sessionId, id);
+      assert.equal(manifest.stoppedBy, "server-exit", "serve ended a session the client kept");
     }
   }));

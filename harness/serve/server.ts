@@ -120,8 +120,9 @@ export async function serveRecording(o: ServeOptions): Promise<ServedSession[]> 
   o.signal?.addEventListener("abort", stop, { once: true });
 
   let current: { session?: LiveSession; ready: Promise<LiveSession> } | undefined;
+  let sessions = 0;
   const startSession = () => {
-    const n = served.length + finishing.length + 1;
+    const n = ++sessions;
     const outDir = n === 1 ? o.outDir : `${o.outDir}-${n}`;
     const entry = {} as { session?: LiveSession; ready: Promise<LiveSession> };
     entry.ready = (async () => {
