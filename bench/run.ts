@@ -15,6 +15,7 @@ const MODULES = [
   "serve",
   "diff",
   "display",
+  "report",
 ] as const;
 
 function fmt(n: number | undefined): string {

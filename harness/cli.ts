@@ -50,6 +50,10 @@ const COMMANDS: Readonly<Record<string, { summary: string; load: () => Promise<C
     summary: "draw the screen a recorded display channel showed, as PNG/PPM frames",
     load: async () => (await import("./commands/render.ts")).run,
   },
+  report: {
+    summary: "one self-contained HTML page showing a session (and its diff against a golden)",
+    load: async () => (await import("./commands/report.ts")).run,
+  },
   import: {
     summary: "turn a raw tcpdump/Wireshark capture of SPICE into a session directory",
     load: async () => (await import("./commands/import.ts")).run,

@@ -28,6 +28,7 @@ const LIB_LAYERS: Readonly<Record<string, number>> = Object.freeze({
   "lib/replay": 5,
   "lib/display": 5,
   "lib/serve": 6,
+  "lib/report": 6,
 });
 
 /** Files outside lib/ that lib/ may import: the tool's name and version. */
