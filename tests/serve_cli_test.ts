@@ -32,13 +32,13 @@ Deno.test("serve: a scripted client links, gets a fresh session id and the recor
     const mainConn = await ScriptedClient.link(port, { channelType: 1 });
     assert.equal(mainConn.linkResult, 0);
     const init = await mainConn.waitUnit(isMessage("INIT")) as SpiceMessage;
-    const sessionId = sessionIdOf(init.bytes, init.headerSize)!;
+    const sessionId = sessionIdOf(init)!;
     assert.notEqual(sessionId, RECORDED_SESSION_ID, "a fresh session id");
     await mainConn.waitUnit(isMessage("PING"));
     assert.ok(!mainConn.units.some(isMessage("CHANNELS_LIST")), "CHANNELS_LIST waits");
     await mainConn.send(104); // ATTACH_CHANNELS
     const list = await mainConn.waitUnit(isMessage("CHANNELS_LIST")) as SpiceMessage;
-    assert.deepEqual(channelsOffered(list.bytes, list.headerSize), [[2, 0]], "recorded only");
+    assert.deepEqual(channelsOffered(list), [[2, 0]], "recorded only");
 
     const stranger = await ScriptedClient.link(port, { channelType: 2, connectionId: 1 });
     assert.equal(stranger.linkResult, 8, "BAD_CONNECTION_ID");
@@ -131,7 +131,7 @@ Deno.test("serve: recordings with nothing to serve are one-line errors, exit 2",
 async function stayingClient(port: number): Promise<number> {
   const mainConn = await ScriptedClient.link(port, { channelType: 1 });
   const init = await mainConn.waitUnit(isMessage("INIT")) as SpiceMessage;
-  const sessionId = sessionIdOf(init.bytes, init.headerSize)!;
+  const sessionId = sessionIdOf(init)!;
   await mainConn.send(104); // ATTACH_CHANNELS
   await mainConn.waitUnit(isMessage("CHANNELS_LIST"));
   const display = await ScriptedClient.link(port, { channelType: 2, connectionId: sessionId });

@@ -107,14 +107,14 @@ export class LiveSession {
    * serves its recorded counterpart.
    *
    * @param socket the accepted socket and its reader
-   * @param framer its framer, past the link message
-   * @param units the link unit and whatever was framed with it
+   * @param linked its framer, past the link message, and the link unit with whatever was
+   *   framed with it
    */
   async link(
     socket: { tcp: Deno.TcpConn; reader: ReadableStreamDefaultReader<Uint8Array> },
-    framer: SpiceConnectionFramer,
-    units: SpiceUnit[],
+    linked: { framer: SpiceConnectionFramer; units: SpiceUnit[] },
   ): Promise<number> {
+    const { framer, units } = linked;
     const link = framer.link as LinkMessage;
     const error = this.#stop.signal.aborted ? LINK_ERROR.ERROR : checkLink(link, {
       sessionId: this.#main ? this.sessionId : undefined,
@@ -159,16 +159,12 @@ export class LiveSession {
     this.#sent++;
     this.#lastSentMs = performance.now();
     if (plan.channelType !== CHANNEL.main) return step.bytes;
-    if (step.type === MAIN_INIT) return withSessionId(step.bytes, step.headerSize, this.sessionId);
+    if (step.type === MAIN_INIT) return withSessionId(step, this.sessionId);
     if (step.type !== MAIN_CHANNELS_LIST) return step.bytes;
     const recorded = new Set(
       this.#o.plan.connections.map((c) => `${c.channelType}:${c.channelId}`),
     );
-    const r = restrictChannelsList(
-      step.bytes,
-      step.headerSize,
-      (t, i) => recorded.has(`${t}:${i}`),
-    );
+    const r = restrictChannelsList(step, (t, i) => recorded.has(`${t}:${i}`));
     if (r.left.length > 0) {
       const names = r.left.map(([t, i]) => channelLabel({ channelType: t, channelId: i }));
       this.#o.log(`not offered (the recording has no connection of them): ${names.join(", ")}`);

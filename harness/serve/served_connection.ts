@@ -141,7 +141,7 @@ export class ServedConnection {
       if (this.#stopped) return;
       const prepared = this.#opts.prepare(step);
       const mini = this.#framer.miniHeader ?? true;
-      const bytes = reframe(prepared, step.headerSize, {
+      const bytes = reframe({ bytes: prepared, headerSize: step.headerSize }, {
         miniHeader: mini,
         serial: ++this.#serial,
       });

@@ -104,76 +104,108 @@ export async function serveRecording(o: ServeOptions): Promise<ServedSession[]> 
     `spice://${o.hostname.includes(":") ? `[${o.hostname}]` : o.hostname}:${port}`,
     port,
   );
-  const keys = new KeyPool(o.plan.connections.length);
-  const served: ServedSession[] = [];
-  const finishing: Promise<void>[] = [];
-  let stopped = false;
-  const stop = () => {
-    if (stopped) return;
-    stopped = true;
+  return await new ServeListener(listener, o).run();
+}
+
+type SessionEntry = { session?: LiveSession; ready: Promise<LiveSession> };
+
+/** The accept loop: routes each connection to the current client session or refuses it. */
+class ServeListener {
+  readonly #listener: Deno.Listener<Deno.TcpConn>;
+  readonly #o: ServeOptions;
+  readonly #keys: KeyPool;
+  readonly #served: ServedSession[] = [];
+  readonly #finishing: Promise<void>[] = [];
+  #stopped = false;
+  #current?: SessionEntry;
+  #sessions = 0;
+
+  constructor(listener: Deno.Listener<Deno.TcpConn>, o: ServeOptions) {
+    this.#listener = listener;
+    this.#o = o;
+    this.#keys = new KeyPool(o.plan.connections.length);
+    o.signal?.addEventListener("abort", () => this.#stop(), { once: true });
+  }
+
+  async run(): Promise<ServedSession[]> {
     try {
-      listener.close();
+      while (!this.#stopped) {
+        let tcp: Deno.TcpConn;
+        try {
+          tcp = await this.#listener.accept();
+        } catch (e) {
+          if (this.#stopped || e instanceof Deno.errors.BadResource) break;
+          throw e;
+        }
+        void this.#handle(tcp).catch((e) => {
+          this.#o.log?.(`connection failed: ${(e as Error).message}`);
+          closeQuietly(tcp);
+        });
+      }
+    } finally {
+      this.#stop();
+      await Promise.all(this.#finishing);
+    }
+    return this.#served;
+  }
+
+  #stop(): void {
+    if (this.#stopped) return;
+    this.#stopped = true;
+    try {
+      this.#listener.close();
     } catch {
       // closed already
     }
-  };
-  o.signal?.addEventListener("abort", stop, { once: true });
+  }
 
-  let current: { session?: LiveSession; ready: Promise<LiveSession> } | undefined;
-  let sessions = 0;
-  const startSession = () => {
-    const n = ++sessions;
+  #startSession(): SessionEntry {
+    const n = ++this.#sessions;
+    const o = this.#o;
     const outDir = n === 1 ? o.outDir : `${o.outDir}-${n}`;
-    const entry = {} as { session?: LiveSession; ready: Promise<LiveSession> };
+    const entry = {} as SessionEntry;
     entry.ready = (async () => {
       const capture = await CaptureSession.create(outDir, { format: o.manifest?.captureFormat });
-      const s = entry.session = newSession(o, { capture, keys });
-      finishing.push((async () => {
+      const s = entry.session = newSession(o, { capture, keys: this.#keys });
+      this.#finishing.push((async () => {
         const outcome = await s.finished();
         capture.setFacts(outcomeFacts(outcome));
         const result = { outDir, outcome, manifest: await capture.close() };
-        served.push(result);
+        this.#served.push(result);
         o.onSession?.(result);
-        if (!o.loop) stop();
+        if (!o.loop) this.#stop();
       })());
       return s;
     })();
     return entry;
-  };
+  }
 
-  const handle = async (tcp: Deno.TcpConn) => {
+  async #handle(tcp: Deno.TcpConn): Promise<void> {
     tcp.setNoDelay(true);
     const socket = { tcp, reader: tcp.readable.getReader() };
     const framer = new SpiceConnectionFramer();
-    const units = await readLink(socket, framer, o.timeoutMs ?? 10_000).catch((e) => {
-      o.log?.(`a connection closed before its link message: ${(e as Error).message}`);
+    const timeoutMs = this.#o.timeoutMs ?? 10_000;
+    const units = await readLink(socket, framer, { timeoutMs }).catch((e) => {
+      this.#o.log?.(`a connection closed before its link message: ${(e as Error).message}`);
       return undefined;
     });
-    if (!units) return void closeQuietly(tcp);
+    if (!units) return closeQuietly(tcp);
     const link = framer.link!;
-    const idle = !current || (current.session !== undefined && !current.session.open);
-    if (idle && link.channelType === CHANNEL.main && !stopped) current = startSession();
-    const s = await current?.ready;
-    const code = s?.open ? await s.link(socket, framer, units) : refuseWhy(link.channelType);
-    if (code !== LINK_ERROR.OK) await refuse(tcp, code);
-  };
-
-  try {
-    while (!stopped) {
-      let tcp: Deno.TcpConn;
-      try {
-        tcp = await listener.accept();
-      } catch (e) {
-        if (stopped || e instanceof Deno.errors.BadResource) break;
-        throw e;
-      }
-      void handle(tcp).catch((e) => o.log?.(`connection failed: ${(e as Error).message}`));
+    const cur = this.#current;
+    const idle = !cur || (cur.session !== undefined && !cur.session.open);
+    if (idle && link.channelType === CHANNEL.main && !this.#stopped) {
+      this.#current = this.#startSession();
     }
-  } finally {
-    stop();
-    await Promise.all(finishing);
+    let s: LiveSession | undefined;
+    try {
+      s = await this.#current?.ready;
+    } catch (e) {
+      this.#o.log?.(`cannot start a session: ${(e as Error).message}`);
+      this.#current = undefined;
+    }
+    const code = s?.open ? await s.link(socket, { framer, units }) : refuseWhy(link.channelType);
+    if (code !== LINK_ERROR.OK) await refuse(tcp, code);
   }
-  return served;
 }
 
 function newSession(
@@ -203,7 +235,7 @@ function refuseWhy(channelType: number): number {
 async function readLink(
   socket: Socket,
   framer: SpiceConnectionFramer,
-  timeoutMs: number,
+  { timeoutMs }: { timeoutMs: number },
 ): Promise<SpiceUnit[]> {
   const units: SpiceUnit[] = [];
   let timer: ReturnType<typeof setTimeout> | undefined;

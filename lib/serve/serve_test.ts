@@ -179,19 +179,22 @@ Deno.test("AckWindow: holds back past twice the window until the ACK of the sync
 
 Deno.test("rewrites: session id, channel list cut to the recorded channels, header reframing", () => {
   const init = buildMessage(103, new Uint8Array(32));
-  const fresh = withSessionId(init, 6, 0xdeadbeef);
-  assert.equal(sessionIdOf(fresh, 6), 0xdeadbeef);
-  assert.equal(sessionIdOf(init, 6), 0, "the recorded bytes are left alone");
+  const fresh = withSessionId({ bytes: init, headerSize: 6 }, 0xdeadbeef);
+  assert.equal(sessionIdOf({ bytes: fresh, headerSize: 6 }), 0xdeadbeef);
+  assert.equal(sessionIdOf({ bytes: init, headerSize: 6 }), 0, "the recorded bytes are left alone");
   const list = buildMessage(104, new Uint8Array([3, 0, 0, 0, 2, 0, 4, 0, 3, 0]));
-  const cut = restrictChannelsList(list, 6, (t) => t === 2);
-  assert.deepEqual(channelsOffered(cut.bytes, 6), [[2, 0]]);
+  const cut = restrictChannelsList({ bytes: list, headerSize: 6 }, (t) => t === 2);
+  assert.deepEqual(channelsOffered({ bytes: cut.bytes, headerSize: 6 }), [[2, 0]]);
   assert.deepEqual(cut.left, [[4, 0], [3, 0]]);
-  assert.equal(restrictChannelsList(list, 6, () => true).bytes, list);
-  const full = reframe(list, 6, { miniHeader: false, serial: 5n });
+  assert.equal(restrictChannelsList({ bytes: list, headerSize: 6 }, () => true).bytes, list);
+  const full = reframe({ bytes: list, headerSize: 6 }, { miniHeader: false, serial: 5n });
   assert.equal(full.length, 18 + 10);
   assert.equal(new DataView(full.buffer).getBigUint64(0, true), 5n);
-  assert.deepEqual(reframe(full, 18, { miniHeader: true, serial: 1n }), list);
-  assert.equal(reframe(list, 6, { miniHeader: true, serial: 9n }), list);
+  assert.deepEqual(
+    reframe({ bytes: full, headerSize: 18 }, { miniHeader: true, serial: 1n }),
+    list,
+  );
+  assert.equal(reframe({ bytes: list, headerSize: 6 }, { miniHeader: true, serial: 9n }), list);
 });
 
 Deno.test("link phase: fresh key in the recorded reply, tickets decrypted and checked", async () => {
