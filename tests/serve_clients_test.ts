@@ -160,30 +160,37 @@ Deno.test({
 });
 
 Deno.test({
-  name: "remote-viewer with a .vv file (password in the file) is served the password golden",
+  name: "remote-viewer opens serve's --vv file (password in the file) of the password golden",
   ignore: noViewer,
   fn: () =>
     withTemp(async (tmp) => {
+      const vv = `${tmp}/session.vv`;
       const serve = serveInProcess(`${GOLDEN}password`, [
         "-o",
         `${tmp}/served`,
         "--password",
         "secret",
-      ]);
-      const vv = `${tmp}/session.vv`;
-      await Deno.writeTextFile(
+        "--vv",
         vv,
-        `[virt-viewer]\ntype=spice\nhost=127.0.0.1\nport=${await serve.port}\npassword=secret\n`,
-        { mode: 0o600 },
+      ]);
+      await serve.port;
+      const text = await pollUntil(
+        () => Deno.readTextFile(vv).catch(() => undefined),
+        5_000,
+        "the .vv file",
       );
+      assert.match(
+        text,
+        /^\[virt-viewer\]\ntype=spice\nhost=127\.0\.0\.1\nport=\d+\npassword=secret\n$/,
+      );
+      assert.equal((await Deno.stat(vv)).mode! & 0o777, 0o600);
       const viewer = runViewerFile(vv);
       try {
         assert.equal(await serve.done, 0, serve.io.stderr() + serve.io.stdout());
       } finally {
         await viewer.stop();
       }
-      const summary = serve.io.stdout();
-      assert.match(summary, /^served: \d+ server messages on 2 connections/, "main and display");
+      assert.match(serve.io.stdout(), /^served: \d+ server messages on 2 connections/);
       assert.doesNotMatch(viewer.commandLine.join(" "), /secret/, "the password is not in argv");
     }),
 });

@@ -29,6 +29,9 @@ export const SERVE_HELP = [
   "                       10000)",
   "  --idle MS            once everything was sent, how long a client that sent less than the",
   "                       recorded one is waited for (default: 1000)",
+  "  --vv FILE            also write a remote-viewer connection file (0600, created new) with",
+  "                       the address and --password: remote-viewer FILE keeps the password",
+  "                       out of its argv",
   "  --json               print one JSON object per client session on stdout",
   "  -h, --help           show this help",
   "Link phase: a new RSA-1024 key per connection, the recorded capabilities, the ticket",
@@ -62,6 +65,7 @@ function parse(args: string[]) {
     strict: { type: "boolean" },
     timeout: { type: "string" },
     idle: { type: "string" },
+    vv: { type: "string" },
     json: { type: "boolean" },
     help: { type: "boolean", short: "h" },
   });
@@ -80,6 +84,22 @@ export function parseListen(text: string): { hostname: string; port: number } {
 /** Whether `hostname` is a loopback address. */
 export function isLoopback(hostname: string): boolean {
   return /^127\./.test(hostname) || hostname === "::1" || hostname === "localhost";
+}
+
+/**
+ * A remote-viewer connection file for `spice://host:port` (and the password, when there is
+ * one), written new with mode 0600.
+ *
+ * @param path where to write it; an existing file is an error, never overwritten
+ * @param where the listening address and the password
+ */
+export async function writeVvFile(
+  path: string,
+  where: { hostname: string; port: number; password?: string },
+): Promise<void> {
+  const lines = ["[virt-viewer]", "type=spice", `host=${where.hostname}`, `port=${where.port}`];
+  if (where.password !== undefined) lines.push(`password=${where.password}`);
+  await Deno.writeTextFile(path, lines.join("\n") + "\n", { createNew: true, mode: 0o600 });
 }
 
 /** `DIR-serve-YYYYMMDDTHHMMSSZ`. */
@@ -155,6 +175,7 @@ export async function run(args: string[], io: Io): Promise<number> {
     throw e;
   });
   let printing = Promise.resolve();
+  let vvWritten: Promise<void> = Promise.resolve();
   const sessions = await serveRecording({
     ...plan,
     ...listen,
@@ -165,7 +186,13 @@ export async function run(args: string[], io: Io): Promise<number> {
     outDir,
     timeoutMs,
     idleMs,
-    onListening: (url) => err(`serving ${source} on ${url}`),
+    onListening: (url, port) => {
+      err(`serving ${source} on ${url}`);
+      if (values.vv === undefined) return;
+      vvWritten = writeVvFile(values.vv, { ...listen, port, password: values.password }).catch(
+        (e) => err(`cannot write --vv ${values.vv}: ${(e as Error).message}`),
+      );
+    },
     onSession: (s) => {
       printing = printing.then(() => io.out(values.json ? sessionJson(s) : sessionLine(s)));
     },
@@ -177,7 +204,7 @@ export async function run(args: string[], io: Io): Promise<number> {
     }
     throw e;
   });
-  await printing;
+  await Promise.all([printing, vvWritten]);
   if (sessions.length === 0) {
     err("no client session was served");
     return 1;
