@@ -18,8 +18,10 @@ import { channelFileName } from "../../lib/capture/naming.ts";
 import type { Direction } from "../../lib/net/types.ts";
 import { CaptureSession, type SessionStats } from "../../lib/capture/session.ts";
 import { ConnectionRecorder } from "../../lib/capture/recorder.ts";
+import { prepareOutputDir } from "../../lib/capture/out_dir.ts";
 import { decodeDropped, FROM_CLIENT, RECORD_KIND, RESET, RingReader } from "./record_ring.ts";
 import { PayloadSlabs } from "./record_slabs.ts";
+import { RingMode } from "./ring_mode.ts";
 import type { FromWorker, RecordingSessionOptions, ToWorker } from "./worker_protocol.ts";
 
 /** The worker's global scope, as far as this module uses it. */
@@ -45,6 +47,8 @@ interface Entry {
 }
 
 let session: CaptureSession | undefined;
+/** `--ring`: the flight recorder, instead of a session writing files. */
+let flight: RingMode | undefined;
 let options: RecordingSessionOptions;
 let ring: RingReader | undefined;
 let stopping = false;
@@ -76,6 +80,9 @@ function yieldToEventLoop(): Promise<void> {
 
 async function start(o: RecordingSessionOptions, reader: RingReader): Promise<void> {
   options = o;
+  if (o.ring) {
+    return startRing(o as RecordingSessionOptions & { ring: NonNullable<typeof o.ring> }, reader);
+  }
   try {
     session = await CaptureSession.create(o.dir, {
       format: o.format,
@@ -98,13 +105,39 @@ async function start(o: RecordingSessionOptions, reader: RingReader): Promise<vo
   void pump();
 }
 
+/** Starts the flight recorder: `<out>` is created now, snapshots go into it later. */
+async function startRing(
+  o: RecordingSessionOptions & { ring: NonNullable<RecordingSessionOptions["ring"]> },
+  reader: RingReader,
+): Promise<void> {
+  try {
+    await prepareOutputDir(o.dir);
+  } catch (e) {
+    post({ t: "failed", name: e instanceof Error ? e.name : "Error", message: describe(e) });
+    return;
+  }
+  flight = new RingMode(o, {
+    log: (level, message) => post({ t: "log", level, message }),
+    snapshot: (dir, reason) => post({ t: "snapshot", dir, reason }),
+  });
+  ring = reader;
+  post({ t: "ready" });
+  for (const m of early.splice(0)) handle(m);
+  void pump();
+}
+
+/** Where manifest facts go: the session, or the flight ring. */
+function factsTarget(): { setFacts: CaptureSession["setFacts"] } {
+  return flight?.ring ?? session!;
+}
+
 /**
  * Whether the session queues packets because a file's writes lag: then the worker leaves the
  * bytes in the ring (which bounds them) instead of overflowing the session's queue, which
  * would drop packets.
  */
 function backedUp(): boolean {
-  return session!.stats().queued > 0;
+  return flight === undefined && session!.stats().queued > 0;
 }
 
 function pause(ms: number): Promise<void> {
@@ -174,7 +207,7 @@ function releaseSlabs(id: number): void {
 }
 
 function open(id: number): void {
-  const s = session!;
+  const s = flight?.ring ?? session!;
   const recorder = new ConnectionRecorder({
     session: s,
     keepTicket: options.keepTicket,
@@ -216,7 +249,7 @@ function markLossy(id: number, fromClient: boolean): void {
       `recording fell ${mib} MiB behind the relay; the rest of this connection is relayed ` +
       "but not recorded (counted as dropped in session.json)",
   });
-  session!.setFacts({ lossy: lossyNote() });
+  factsTarget().setFacts({ lossy: lossyNote() });
 }
 
 function lossyNote(): LossyNote {
@@ -247,7 +280,7 @@ function close(
   if (entry.lossy && dropped) {
     entry.lossy.droppedChunks = { sent: dropped.chunks[0], received: dropped.chunks[1] };
     entry.lossy.droppedBytes = { sent: dropped.bytes[0], received: dropped.bytes[1] };
-    session!.setFacts({ lossy: lossyNote() });
+    factsTarget().setFacts({ lossy: lossyNote() });
   }
 }
 
@@ -280,6 +313,7 @@ async function end(req: number): Promise<void> {
   await catchUp();
   stopping = true;
   ring!.wake();
+  if (flight) return endRing(req, flight);
   const s = session!;
   for (const id of [...conns.keys()]) close(id, undefined);
   s.setFacts({ recorderErrors });
@@ -294,14 +328,25 @@ async function end(req: number): Promise<void> {
   post({ t: "ended", req, manifest, stats });
 }
 
+/** The flight recorder's end: the connections close (no `disconnect`), last snapshots. */
+async function endRing(req: number, f: RingMode): Promise<void> {
+  f.ring.stopping();
+  for (const id of [...conns.keys()]) close(id, undefined);
+  f.ring.setFacts({ recorderErrors });
+  const manifest = await f.finish();
+  post({ t: "ended", req, manifest, stats: f.stats() });
+}
+
 function handle(m: ToWorker): void {
   if (m.t === "start") return void start(m.options, new RingReader(m.ring));
-  if (!session) return void early.push(m);
-  if (m.t === "facts") session.setFacts(m.facts);
+  if (!session && !flight) return void early.push(m);
+  if (m.t === "facts") factsTarget().setFacts(m.facts);
   else if (m.t === "stats") {
     const req = m.req;
-    void catchUp().then(() => post({ t: "stats", req, stats: addLossy(session!.stats()) }));
-  } else if (m.t === "end") void end(m.req);
+    const stats = () => flight ? flight.stats() : addLossy(session!.stats());
+    void catchUp().then(() => post({ t: "stats", req, stats: stats() }));
+  } else if (m.t === "snapshot") void catchUp().then(() => flight?.take(m.reason, "SIGUSR1"));
+  else if (m.t === "end") void end(m.req);
 }
 
 scope.onmessage = (e) => handle(e.data);

@@ -39,6 +39,8 @@ export interface RecordingOptions extends RecordingSessionOptions {
   log?: (level: "info" | "warn", message: string) => void;
   /** Called once per recording problem of a connection (framing error); forwarding goes on. */
   onRecorderError?: (message: string) => void;
+  /** Flight recorder: called with each snapshot directory once it is written. */
+  onSnapshot?: (dir: string, reason: string) => void;
 }
 
 /** What a connection relayed but did not record, per direction (client → server first). */
@@ -144,6 +146,7 @@ export class Recording {
   #dead?: Error;
   #closing?: Promise<Manifest>;
   #finalStats?: SessionStats;
+  readonly #snapshots: string[] = [];
   /** Recording problems reported so far (framing errors, lost ring events). */
   errors = 0;
 
@@ -172,7 +175,7 @@ export class Recording {
       e.preventDefault();
       rec.#died(new Error(`recording worker failed: ${e.message}`));
     };
-    const { log: _log, onRecorderError: _onError, ...sessionOptions } = options;
+    const { log: _log, onRecorderError: _onError, onSnapshot: _snap, ...sessionOptions } = options;
     rec.#post({ t: "start", options: { ...sessionOptions, maxInFlightBytes: max }, ring });
     const m = await ready;
     if (m instanceof Error || m.t === "failed") {
@@ -180,6 +183,21 @@ export class Recording {
       throw m instanceof Error ? m : rebuildError(m.name, m.message);
     }
     return rec;
+  }
+
+  /** Flight recorder (`ring` option): the snapshot directories written so far. */
+  get snapshots(): readonly string[] {
+    return this.#snapshots;
+  }
+
+  /**
+   * Flight recorder (`ring` option): asks for a snapshot of what the ring holds once the
+   * worker has taken in everything handed over so far; {@link snapshots} lists it when written.
+   *
+   * @param reason the manifest's reason, e.g. "signal"
+   */
+  snapshot(reason: string): void {
+    this.#post({ t: "snapshot", reason });
   }
 
   /** Bytes handed to the worker and not yet processed (ring records, headers included). */
@@ -269,7 +287,10 @@ export class Recording {
 
   #onMessage(m: FromWorker): void {
     if (m.t === "log") this.#o.log?.(m.level, m.message);
-    else if (m.t === "recorderError") {
+    else if (m.t === "snapshot") {
+      this.#snapshots.push(m.dir);
+      this.#o.onSnapshot?.(m.dir, m.reason);
+    } else if (m.t === "recorderError") {
       this.errors++;
       this.#o.onRecorderError?.(m.message);
     } else if (m.t === "ready" || m.t === "failed") this.#settle(0, m);

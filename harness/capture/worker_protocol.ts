@@ -10,6 +10,17 @@ import type { Manifest, ManifestFacts } from "../../lib/capture/manifest.ts";
 import type { SessionStats } from "../../lib/capture/session.ts";
 import type { CaptureFormat, TsResolution } from "../../lib/pcap/types.ts";
 import type { RingBuffers } from "./record_ring.ts";
+import type { SnapshotTriggers } from "../../lib/capture/flight_ring.ts";
+
+/** `capture --ring` and `--snapshot-on`, as the worker gets them. */
+export interface RingModeOptions {
+  /** Ring size, bytes. */
+  bytes: number;
+  /** Events that take a snapshot while the session runs. */
+  triggers: SnapshotTriggers;
+  /** Take a snapshot when the session ends. */
+  onExit: boolean;
+}
 
 /** Options of the session and the recorders in the worker (structured-cloneable). */
 export interface RecordingSessionOptions {
@@ -35,6 +46,11 @@ export interface RecordingSessionOptions {
   comments?: boolean;
   /** Bytes relayed and not yet recorded, at most. @default 64 MiB */
   maxInFlightBytes?: number;
+  /**
+   * Flight recorder (`--ring`): keep the last bytes in memory, write snapshots only, into
+   * `<dir>/snapshots/` (harness/capture/ring_mode.ts).
+   */
+  ring?: RingModeOptions;
 }
 
 /** Messages from the relay thread to the worker (chunks, opens and closes go through the ring). */
@@ -42,6 +58,7 @@ export type ToWorker =
   | { t: "start"; options: RecordingSessionOptions; ring: RingBuffers }
   | { t: "facts"; facts: ManifestFacts }
   | { t: "stats"; req: number }
+  | { t: "snapshot"; reason: string }
   | { t: "end"; req: number };
 
 /** Messages from the worker to the relay thread. */
@@ -50,5 +67,6 @@ export type FromWorker =
   | { t: "failed"; name: string; message: string }
   | { t: "log"; level: "info" | "warn"; message: string }
   | { t: "recorderError"; message: string }
+  | { t: "snapshot"; dir: string; reason: string }
   | { t: "stats"; req: number; stats: SessionStats }
   | { t: "ended"; req: number; manifest: Manifest; stats: SessionStats };

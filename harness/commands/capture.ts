@@ -17,7 +17,9 @@ import { type ClientExit, formatSummary, type StoppedBy, summarize } from "./cap
 import { checkServerTls, checkX509Dir, serverCaFile, tlsOptions } from "./capture_tls.ts";
 import { type QemuServer, redactSecrets, startQemu } from "../processes/qemu.ts";
 import { sessionSerialLog } from "../processes/linux_guest.ts";
+import { pinQemuFiles } from "../replay/environment.ts";
 import { Recording } from "../capture/recording.ts";
+import { snapshotOnSigusr1 } from "./ring_args.ts";
 import { requireTool } from "../processes/tools.ts";
 
 /** After a one-shot client (spicy-screenshot) exits: time for the server's late pings. */
@@ -66,6 +68,8 @@ async function createRecording(
       redactInputs: o.redactInputs,
       comments: o.format === "pcapng",
       maxInFlightBytes: o.maxInFlightBytes,
+      ring: o.ring,
+      onSnapshot: (d, reason) => log("info", `snapshot (${reason}): ${d}`),
       log,
       onRecorderError: (message) => log("warn", message),
     });
@@ -132,6 +136,8 @@ class CaptureRun {
   #url = "";
   /** Whether --out existed (empty) before this capture: a failed start then leaves it. */
   #dirExisted = false;
+  /** `--ring`: stops taking snapshots on SIGUSR1. */
+  #stopSnapshots = () => {};
 
   constructor(o: CaptureOptions, io: Io) {
     this.#o = o;
@@ -141,6 +147,7 @@ class CaptureRun {
     this.#warn = (message) => void io.err(`spicecap capture: ${message}\n`).catch(() => {});
     this.#log = (level, message) => {
       if (level === "warn") this.#warn(`warning: ${message}`);
+      else if (message.startsWith("snapshot (")) this.#warn(message);
     };
   }
 
@@ -183,6 +190,13 @@ class CaptureRun {
           : undefined,
       });
       this.#recording?.setFacts({ server: { commandLine: redactSecrets(this.#qemu.commandLine) } });
+      if (this.#recording && this.#dir !== null) {
+        this.#recording.setFacts({
+          qemuFiles: await pinQemuFiles(this.#qemu.commandLine, {
+            bundleDir: o.bundle ? this.#dir : undefined,
+          }),
+        });
+      }
     }
     const tls = tlsOptions(o, this.#qemu);
     if (tls) await checkServerTls(o, tls);
@@ -203,6 +217,7 @@ class CaptureRun {
       log: this.#log,
     });
     this.#recording = recording;
+    if (o.ring) this.#stopSnapshots = snapshotOnSigusr1(recording);
     const scrubbed = [
       ...(o.keepTicket ? [] : ["ticket"]),
       ...(!o.target && o.password !== undefined ? ["password"] : []),
@@ -322,6 +337,7 @@ class CaptureRun {
     // A client that exited by itself is not "stopped by the harness" (its exit code counts).
     if (stoppedBy !== "client-exit") await client?.stop();
     await proxy.close();
+    this.#stopSnapshots();
     recording?.setFacts({ stoppedBy });
     // The worker works off what it was handed, then closes the session (it sets recorderErrors).
     const manifest = await recording?.close();
@@ -354,6 +370,7 @@ class CaptureRun {
 
   /** On any path, error paths included: leaves nothing running. */
   async cleanup(): Promise<void> {
+    this.#stopSnapshots();
     await this.#client?.stop().catch(() => {});
     await this.#proxy?.close().catch(() => {});
     await this.#recording?.close().catch(() => {});

@@ -10,6 +10,8 @@ import {
   STREAMING_VIDEO_MODES,
   WAN_COMPRESSIONS,
 } from "../../lib/capture/manifest_types.ts";
+import { parseRingFlags, RING_HELP } from "./ring_args.ts";
+import type { RingModeOptions } from "../capture/worker_protocol.ts";
 
 /** Parsed and validated `capture` options. */
 export interface CaptureOptions {
@@ -38,8 +40,12 @@ export interface CaptureOptions {
   keepTicket: boolean;
   redactInputs: boolean;
   noRecord: boolean;
+  /** Copy the files our QEMU reads (kernel, initrd, disks) into the session's bundle/. */
+  bundle: boolean;
   /** Bytes relayed and not yet recorded at most; undefined → 64 MiB. */
   maxInFlightBytes?: number;
+  /** `--ring` / `--snapshot-on`: the flight recorder; undefined → record to files. */
+  ring?: RingModeOptions;
   serverPort: number;
   tlsCert?: string;
   tlsKey?: string;
@@ -99,6 +105,7 @@ Proxy:
                              session.json counts the dropped chunks in the channel's 'dropped'
                              and lists it under 'lossy'), one warning is printed, relaying goes
                              on, and the capture exits 1
+${RING_HELP}
 TLS (the proxy terminates the client's TLS with its own certificate, opens TLS to the
 server, and records the plaintext; it listens on a plain port and a TLS port, relayed to the
 server's plain port and TLS port, so SPICE's per-channel choice and NEED_SECURED reconnections
@@ -127,6 +134,9 @@ Output:
   --keep-ticket              record the 128-byte ticket as sent (default: zeros)
   --redact-inputs            zero key codes and mouse buttons in the record
                              (forwarded bytes are unchanged)
+  --bundle                   copy the files our QEMU reads (kernel, initrd, firmware, disk
+                             images) into <dir>/bundle/, so replay elsewhere uses them; their
+                             SHA-256 is in session.json either way (qemuFiles)
   --json                     print the final summary as JSON on stdout
 Client and duration:
   --client <spicy-screenshot|spicy|remote-viewer|none>
@@ -228,7 +238,10 @@ const CAPTURE_FLAGS = {
   "keep-ticket": { type: "boolean", default: false },
   "redact-inputs": { type: "boolean", default: false },
   "no-record": { type: "boolean", default: false },
+  bundle: { type: "boolean", default: false },
   "record-backlog": { type: "string" },
+  ring: { type: "string" },
+  "snapshot-on": { type: "string", multiple: true, default: [] as string[] },
   "server-port": { type: "string", default: "5930" },
   "tls-cert": { type: "string" },
   "tls-key": { type: "string" },
@@ -406,7 +419,9 @@ export function parseCaptureArgs(args: string[]): CaptureOptions {
     keepTicket: v["keep-ticket"],
     redactInputs: v["redact-inputs"],
     noRecord: v["no-record"],
+    bundle: v.bundle,
     maxInFlightBytes,
+    ring: parseRingFlags({ ring: v.ring, snapshotOn: v["snapshot-on"], noRecord: v["no-record"] }),
     serverPort,
     tlsCert: v["tls-cert"],
     tlsKey: v["tls-key"],

@@ -76,7 +76,7 @@ export async function run(args: string[], io: Io): Promise<number> {
       }
       const f = item.finding;
       if (f.severity === "error") summary.errors++;
-      else summary.warnings++;
+      else if (f.severity === "warning") summary.warnings++;
       if (json) lines.push(findingJson(f));
       else if (!values.quiet) lines.push(formatFinding(f));
       if (lines.length >= 64) {

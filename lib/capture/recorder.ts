@@ -10,10 +10,16 @@ import { SpiceConnectionFramer } from "../spice/framer.ts";
 import { CHANNEL_TYPES, channelName, linkErrorName, messageType } from "../spice/tables.ts";
 import type { SpiceMessage, SpiceUnit } from "../spice/types.ts";
 
+/**
+ * What a recorder records into: a {@link CaptureSession} (files), or a flight ring
+ * (`lib/capture/flight_ring.ts`, memory).
+ */
+export type RecorderTarget = Pick<CaptureSession, "openConnection" | "nowNs" | "noteUnrecorded">;
+
 /** What the recorder of a connection does with what it sees. */
 export interface RecorderOptions {
   /** Session that receives the packets. */
-  session: CaptureSession;
+  session: RecorderTarget;
   /** Record the 128-byte ticket as sent; by default it is recorded as zeros. */
   keepTicket?: boolean;
   /** Zero key codes and mouse buttons of the inputs channel in the record. */
@@ -323,8 +329,8 @@ export class ConnectionRecorder {
       }
     }
     const comment = what === undefined ? undefined : this.#comment(u.fromClient, what);
-    if (u.fromClient) conn.sent(bytes, comment);
-    else conn.received(bytes, comment);
+    if (u.fromClient) conn.sent(bytes, comment, u);
+    else conn.received(bytes, comment, u);
   }
 
   #sessionId(u: SpiceMessage): void {

@@ -57,7 +57,13 @@ export type {
   SessionStats,
 } from "./session_types.ts";
 
-type OpKind = Direction | "open" | "close" | "reset";
+type OpKind = Direction | "open" | "close" | "reset" | "skip";
+
+/** Bytes of a direction that the capture does not hold (`ChannelConnection.skip`). */
+interface Skip {
+  direction: Direction;
+  length: number;
+}
 
 interface Op {
   conn: Connection;
@@ -65,6 +71,7 @@ interface Op {
   tsNs: bigint;
   bytes?: Uint8Array;
   comment?: string;
+  skip?: Skip;
 }
 
 /** Most connections listed one by one under `unrecorded`; later ones are summed into the last. */
@@ -125,6 +132,11 @@ class Connection implements ChannelConnection {
   partial(fromClient: boolean, bytes: Uint8Array, comment?: string): void {
     this.channel.stats.partialBytes[fromClient ? "sent" : "received"] += bytes.length;
     this.session._offer(this, fromClient ? "toServer" : "toClient", bytes, comment);
+  }
+  skip(fromClient: boolean, length: number): void {
+    if (length > 0) {
+      this.session._skip(this, { direction: fromClient ? "toServer" : "toClient", length });
+    }
   }
   close(options: { resetBy?: Direction } = {}): void {
     if (this.closed) return;
@@ -471,13 +483,28 @@ export class CaptureSession {
     void this.#drain();
   }
 
-  /** Frames one packet (or the handshake / teardown) straight into the channel's writer. */
+  /** @internal A gap in a connection's byte stream; called by connections. */
+  _skip(conn: Connection, skip: Skip): void {
+    if (conn.channel.failed || this.#closing) return;
+    const tsNs = this.#now();
+    if (this.#queue.length > 0 || this.#busy(conn.channel)) {
+      this.#queue.push({ conn, kind: "skip", tsNs, skip });
+      return void this.#drain();
+    }
+    this.#encode(conn, "skip", tsNs, undefined, undefined, skip);
+  }
+
+  /**
+   * Frames one packet (or the handshake / teardown / gap) straight into the channel's writer.
+   * Positional parameters: this runs for every packet.
+   */
   #encode(
     conn: Connection,
     kind: OpKind,
     tsNs: bigint,
     bytes: Uint8Array | undefined,
     comment: string | undefined,
+    skip?: Skip,
   ): void {
     const ch = conn.channel;
     const isData = kind === "toServer" || kind === "toClient";
@@ -499,6 +526,7 @@ export class CaptureSession {
     sink.comment = comment;
     sink.dataFrames = 0;
     if (kind === "open") flow.openInto(sink);
+    else if (kind === "skip") flow.skipInto(skip!.direction, skip!.length, sink);
     else if (kind === "close" || kind === "reset") {
       conn.closedNs = tsNs;
       if (conn.resetBy) flow.resetInto(sink, conn.resetBy);
@@ -530,7 +558,7 @@ export class CaptureSession {
         continue;
       }
       const op = this.#queue.shift()!;
-      this.#encode(op.conn, op.kind, op.tsNs, op.bytes, op.comment);
+      this.#encode(op.conn, op.kind, op.tsNs, op.bytes, op.comment, op.skip);
     }
   }
 

@@ -1,6 +1,7 @@
 /** Public types of `CaptureSession`: its options, connections and counters. */
 import type { Direction } from "../net/types.ts";
 import type { CaptureFormat, TsResolution } from "../pcap/types.ts";
+import type { SpiceUnit } from "../spice/types.ts";
 import type { Clock } from "./clock.ts";
 import type { ServerInfo } from "./manifest.ts";
 
@@ -36,10 +37,19 @@ export interface CaptureSessionOptions {
 
 /** One TCP connection of a channel, as handed out by `CaptureSession.openConnection`. */
 export interface ChannelConnection {
-  /** Records client → server bytes as one packet (split only above the MSS). */
-  sent(bytes: Uint8Array, comment?: string): void;
-  /** Records server → client bytes as one packet. */
-  received(bytes: Uint8Array, comment?: string): void;
+  /**
+   * Records client → server bytes as one packet (split only above the MSS). `unit` is the
+   * SPICE unit they are, when framed (a flight ring keeps link pieces apart; files ignore it).
+   */
+  sent(bytes: Uint8Array, comment?: string, unit?: SpiceUnit): void;
+  /** Records server → client bytes as one packet; see {@link ChannelConnection.sent}. */
+  received(bytes: Uint8Array, comment?: string, unit?: SpiceUnit): void;
+  /**
+   * Bytes of a direction the capture does not hold (a flight-recorder snapshot that starts
+   * mid-stream): the sender's sequence number jumps by `length`, and the peer's pure ACK of
+   * them marks the gap.
+   */
+  skip(fromClient: boolean, length: number): void;
   /**
    * Records the bytes of a unit the connection ended inside (framed no further) as its last
    * segment in that direction, counted in the channel's `partialBytes`.

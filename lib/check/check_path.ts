@@ -1,5 +1,6 @@
 /** Checking a capture file or a whole session directory, streaming findings as they are found. */
 import { MANIFEST_FILE } from "../capture/manifest.ts";
+import type { SnapshotMidStream } from "../capture/manifest_snapshot.ts";
 import { readCaptureFileBatches } from "../pcap/reader.ts";
 import { CaptureFormatError, TruncatedCaptureError } from "../pcap/types.ts";
 import { FileChecker, type FileCheckResult } from "./file_checker.ts";
@@ -33,13 +34,14 @@ export type CheckItem =
 export async function* checkFile(
   path: string,
   file: string,
-  options: { ours?: boolean; serverPort?: number } = {},
+  options: { ours?: boolean; serverPort?: number; midStream?: readonly SnapshotMidStream[] } = {},
 ): AsyncGenerator<CheckItem> {
   let pending: Finding[] = [];
   const checker = new FileChecker({
     file,
     ours: options.ours,
     serverPort: options.serverPort,
+    midStream: options.midStream,
     onFinding: (f) => pending.push(f),
   });
   const flush = function* (): Generator<CheckItem> {
@@ -155,7 +157,10 @@ async function* checkSessionDir(dir: string, options: CheckPathOptions): AsyncGe
     if (!present.has(ch.file)) continue;
     const serverPort = ch.serverPort;
     let result: FileCheckResult | undefined;
-    for await (const item of checkFile(`${dir}/${ch.file}`, ch.file, { ours: true, serverPort })) {
+    const midStream = m.snapshot?.midStream.filter((x) => x.file === ch.file);
+    for await (
+      const item of checkFile(`${dir}/${ch.file}`, ch.file, { ours: true, serverPort, midStream })
+    ) {
       if (item.type === "file") result = item.result;
       yield item;
     }

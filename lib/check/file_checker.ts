@@ -10,6 +10,8 @@ import { channelName } from "../spice/tables.ts";
 import type { Finding, Severity } from "./findings.ts";
 import type { ObservedChannel } from "./manifest_checks.ts";
 import { TcpConnectionChecker } from "./tcp_checks.ts";
+import type { SnapshotMidStream } from "../capture/manifest_snapshot.ts";
+import { MidStreamAllowance } from "./mid_stream.ts";
 
 /** Synthetic client address of our own captures (docs/architecture.md "Addressing"). */
 export const OUR_CLIENT_IP = "10.0.0.1";
@@ -33,6 +35,8 @@ export interface FileCheckOptions {
   serverPort?: number;
   /** Receives findings as they are found. */
   onFinding: (f: Finding) => void;
+  /** The manifest's `snapshot.midStream` entries of this file: their jumps are information. */
+  midStream?: readonly SnapshotMidStream[];
 }
 
 /** Totals of one file. */
@@ -83,6 +87,7 @@ export class FileChecker {
   readonly #serverPort: number;
   readonly #emit: (f: Finding) => void;
   readonly #reader: SpiceStreamReader;
+  readonly #midStream?: MidStreamAllowance;
   readonly #conns = new Map<number, ConnState>();
   readonly #aggregated = new Map<string, { count: number; first: Finding }>();
   #ours: boolean | undefined;
@@ -107,6 +112,7 @@ export class FileChecker {
     this.#ours = options.ours;
     this.#serverPort = options.serverPort ?? OUR_DEFAULT_SERVER_PORT;
     this.#emit = options.onFinding;
+    if (options.midStream?.length) this.#midStream = new MidStreamAllowance(options.midStream);
     this.#reader = new SpiceStreamReader({
       file: options.file,
       onProblem: (p) => this.#onProblem(p),
@@ -248,6 +254,18 @@ export class FileChecker {
       : undefined;
     let directionReported = false;
     for (const f of findings) {
+      const excused = this.#midStream?.excuse(conn.info.clientPort, f);
+      if (excused !== undefined) {
+        this.#finding({
+          severity: "info",
+          code: "mid-stream",
+          packetNumber: n,
+          flow: `${conn.endpoints[side]} → ${conn.endpoints[1 - side]}`,
+          channel,
+          message: excused,
+        });
+        continue;
+      }
       const sender = f.code === "direction" ? (1 - side) as 0 | 1 : side;
       if (f.severity === "error") state.tcpErrorAt ??= n;
       if (f.code === "direction") directionReported = true;

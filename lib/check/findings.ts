@@ -1,7 +1,7 @@
 /** Findings of `check`: stable codes, severities, and their text and JSON forms. */
 
-/** How bad a finding is: errors make `check` exit 1, warnings do not. */
-export type Severity = "error" | "warning";
+/** How bad a finding is: errors make `check` exit 1, warnings and information do not. */
+export type Severity = "error" | "warning" | "info";
 
 /**
  * Stable finding codes and what each means. The names are a contract: CI and `jq` filters
@@ -30,13 +30,15 @@ export const FINDING_CODES: Readonly<Record<string, string>> = Object.freeze({
   "manifest-count": "session.json's packet or byte counts differ from what the file holds",
   "manifest-files": "a listed file is missing, or a capture file in the directory is not listed",
   "manifest-ports": "session.json's client ports differ from the file's connections",
+  "mid-stream": "information: a connection of a flight-recorder snapshot starts mid-stream; its " +
+    "sequence numbers jump over the bytes the ring did not keep (session.json snapshot.midStream)",
   "manifest-drops": "incomplete recording: session.json reports bytes relayed and not recorded " +
     "(dropped packets, lossy or unrecorded connections); a warning with check --allow-drops",
 });
 
 /** One violated invariant (or a warning), located as precisely as the check allows. */
 export interface Finding {
-  /** "error" makes `check` exit 1; "warning" does not. */
+  /** "error" makes `check` exit 1; "warning" and "info" do not. */
   severity: Severity;
   /** A key of {@link FINDING_CODES}. */
   code: string;

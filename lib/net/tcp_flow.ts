@@ -374,6 +374,26 @@ export class TcpFlow {
     return count + 1;
   }
 
+  /**
+   * Bytes the sender of `direction` sent that the capture does not hold: its sequence number
+   * jumps by `length`, and the receiver's pure ACK of them marks the gap (readers resume there
+   * at once; Wireshark shows "ACKed unseen segment"). Handshake first if not open.
+   *
+   * @param direction whose bytes are missing
+   * @param length bytes missing, > 0 (0 writes nothing)
+   * @param sink where the ACK frame goes
+   * @returns frames written
+   */
+  skipInto(direction: Direction, length: number, sink: FrameSink): number {
+    if (this.#closed || length <= 0) return 0;
+    const count = this.openInto(sink);
+    const sender = this.#sender(direction);
+    sender.next = addSeq(sender.next, length % 0x1_0000_0000);
+    const back: Direction = direction === "toServer" ? "toClient" : "toServer";
+    this.#emit(this.#receiver(direction), back, ACK, sender.next, undefined, sink);
+    return count + 1;
+  }
+
   #sender(direction: Direction): Side {
     return direction === "toServer" ? this.#client : this.#server;
   }
