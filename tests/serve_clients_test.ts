@@ -144,6 +144,7 @@ Deno.test({
         );
         client.kill("SIGKILL");
         assert.equal(await serve.done, 1);
+        await client.exited; // xvfb-run takes its Xvfb down once spicy is gone
       } finally {
         await client.stop();
       }
@@ -205,12 +206,30 @@ function runViewerFile(file: string) {
     stderr: "null",
     detached: true,
   }).spawn();
-  const stop = async () => {
+  const signal = (pid: number, sig: Deno.Signal) => {
     try {
-      Deno.kill(-child.pid, "SIGTERM");
+      Deno.kill(pid, sig);
     } catch {
       // gone already
     }
+  };
+  // End remote-viewer itself so xvfb-run takes its Xvfb down; then the whole group, to be sure.
+  const stop = async () => {
+    const read = (path: string) => {
+      try {
+        return Deno.readTextFileSync(path).trim();
+      } catch {
+        return ""; // exited already
+      }
+    };
+    const children = read(`/proc/${child.pid}/task/${child.pid}/children`).split(/\s+/);
+    for (const pid of children.filter(Boolean).map(Number)) {
+      if (read(`/proc/${pid}/comm`) !== "Xvfb") signal(pid, "SIGTERM");
+    }
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    await Promise.race([child.status, new Promise((r) => timer = setTimeout(r, 3000))]);
+    clearTimeout(timer);
+    signal(-child.pid, "SIGKILL");
     await child.status;
   };
   return { commandLine, stop };
