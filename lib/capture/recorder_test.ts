@@ -24,6 +24,7 @@ function fakeSession() {
     received: (bytes, comment) => packets.push({ dir: "received", bytes: bytes.slice(), comment }),
     partial: (fromClient, bytes, comment) =>
       void packets.push({ dir: fromClient ? "sent" : "received", bytes: bytes.slice(), comment }),
+    skip: () => {},
     close: () => void closed++,
     clientPort: 10001,
   };
