@@ -16,6 +16,7 @@ const MODULES = [
   "diff",
   "display",
   "report",
+  "regress",
 ] as const;
 
 function fmt(n: number | undefined): string {

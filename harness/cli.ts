@@ -58,6 +58,10 @@ const COMMANDS: Readonly<Record<string, { summary: string; load: () => Promise<C
     summary: "turn a raw tcpdump/Wireshark capture of SPICE into a session directory",
     load: async () => (await import("./commands/import.ts")).run,
   },
+  regress: {
+    summary: "replay and diff every golden session against fresh QEMUs, for CI",
+    load: async () => (await import("./commands/regress.ts")).run,
+  },
 };
 
 function usage(): string {

@@ -29,6 +29,7 @@ const LIB_LAYERS: Readonly<Record<string, number>> = Object.freeze({
   "lib/display": 5,
   "lib/serve": 6,
   "lib/report": 6,
+  "lib/regress": 6,
 });
 
 /** Files outside lib/ that lib/ may import: the tool's name and version. */

@@ -74,6 +74,9 @@ async function record(f: GoldenFixture): Promise<void> {
   for await (const e of Deno.readDir(out)) {
     if (e.name.endsWith(".ppm")) await Deno.remove(`${out}/${e.name}`);
   }
+  // How `deno task regress` replays and compares it (the replay needs the password).
+  const regress = f.password === undefined ? { version: 1 } : { version: 1, password: f.password };
+  await Deno.writeTextFile(`${out}/regress.json`, JSON.stringify(regress) + "\n");
   const bytes = await dirBytes(out);
   if (bytes > MAX_SESSION_BYTES) throw new Error(`${f.name} is ${bytes} bytes, over 2 MiB`);
   console.log(`${f.name}: ${bytes} bytes`);
@@ -84,7 +87,8 @@ async function writeReadme(): Promise<void> {
     "# Golden sessions",
     "",
     "Recorded with spicecap itself; regenerate with `deno run -A tools/make_golden_fixtures.ts`.",
-    "tests/replay_golden_test.ts replays each against a fresh QEMU and diffs the result here.",
+    "tests/replay_golden_test.ts replays each against a fresh QEMU and diffs the result here;",
+    "`deno task regress` does the same for each with the options in its `regress.json`.",
     "",
     ...GOLDEN_FIXTURES.map((f) =>
       `- \`${f.name}/\`: ${f.about}: \`deno task capture ${

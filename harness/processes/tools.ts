@@ -19,23 +19,25 @@ export function installLine(cmd: string): string {
   return `apt-get install -y --no-install-recommends ${TOOL_PACKAGES[cmd] ?? cmd}`;
 }
 
+function isExecutableFile(path: string): boolean {
+  try {
+    const info = Deno.statSync(path);
+    return info.isFile && ((info.mode ?? 0o111) & 0o111) !== 0;
+  } catch {
+    return false;
+  }
+}
+
 /**
- * Whether `cmd` is an executable on PATH.
+ * Whether `cmd` is an executable on PATH, or, when it holds a `/` (`replay --qemu DIR/qemu-…`),
+ * an executable file at that path.
  *
- * @param cmd program name
+ * @param cmd program name or path
  */
 export function hasTool(cmd: string): boolean {
+  if (cmd.includes("/")) return isExecutableFile(cmd);
   const path = Deno.env.get("PATH") ?? "";
-  for (const dir of path.split(":")) {
-    if (!dir) continue;
-    try {
-      const info = Deno.statSync(`${dir}/${cmd}`);
-      if (info.isFile && ((info.mode ?? 0o111) & 0o111) !== 0) return true;
-    } catch {
-      // not in this directory
-    }
-  }
-  return false;
+  return path.split(":").some((dir) => dir !== "" && isExecutableFile(`${dir}/${cmd}`));
 }
 
 /**
@@ -44,9 +46,9 @@ export function hasTool(cmd: string): boolean {
  * @param cmd program name
  */
 export function requireTool(cmd: string): void {
-  if (!hasTool(cmd)) {
-    throw new EnvironmentError(`${cmd} is not installed; install it with: ${installLine(cmd)}`);
-  }
+  if (hasTool(cmd)) return;
+  if (cmd.includes("/")) throw new EnvironmentError(`${cmd}: no executable file there`);
+  throw new EnvironmentError(`${cmd} is not installed; install it with: ${installLine(cmd)}`);
 }
 
 /**
