@@ -23,6 +23,9 @@ import { LiveConnection, ReplayDivergence } from "./live_connection.ts";
 import type { ScreenWatch } from "./screen_watch.ts";
 import type { ReplayOptions, ReplayResult, ReplayServer } from "./types.ts";
 
+/** Channels whose server messages a matching screen accounts for. */
+const DRAWING_CHANNELS: ReadonlySet<number> = new Set([CHANNEL.display, CHANNEL.cursor]);
+
 function u32(b: Uint8Array, at: number): number {
   return (b[at] | (b[at + 1] << 8) | (b[at + 2] << 16) | (b[at + 3] << 24)) >>> 0;
 }
@@ -297,8 +300,8 @@ export class ReplayRun {
    * Waits for every connection's sending to end, then, unless the run stopped early, for the
    * server's recorded answers (a shortfall when they fall short) and the recording's end time.
    * With the screen gate, a replayed screen that reached the recorded last one proves the
-   * display: then only counted messages must match (drawing is timing noise, such as a
-   * cursor's blinks); else every non-PING message must.
+   * display and cursor channels: there only counted messages must match (drawing is timing
+   * noise, such as a cursor's blinks); on every other channel every non-PING message must.
    */
   async wait(): Promise<void> {
     const { plan, timeoutMs, screens } = this.#ctx;
@@ -313,14 +316,16 @@ export class ReplayRun {
     // Let the server finish what it sent in the recording before the capture stops.
     await Promise.all(
       this.#live.map(([pc, conn]) => {
+        // A screen that reached the last recorded one vouches only for what draws it.
+        const drawn = shown && DRAWING_CHANNELS.has(pc.channelType);
         const done = () =>
-          conn.counted >= pc.serverCounted && (shown || conn.nonPing >= pc.serverNonPing);
+          conn.counted >= pc.serverCounted && (drawn || conn.nonPing >= pc.serverNonPing);
         return conn.waitFor(done, {
           timeoutMs,
           describe: () => ({ awaited: `${pc.serverNonPing} server messages` }),
         }).catch(() =>
           this.#shortfalls.push(
-            shown
+            drawn
               ? `${conn.label} received ${conn.counted} of ${pc.serverCounted} recorded counted messages`
               : `${conn.label} received ${conn.nonPing} of ${pc.serverNonPing} recorded messages`,
           )
