@@ -5,6 +5,7 @@
  * `render` over recorded sessions: speed against the session's duration and peak memory
  * (display_sessions.ts).
  */
+// jpeg-js encodes the test picture; decoding is libjpeg-turbo's (lib/display/codecs/jpeg_turbo.ts)
 // deno-lint-ignore no-import-prefix -- pinned npm specifier, as the project uses no import map
 import jpeg from "npm:jpeg-js@0.4.4";
 import { hasTool } from "../harness/processes/tools.ts";
@@ -90,10 +91,12 @@ export const bench: Bench = async ({ quick }) => {
     ),
   ];
   const ref = await djpegMpx(jpg, runs);
-  rows.push(row("decode JPEG q85 1080p (jpeg-js)", mpxPerSecond(runs, () => decodeJpeg(jpg)), {
-    reference: ref,
-    referenceName: ref === undefined ? undefined : "djpeg process",
-  }));
+  rows.push(
+    row("decode JPEG q85 1080p (libjpeg-turbo wasm)", mpxPerSecond(runs, () => decodeJpeg(jpg)), {
+      reference: ref,
+      referenceName: ref === undefined ? undefined : "djpeg process",
+    }),
+  );
   rows.push(...await displaySessionRows({ quick }));
   return rows;
 };

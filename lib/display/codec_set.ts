@@ -34,8 +34,11 @@ export interface CodecSet {
   ): DecodedImage;
   /** LZ4, at the descriptor's size. */
   decodeLz4(data: Uint8Array, options: { width: number; height: number }): DecodedImage;
-  /** JPEG (images and MJPEG stream frames). */
-  decodeJpeg(data: Uint8Array): DecodedImage;
+  /**
+   * JPEG images, and MJPEG stream frames (`streamFrame`, which spice-gtk decodes with faster,
+   * slightly different settings).
+   */
+  decodeJpeg(data: Uint8Array, options?: { streamFrame?: boolean }): DecodedImage;
   /** JPEG_ALPHA: JPEG of `jpegSize` bytes then LZ alpha. */
   decodeJpegAlpha(data: Uint8Array, options: { jpegSize: number; flags: number }): DecodedImage;
 }

@@ -252,15 +252,15 @@ export class DisplayModel {
     const s = surfaceId === undefined ? undefined : this.#surfaces.get(surfaceId);
     if (!s) return undefined;
     const pixels = new Uint8Array(s.width * s.height * 4);
-    const alpha = s.hasAlpha;
+    const alpha = s.hasAlpha ? 0 : 0xff000000;
     const greenBits = SIXTEEN_BIT_GREEN.get(s.format);
-    for (let i = 0, o = 0; i < s.words.length; i++, o += 4) {
-      let w = s.words[i];
+    // R,G,B,A bytes as one little-endian word each: swap R and B of 0xAARRGGBB
+    const out = new Uint32Array(pixels.buffer);
+    const words = s.words;
+    for (let i = 0; i < words.length; i++) {
+      let w = words[i];
       if (greenBits !== undefined) w = quantize16(w, greenBits);
-      pixels[o] = (w >>> 16) & 0xff;
-      pixels[o + 1] = (w >>> 8) & 0xff;
-      pixels[o + 2] = w & 0xff;
-      pixels[o + 3] = alpha ? w >>> 24 : 0xff;
+      out[i] = ((w & 0xff00ff00) | ((w >>> 16) & 0xff) | ((w & 0xff) << 16) | alpha) >>> 0;
     }
     return {
       surfaceId: s.id,

@@ -10,14 +10,19 @@ import type { Point, Rect } from "./types.ts";
 /** Maps a destination pixel to a source pixel index, or -1 when outside the source. */
 export type SourceMap = (x: number, y: number) => number;
 
+/** The offset of each map {@link offsetMap} made, so a plain copy can move whole rows. */
+const OFFSETS = new WeakMap<SourceMap, Point>();
+
 /** Source pixel at destination (x, y) for an unscaled copy: src = dest − offset. */
 export function offsetMap(src: PixelSource, offset: Point): SourceMap {
-  return (x, y) => {
+  const map: SourceMap = (x, y) => {
     const sx = x - offset.x;
     const sy = y - offset.y;
     if (sx < 0 || sy < 0 || sx >= src.width || sy >= src.height) return -1;
     return sy * src.width + sx;
   };
+  OFFSETS.set(map, offset);
+  return map;
 }
 
 /** Nearest-neighbour map of `srcArea` onto `box` (pixel centres). */
@@ -52,11 +57,30 @@ export function blitRop(
   const words = surface.words;
   const sw = src.words;
   if (rop === ROPS.NOOP) return;
+  const offset = rop === ROPS.COPY && !region.cover ? OFFSETS.get(map) : undefined;
+  if (offset) return copyRows(surface, region.bounds, { src, offset });
   surface.forEach(region, (i, x, y) => {
     const j = map(x, y);
     if (j < 0) return;
     words[i] = rop === ROPS.COPY ? sw[j] : applyRop(rop, { s: sw[j], d: words[i] });
   });
+}
+
+/**
+ * An unscaled copy of `src` into `bounds`, row by row (what {@link blitRop} does pixel by pixel
+ * with an {@link offsetMap}): pixels whose source lies outside `src` are left alone.
+ */
+function copyRows(surface: Surface, bounds: Rect, o: { src: PixelSource; offset: Point }): void {
+  const { src, offset } = o;
+  const left = Math.max(bounds.left, offset.x);
+  const right = Math.min(bounds.right, offset.x + src.width);
+  if (right <= left) return;
+  const top = Math.max(bounds.top, offset.y);
+  const bottom = Math.min(bounds.bottom, offset.y + src.height);
+  for (let y = top; y < bottom; y++) {
+    const from = (y - offset.y) * src.width - offset.x;
+    surface.words.set(src.words.subarray(from + left, from + right), y * surface.width + left);
+  }
 }
 
 /** Fills with one colour through a binary raster op. */
@@ -68,6 +92,13 @@ export function fillRop(
   const { color, rop } = options;
   const words = surface.words;
   if (rop === ROPS.NOOP) return;
+  if (rop === ROPS.COPY && !region.cover) {
+    const { top, bottom, left, right } = region.bounds;
+    for (let y = top, row = top * surface.width; y < bottom; y++, row += surface.width) {
+      words.fill(color >>> 0, row + left, row + right);
+    }
+    return;
+  }
   surface.forEach(region, (i) => {
     words[i] = rop === ROPS.COPY ? color >>> 0 : applyRop(rop, { s: color, d: words[i] });
   });

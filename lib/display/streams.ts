@@ -92,7 +92,7 @@ export class StreamTable {
     }
     let image;
     try {
-      image = sourceOf(env.codecs.decodeJpeg(frame.data), true);
+      image = sourceOf(env.codecs.decodeJpeg(frame.data, { streamFrame: true }), true);
     } catch (e) {
       if (!(e instanceof ImageDecodeError)) throw e;
       surface.markKnown(region, false);

@@ -87,6 +87,7 @@ export class Surface {
   region(box: Rect, clip?: readonly Rect[]): Region {
     const bounds = intersectRects(box, this.rect);
     if (!clip || regionIsEmpty({ bounds })) return { bounds };
+    if (clip.length === 1) return { bounds: intersectRects(bounds, clip[0]) };
     const w = bounds.right - bounds.left;
     const cover = new Uint8Array(Math.max(0, w * (bounds.bottom - bounds.top)));
     for (const c of clip) {
@@ -119,6 +120,13 @@ export class Surface {
   /** Marks every pixel of `region` known (true) or unknown (false). */
   markKnown(region: Region, known: boolean): void {
     const v = known ? 1 : 0;
+    if (!region.cover) {
+      const { top, bottom, left, right } = region.bounds;
+      for (let y = top, row = top * this.width; y < bottom; y++, row += this.width) {
+        this.known.fill(v, row + left, row + right);
+      }
+      return;
+    }
     this.forEach(region, (i) => {
       this.known[i] = v;
     });
@@ -126,6 +134,7 @@ export class Surface {
 
   /** Rectangles covering the unknown pixels (row runs merged with identical runs below). */
   unknownRects(): Rect[] {
+    if (!this.known.includes(0)) return [];
     const done: Rect[] = [];
     let open = new Map<string, Rect>();
     for (let y = 0; y <= this.height; y++) {

@@ -35,6 +35,11 @@ export function flipRows(pixels: Uint8Array, width: number): void {
 
 /** Sets every A byte of a BGRA buffer to 0xff. */
 export function setOpaque(pixels: Uint8Array): void {
+  if (pixels.byteOffset % 4 === 0) {
+    const words = new Uint32Array(pixels.buffer, pixels.byteOffset, pixels.length >> 2);
+    for (let i = 0; i < words.length; i++) words[i] |= 0xff000000;
+    return;
+  }
   for (let i = 3; i < pixels.length; i += 4) pixels[i] = 0xff;
 }
 

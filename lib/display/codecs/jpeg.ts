@@ -1,51 +1,34 @@
 /**
- * SPICE JPEG images (`JPEG`, `JPEG_ALPHA`) through jpeg-js, a pure-JavaScript baseline and
- * progressive decoder; `JPEG_ALPHA` appends an LZ XXXA alpha plane after the JPEG bytes.
+ * SPICE JPEG images (`JPEG`, `JPEG_ALPHA`) and MJPEG stream frames, decoded by libjpeg-turbo
+ * (WebAssembly, `jpeg_turbo.ts`) with the settings spice-gtk uses, so the pixels match the
+ * client's; `JPEG_ALPHA` appends an LZ XXXA alpha plane after the JPEG bytes.
  *
  * @module
  */
-// deno-lint-ignore no-import-prefix -- pinned npm specifier, as the project uses no import map
-import jpeg from "npm:jpeg-js@0.4.4";
-import { checkImageSize, type DecodedImage, ImageDecodeError, MAX_IMAGE_PIXELS } from "../image.ts";
+import { type DecodedImage, ImageDecodeError } from "../image.ts";
 import { ALPHA_KIND, ByteCursor, LZ_TYPES } from "./_lz_common.ts";
 import { lzDecompress, readLzHeader } from "./lz.ts";
-import { withStandardHuffmanTables } from "./jpeg_tables.ts";
+import { type JpegDecodeOptions, turboDecode } from "./jpeg_turbo.ts";
+
+export type { JpegDecodeOptions } from "./jpeg_turbo.ts";
 
 /** `JPEG_ALPHA` flag: the alpha plane's first row is the top one. */
 export const JPEG_ALPHA_FLAGS_TOP_DOWN = 1;
 
 /**
- * Decodes a JPEG image to BGRA, opaque. A frame without Huffman tables (later MJPEG stream
+ * Decodes a JPEG image to BGRA, opaque: libjpeg's default settings (accurate integer IDCT, fancy
+ * upsampling) as spice-gtk's image decoder, or with `streamFrame` its MJPEG stream decoder's
+ * (fast integer IDCT, plain upsampling). A frame without Huffman tables (later MJPEG stream
  * frames) is read with the standard ones.
  *
  * @param data the JFIF bytes
+ * @param options `streamFrame`: an MJPEG stream frame
  * @returns the pixels, top-down
- * @throws {ImageDecodeError} when jpeg-js rejects the data or the size is over the limits
+ * @throws {ImageDecodeError} when libjpeg-turbo rejects the data or the size is over the limits
  */
-export function decodeJpeg(data: Uint8Array): DecodedImage {
-  let img: { width: number; height: number; data: Uint8Array };
-  try {
-    img = jpeg.decode(withStandardHuffmanTables(data), {
-      useTArray: true,
-      formatAsRGBA: true,
-      maxResolutionInMP: MAX_IMAGE_PIXELS / 1e6,
-      maxMemoryUsageInMB: 1024,
-    });
-  } catch (e) {
-    throw new ImageDecodeError("jpeg", {
-      offset: 0,
-      expected: `a decodable JPEG (${(e as Error).message})`,
-    });
-  }
-  checkImageSize("jpeg", { width: img.width, height: img.height, offset: 0 });
-  const px = img.data;
-  for (let i = 0; i < px.length; i += 4) {
-    const r = px[i];
-    px[i] = px[i + 2];
-    px[i + 2] = r;
-    px[i + 3] = 0xff;
-  }
-  return { width: img.width, height: img.height, pixels: px, hasAlpha: false };
+export function decodeJpeg(data: Uint8Array, options: JpegDecodeOptions = {}): DecodedImage {
+  const { width, height, pixels } = turboDecode(data, options);
+  return { width, height, pixels, hasAlpha: false };
 }
 
 /**

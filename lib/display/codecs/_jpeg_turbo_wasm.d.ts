@@ -1,0 +1,3 @@
+/** The TurboJPEG WebAssembly module, compiled, not yet instantiated. */
+declare const jpegTurbo: WebAssembly.Module;
+export default jpegTurbo;
