@@ -5,8 +5,10 @@ import { readManifest } from "../../lib/capture/manifest.ts";
 import { ConnectionRecorder } from "../../lib/capture/recorder.ts";
 import { checkPath } from "../../lib/check/check_path.ts";
 import type { Finding } from "../../lib/check/findings.ts";
+import { buildMessage } from "../../lib/spice/link.ts";
 import { CHANNEL_TYPES, messageType } from "../../lib/spice/tables.ts";
 import { unitsOf } from "../../testing/capture_harness.ts";
+import { drawFill, surfaceCreate } from "../../testing/display_bodies.ts";
 import { syntheticLink, syntheticMessage } from "../../testing/synthetic_spice.ts";
 import { writeSnapshot } from "./snapshot_writer.ts";
 import { main } from "../cli.ts";
@@ -135,4 +137,40 @@ Deno.test("flight ring: disconnect, link-error and message triggers", () => {
   ring.stopping();
   bad.close();
   assert.deepEqual(fired, ["message=DRAW_FILL", "disconnect", "link-error"]);
+});
+
+Deno.test("flight ring: render starts a mid-stream display unknown, known where drawn after", async () => {
+  const ring = new FlightRing({ ringBytes: 8 * 1024 });
+  const whole = { top: 0, left: 0, bottom: 48, right: 64 };
+  const topLeft = { top: 0, left: 0, bottom: 16, right: 32 };
+  display(ring, (server) => {
+    server(buildMessage(SURFACE_CREATE, surfaceCreate({ width: 64, height: 48 })));
+    server(buildMessage(DRAW_FILL, drawFill({ box: whole, color: 0xff0000 })));
+    for (let i = 0; i < 200; i++) {
+      server(buildMessage(DRAW_FILL, drawFill({ box: topLeft, color: 0x00ff00 + i })));
+    }
+  });
+  const dir = await Deno.makeTempDir();
+  try {
+    await writeSnapshot(`${dir}/s`, ring.view(), { reason: "signal" });
+    assert.equal((await readManifest(`${dir}/s`)).snapshot!.midStream.length, 1);
+    const io = memoryIo();
+    const code = await main(["render", "--json", "--format", "ppm", "-o", `${dir}/f`, `${dir}/s`], io);
+    assert.equal(code, 1, "unknown pixels: exit 1");
+    const lines = io.stdout().trim().split("\n").map((l) => JSON.parse(l));
+    const frame = lines.find((l) => l.type === "frame");
+    // the full-screen red fill fell out of the ring: only the top-left box is known
+    assert.deepEqual(frame.unknown, [
+      { top: 0, left: 32, bottom: 16, right: 64 },
+      { top: 16, left: 0, bottom: 48, right: 64 },
+    ]);
+    const problem = lines.find((l) => l.type === "problem");
+    assert.equal(problem.kind, "mid-stream");
+    assert.match(problem.message, /\d+ bytes of the display stream before it were not kept/);
+    const ppm = await Deno.readFile(frame.file);
+    const rgb = ppm.subarray(ppm.length - 64 * 48 * 3);
+    assert.deepEqual([...rgb.subarray(0, 3)], [0, 0xff, 199], "the last fill, known");
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
 });

@@ -23,6 +23,11 @@ export interface DisplayMessage {
   fromClient: boolean;
   /** Body bytes, header excluded. */
   body: Uint8Array;
+  /**
+   * Bytes of its direction not read just before it (capture loss, or a flight-recorder
+   * snapshot that starts mid-stream): what the surfaces show becomes unknown until drawn.
+   */
+  gapBefore?: number;
 }
 
 /** Something the model could not render or understand; never thrown. */
@@ -33,7 +38,7 @@ export interface DisplayProblem {
   messageName: string;
   /**
    * "parse" (body does not match its layout), "unimplemented", "decode", "cache-miss",
-   * "no-surface", "no-stream", "missing-image".
+   * "no-surface", "no-stream", "missing-image", "mid-stream" (draws before it were not kept).
    */
   kind: string;
   /** What happened. */
@@ -129,6 +134,7 @@ export class DisplayModel {
    * @param message the message, in channel order
    */
   push(message: DisplayMessage): void {
+    if (message.gapBefore && !message.fromClient) this.#lost(message, message.gapBefore);
     let cmd: DisplayCommand;
     try {
       cmd = parseDisplayMessage(message.type, message.body, {
@@ -142,6 +148,22 @@ export class DisplayModel {
       return;
     }
     this.#apply(message, cmd);
+  }
+
+  /**
+   * Server messages were not read before `m` (a snapshot whose ring let them go, capture
+   * loss): the draws among them are lost, so every pixel of the live surfaces is unknown until
+   * drawn again. Caches and streams stay; what they lost shows up as misses.
+   */
+  #lost(m: DisplayMessage, bytes: number): void {
+    for (const s of this.#surfaces.values()) s.known.fill(0);
+    const primary = this.#primaryId === undefined ? undefined : this.#surfaces.get(this.#primaryId);
+    this.#report(m, {
+      kind: "mid-stream",
+      message: `${bytes} bytes of the display stream before it were not kept or not captured ` +
+        "(the display starts mid-stream): the screen is unknown until drawn",
+      ...(primary ? { surfaceId: primary.id, box: primary.rect } : {}),
+    });
   }
 
   #apply(m: DisplayMessage, cmd: DisplayCommand): void {

@@ -41,10 +41,15 @@ const FIRST_CHANNEL_MESSAGE = 101;
  *
  * @param unit a recorded or live SPICE message
  * @param tsNs its time
+ * @param options `gapBefore`: the reader's bytes not read before the unit (MessageEvent)
  */
-export function unitMessages(unit: SpiceMessage, tsNs: bigint): TimedDisplayMessage[] {
+export function unitMessages(
+  unit: SpiceMessage,
+  tsNs: bigint,
+  options: { gapBefore?: number } = {},
+): TimedDisplayMessage[] {
   const base = { index: unit.index, fromClient: unit.fromClient, tsNs };
-  const out = (unit.subMessages ?? []).map((sub) => ({
+  const out: TimedDisplayMessage[] = (unit.subMessages ?? []).map((sub) => ({
     ...base,
     type: sub.type,
     name: sub.name,
@@ -54,6 +59,7 @@ export function unitMessages(unit: SpiceMessage, tsNs: bigint): TimedDisplayMess
     const body = unit.bytes.subarray(unit.headerSize);
     out.push({ ...base, type: unit.type, name: unit.name, body });
   }
+  if (options.gapBefore && out.length > 0) out[0].gapBefore = options.gapBefore;
   return out;
 }
 
@@ -86,9 +92,10 @@ export async function readDisplaySession(path: string): Promise<DisplaySession> 
       continue;
     }
     const key = `${ev.file ?? ""}#${connection.index}`;
+    const gap = { gapBefore: ev.gapBefore };
     if (connection.channelType === CHANNEL_TYPES.cursor) {
       cursorKey ??= key;
-      if (key === cursorKey) out.cursorMessages.push(...unitMessages(unit, ev.tsNs));
+      if (key === cursorKey) out.cursorMessages.push(...unitMessages(unit, ev.tsNs, gap));
       continue;
     }
     if (connection.channelType !== CHANNEL_TYPES.display) continue;
@@ -97,7 +104,7 @@ export async function readDisplaySession(path: string): Promise<DisplaySession> 
       out.displayConnections++;
       displayKey ??= key;
     }
-    if (key === displayKey) out.messages.push(...unitMessages(unit, ev.tsNs));
+    if (key === displayKey) out.messages.push(...unitMessages(unit, ev.tsNs, gap));
   }
   out.inputTimesNs.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
   return out;

@@ -40,7 +40,9 @@ export class DisplayCollector {
     if (connection.channelType !== CHANNEL_TYPES.display) return;
     const key = `${ev.file ?? ""}#${connection.index}`;
     this.#displayKey ??= key;
-    if (key === this.#displayKey) this.messages.push(...unitMessages(unit, ev.tsNs));
+    if (key === this.#displayKey) {
+      this.messages.push(...unitMessages(unit, ev.tsNs, { gapBefore: ev.gapBefore }));
+    }
   }
 }
 

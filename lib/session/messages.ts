@@ -174,6 +174,7 @@ export class SpiceStreamReader {
   ): MessageEvent[] {
     const fromClient = side === conn.clientSide;
     for (const ev of result.events) {
+      if (ev.kind === "gap") conn.gapBytes[side] += ev.length;
       this.#onProblem({
         kind: ev.kind,
         packetNumber: ev.packetNumber,
@@ -184,7 +185,13 @@ export class SpiceStreamReader {
       });
     }
     if (result.data.length === 0 || conn.clientSide === undefined || conn.dead) return NO_EVENTS;
-    return this.#frame(conn, fromClient, result.data, at);
+    const events = this.#frame(conn, fromClient, result.data, at);
+    const gap = conn.gapBytes[side];
+    if (gap > 0 && events.length > 0) {
+      events[0].gapBefore = gap;
+      conn.gapBytes[side] = 0;
+    }
+    return events;
   }
 
   #newConnection(
@@ -211,6 +218,7 @@ export class SpiceStreamReader {
         this.#maxMessageBytes ? { maxMessageBytes: this.#maxMessageBytes } : {},
       ),
       reassemblers: [undefined, undefined],
+      gapBytes: [0, 0],
     };
     this.#byKey.set(key, conn);
     this.#all.push(conn);

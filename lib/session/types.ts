@@ -36,6 +36,12 @@ export interface MessageEvent {
   packetNumber: number;
   /** {@link ReadMessagesOptions.file}, when one was given. */
   file?: string;
+  /**
+   * Bytes of this unit's direction that were never read just before it (a reassembly gap:
+   * capture loss, or a flight-recorder snapshot that starts mid-stream), on the first unit
+   * framed after them; absent otherwise.
+   */
+  gapBefore?: number;
 }
 
 /** Something in the capture that keeps part of it from reading as SPICE; never thrown. */
@@ -94,6 +100,8 @@ export interface TrackedConnection {
   framer: SpiceConnectionFramer;
   /** TCP reassembler per side, created at the side's first segment. */
   reassemblers: [TcpReassembler | undefined, TcpReassembler | undefined];
+  /** Gap bytes per side not yet handed on as a unit's `gapBefore`. */
+  gapBytes: [number, number];
 }
 
 /** What one packet turned into. */
