@@ -43,7 +43,10 @@ export class RingMode {
   readonly #o: RecordingSessionOptions;
   readonly #mode: RingModeOptions;
   readonly #report: RingModeReports;
-  readonly #waiting = new Map<string, { detail: string; timer: ReturnType<typeof setTimeout>; since: number }>();
+  readonly #waiting = new Map<
+    string,
+    { detail: string; timer: ReturnType<typeof setTimeout>; since: number }
+  >();
   #writes: Promise<void> = Promise.resolve();
   readonly #dirs: string[] = [];
   #last?: Manifest;
@@ -133,9 +136,10 @@ export class RingMode {
     return this.#last ?? this.#empty();
   }
 
-  /** Counters for `Recording.stats`: the ring writes no file. */
+  /** Counters for `Recording.stats`: no file, but what the ring holds and the snapshots. */
   stats(): SessionStats {
-    return { channels: [], dropped: 0, errors: 0, skipped: 0, unrecorded: 0, queued: 0 };
+    const ring = { ...this.ring.stats(), snapshots: [...this.#dirs] };
+    return { channels: [], dropped: 0, errors: 0, skipped: 0, unrecorded: 0, queued: 0, ring };
   }
 
   #empty(): Manifest {

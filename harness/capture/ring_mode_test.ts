@@ -12,6 +12,7 @@ import { drawFill, surfaceCreate } from "../../testing/display_bodies.ts";
 import { syntheticLink, syntheticMessage } from "../../testing/synthetic_spice.ts";
 import { writeSnapshot } from "./snapshot_writer.ts";
 import { main } from "../cli.ts";
+import { formatSummary, summarize } from "../commands/capture_summary.ts";
 import { memoryIo } from "../io.ts";
 
 const DISPLAY = CHANNEL_TYPES.display;
@@ -155,7 +156,10 @@ Deno.test("flight ring: render starts a mid-stream display unknown, known where 
     await writeSnapshot(`${dir}/s`, ring.view(), { reason: "signal" });
     assert.equal((await readManifest(`${dir}/s`)).snapshot!.midStream.length, 1);
     const io = memoryIo();
-    const code = await main(["render", "--json", "--format", "ppm", "-o", `${dir}/f`, `${dir}/s`], io);
+    const code = await main(
+      ["render", "--json", "--format", "ppm", "-o", `${dir}/f`, `${dir}/s`],
+      io,
+    );
     assert.equal(code, 1, "unknown pixels: exit 1");
     const lines = io.stdout().trim().split("\n").map((l) => JSON.parse(l));
     const frame = lines.find((l) => l.type === "frame");
@@ -173,4 +177,58 @@ Deno.test("flight ring: render starts a mid-stream display unknown, known where 
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
+});
+
+Deno.test("flight ring: the capture summary says what the ring holds and lists the snapshots", () => {
+  const ring = new FlightRing({ ringBytes: 64 * 1024 });
+  display(ring, (server) => {
+    server(syntheticMessage(SURFACE_CREATE, 20));
+    for (let i = 0; i < 200; i++) server(syntheticMessage(DRAW_FILL, 1000));
+  });
+  const stats = { ...ring.stats(), snapshots: ["out/snapshots/20261123T161200.123Z-signal"] };
+  const kept = Math.floor(64 * 1024 / (1006 + UNIT_OVERHEAD_BYTES));
+  assert.deepEqual(stats.channels, [{
+    channel: "display",
+    kept: { messages: 1 + kept, bytes: 26 + kept * 1006 },
+    notKept: { messages: 200 - kept, bytes: (200 - kept) * 1006 },
+  }]);
+  const proxy = {
+    connections: 1,
+    active: 0,
+    refused: 0,
+    tlsFailures: 0,
+    bytesToServer: 10,
+    bytesToClient: 20,
+    captureErrors: 0,
+    lossyConnections: 0,
+  };
+  const summary = summarize({
+    dir: "out",
+    url: "spice://127.0.0.1:5930",
+    stoppedBy: "signal",
+    stats: {
+      channels: [],
+      dropped: 0,
+      errors: 0,
+      skipped: 0,
+      unrecorded: 0,
+      queued: 0,
+      ring: stats,
+    },
+    proxy,
+  });
+  const text = formatSummary(summary);
+  assert.match(
+    text,
+    new RegExp(
+      `display +kept ${1 + kept} messages \\(${26 + kept * 1006} bytes\\), let go ${
+        200 - kept
+      } messages`,
+    ),
+  );
+  assert.match(
+    text,
+    /ring of 65536 bytes \(\d+ in use\); 1 snapshot:\n {4}out\/snapshots\/20261123T161200\.123Z-signal\n/,
+  );
+  assert.doesNotMatch(text, /0 packets/);
 });

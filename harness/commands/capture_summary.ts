@@ -1,4 +1,5 @@
 /** The summary `deno task capture` prints when it stops (and `--json` prints as JSON). */
+import type { FlightRingStats } from "../../lib/capture/flight_ring.ts";
 import type { Manifest } from "../../lib/capture/manifest.ts";
 import type { SessionStats } from "../../lib/capture/session.ts";
 import type { ProxyStats } from "../capture/proxy.ts";
@@ -25,6 +26,8 @@ export interface Summary {
   errors: number;
   proxy: ProxyStats;
   client?: ClientExit;
+  /** `--ring`: what the flight recorder's ring held at the end, and the snapshots written. */
+  ring?: FlightRingStats;
 }
 
 /** What {@link summarize} sums up. */
@@ -71,7 +74,23 @@ export function summarize(facts: SummaryFacts): Summary {
     errors: sum("errors") + proxy.captureErrors + proxy.tlsFailures,
     proxy,
     ...(client ? { client } : {}),
+    ...(facts.stats?.ring ? { ring: facts.stats.ring } : {}),
   };
+}
+
+/** The flight recorder's lines: per channel what the ring holds and let go, the snapshots. */
+function ringLines(r: FlightRingStats): string[] {
+  const lines = r.channels.map((c) =>
+    `  ${c.channel.padEnd(18)} kept ${c.kept.messages} messages (${c.kept.bytes} bytes), ` +
+    `let go ${c.notKept.messages} messages (${c.notKept.bytes} bytes)`
+  );
+  lines.push(
+    `  ring of ${r.ringBytes} bytes (${r.usedBytes} in use); ` +
+      `${r.snapshots.length} snapshot${r.snapshots.length === 1 ? "" : "s"}` +
+      (r.snapshots.length > 0 ? ":" : ""),
+  );
+  for (const dir of r.snapshots) lines.push(`    ${dir}`);
+  return lines;
 }
 
 /**
@@ -82,6 +101,7 @@ export function summarize(facts: SummaryFacts): Summary {
  */
 export function formatSummary(s: Summary): string {
   const lines = [`spicecap capture: stopped (${s.stoppedBy})`];
+  if (s.ring) lines.push(...ringLines(s.ring));
   for (const f of s.files) {
     lines.push(
       `  ${f.file.padEnd(18)} ${String(f.packets).padStart(7)} packets ${
@@ -90,12 +110,16 @@ export function formatSummary(s: Summary): string {
     );
   }
   lines.push(
-    `  ${s.packets} packets, ${s.bytes} bytes recorded; ${s.dropped} dropped; ${s.errors} errors; ` +
+    (s.ring
+      ? "  flight recorder: nothing written but snapshots"
+      : `  ${s.packets} packets, ${s.bytes} bytes recorded`) +
+      `; ${s.dropped} dropped; ${s.errors} errors; ` +
       `relayed ${s.proxy.bytesToServer} bytes to the server, ${s.proxy.bytesToClient} to clients ` +
       `over ${s.proxy.connections} connections` +
       (s.proxy.tlsFailures ? `; failed TLS handshakes: ${s.proxy.tlsFailures}` : ""),
   );
   if (s.client) lines.push(`  client ${s.client.kind} exited with code ${s.client.exitCode}`);
-  lines.push(s.dir ? `  session: ${s.dir}` : "  nothing recorded (--no-record)");
+  if (s.ring) lines.push(`  snapshots under: ${s.dir}/snapshots`);
+  else lines.push(s.dir ? `  session: ${s.dir}` : "  nothing recorded (--no-record)");
   return lines.join("\n") + "\n";
 }

@@ -18,9 +18,16 @@ import { type Clock, systemClock } from "./clock.ts";
 import type { ManifestFacts, UnrecordedConnection } from "./manifest.ts";
 import type { ChannelConnection } from "./session_types.ts";
 import { firstClientPort, RECONNECT_PORT_BASE } from "./naming.ts";
-import { type KeptUnit, stickyKeys, UNIT_OVERHEAD_BYTES, unitTrouble } from "./flight_units.ts";
+import {
+  type FlightChannelStats,
+  type FlightRingStats,
+  type KeptUnit,
+  stickyKeys,
+  UNIT_OVERHEAD_BYTES,
+  unitTrouble,
+} from "./flight_units.ts";
 
-export type { KeptUnit } from "./flight_units.ts";
+export type { FlightChannelStats, FlightCount, FlightRingStats, KeptUnit } from "./flight_units.ts";
 
 /** What can set off a snapshot while the session runs (`--snapshot-on`). */
 export interface SnapshotTriggers {
@@ -100,6 +107,11 @@ interface RingChannel {
 }
 
 const MAX_UNRECORDED = 1000;
+
+/** "display", or "display-1" for a channel id other than 0. */
+function nameOf({ type, id }: { type: number; id: number }): string {
+  return id === 0 ? channelName(type) : `${channelName(type)}-${id}`;
+}
 
 /** A connection whose units go into the ring. */
 class RingConnection implements ChannelConnection {
@@ -285,8 +297,7 @@ export class FlightRing {
   }
 
   #name(conn: RingConnection): string {
-    const { type, id } = conn.channel;
-    return id === 0 ? channelName(type) : `${channelName(type)}-${id}`;
+    return nameOf(conn.channel);
   }
 
   #trouble(conn: RingConnection, unit: SpiceUnit): void {
@@ -335,6 +346,27 @@ export class FlightRing {
     this.#dropped = true;
     conn.notKept[u.fromClient ? 0 : 1] += u.bytes.length;
     conn.channel.notKeptMessages++;
+  }
+
+  /**
+   * Messages held and let go per channel, now.
+   *
+   * @returns the counters (`snapshots` empty: the ring writes none)
+   */
+  stats(): FlightRingStats {
+    const channels = [...this.#channels.values()].map((ch): FlightChannelStats => {
+      const kept = { messages: 0, bytes: ch.used };
+      const notKept = { messages: ch.notKeptMessages, bytes: 0 };
+      for (const c of ch.conns) {
+        const inRing = c.units.length - c.head;
+        kept.messages += inRing + c.kept.size;
+        kept.bytes -= inRing * UNIT_OVERHEAD_BYTES;
+        for (const u of c.kept.values()) kept.bytes += u.bytes.length;
+        notKept.bytes += c.notKept[0] + c.notKept[1];
+      }
+      return { channel: nameOf(ch), kept, notKept };
+    });
+    return { ringBytes: this.#o.ringBytes, usedBytes: this.#used, channels, snapshots: [] };
   }
 
   /**

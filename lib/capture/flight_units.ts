@@ -104,3 +104,31 @@ export function unitTrouble(
   ).trim();
   return { reason: "notify-error", detail: `NOTIFY error: ${text || `code ${u32(body, 16)}`}` };
 }
+
+/** Messages and their bytes (payload, headers included). */
+export interface FlightCount {
+  messages: number;
+  bytes: number;
+}
+
+/** What the ring holds of one channel and what it let go. */
+export interface FlightChannelStats {
+  /** Channel name, with the id when not 0: "display", "display-1". */
+  channel: string;
+  /** Messages held now: the ring's and the state kept past it. */
+  kept: FlightCount;
+  /** Messages that fell out of the ring. */
+  notKept: FlightCount;
+}
+
+/** The flight recorder's counters (`capture --ring`), for the end-of-capture summary. */
+export interface FlightRingStats {
+  /** `--ring` bytes. */
+  ringBytes: number;
+  /** Bytes charged for the ring's messages now. */
+  usedBytes: number;
+  /** Channels in the order they opened. */
+  channels: FlightChannelStats[];
+  /** Snapshot directories written (filled in by the recording worker). */
+  snapshots: string[];
+}

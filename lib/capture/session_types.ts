@@ -3,6 +3,7 @@ import type { Direction } from "../net/types.ts";
 import type { CaptureFormat, TsResolution } from "../pcap/types.ts";
 import type { SpiceUnit } from "../spice/types.ts";
 import type { Clock } from "./clock.ts";
+import type { FlightRingStats } from "./flight_units.ts";
 import type { ServerInfo } from "./manifest.ts";
 
 /** Options of `CaptureSession.create`. */
@@ -104,4 +105,6 @@ export interface SessionStats {
   unrecorded: number;
   /** Packets waiting in the queue. */
   queued: number;
+  /** The flight recorder's (`capture --ring`): what its ring holds, and the snapshots. */
+  ring?: FlightRingStats;
 }
