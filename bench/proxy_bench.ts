@@ -116,12 +116,14 @@ interface ProxyPlace {
   serverPort: number;
   /** Session directory (unused with --no-record). */
   outDir: string;
+  /** More `capture` arguments (e.g. `--ring 64MiB`). */
+  extraArgs?: string[];
 }
 
 /** `deno task capture --target` in a child process; resolves once its proxy listens. */
-export async function startProxy(mode: Mode, { serverPort, outDir }: ProxyPlace) {
+export async function startProxy(mode: Mode, { serverPort, outDir, extraArgs }: ProxyPlace) {
   const args = ["run", "-A", CLI, "capture", "--json", "--target", `127.0.0.1:${serverPort}`];
-  args.push(...(mode === "plain" ? ["--no-record"] : ["-o", outDir]));
+  args.push(...(mode === "plain" ? ["--no-record"] : ["-o", outDir]), ...extraArgs ?? []);
   if (mode === "full") args.push("--record-backlog", String(FULL_BACKLOG_MIB));
   const child = new Deno.Command(Deno.execPath(), { args, stdout: "piped", stderr: "piped" })
     .spawn();

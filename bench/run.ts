@@ -11,6 +11,7 @@ const MODULES = [
   "check",
   "proxy",
   "record",
+  "ring",
   "replay",
   "serve",
   "diff",
