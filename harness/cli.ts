@@ -1,7 +1,9 @@
 /**
- * spicecap's single command-line entry: `deno run -A harness/cli.ts <command> [args…]`.
- * `deno task <command>` maps onto it.
+ * spicecap's single command-line entry: `spicecap <command> [args…]` once installed
+ * (`./run install`, tools/install.ts), else `deno run -A harness/cli.ts <command> [args…]`;
+ * `deno task <command>` and `./run <command>` map onto it.
  */
+import denoJson from "../deno.json" with { type: "json" };
 import { ManifestError } from "../lib/capture/manifest.ts";
 import { QemuPolicyError } from "../lib/replay/qemu_policy.ts";
 import { RulesError } from "../lib/diff/rules.ts";
@@ -13,6 +15,7 @@ import { SpiceTicketError } from "../lib/spice/ticket.ts";
 import { SpiceFramingError } from "../lib/spice/types.ts";
 import { killChildrenNow } from "./processes/children.ts";
 import { interruptCounter } from "./interrupts.ts";
+import { closestName, helpHint } from "./args.ts";
 import { EnvironmentError, UsageError } from "./errors.ts";
 import { type Command, type Io, processIo } from "./io.ts";
 
@@ -67,11 +70,11 @@ const COMMANDS: Readonly<Record<string, { summary: string; load: () => Promise<C
 function usage(): string {
   const lines = Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(9)} ${c.summary}`);
   return [
-    "Usage: deno task <command> [options]",
+    "Usage: spicecap <command> [options]   (or: deno task <command>, ./run <command>)",
     "spicecap: record, check, replay and diff SPICE sessions as pcap files.",
     "Commands:",
     ...lines,
-    "Run `deno task <command> --help` for a command's options.",
+    "Run spicecap <command> --help for a command's options; spicecap --version for the version.",
     "",
   ].join("\n");
 }
@@ -117,9 +120,17 @@ export async function main(argv: string[], io: Io): Promise<number> {
     await io.out(usage());
     return name === undefined ? 2 : 0;
   }
-  const command = COMMANDS[name];
+  if (name === "--version" || name === "-V" || name === "version") {
+    await io.out(`spicecap ${denoJson.version}\n`);
+    return 0;
+  }
+  const command = Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;
   if (!command) {
-    await io.err(`spicecap: unknown command '${name}'\n${usage()}`);
+    const near = closestName(name, Object.keys(COMMANDS));
+    await io.err(
+      `spicecap: unknown command ${name}${near ? `; did you mean ${near}?` : ""}\n` +
+        `Run spicecap --help for the commands.\n`,
+    );
     return 2;
   }
   try {
@@ -127,7 +138,11 @@ export async function main(argv: string[], io: Io): Promise<number> {
   } catch (e) {
     if (isBrokenPipe(e)) return 0;
     if (isKnownError(e)) {
-      await io.err(`spicecap ${name}: ${e.message}\n`).catch(() => {});
+      // A usage error always says where the options are.
+      const hint = e instanceof UsageError && !e.message.includes("--help")
+        ? `\n${helpHint(name)}`
+        : "";
+      await io.err(`spicecap ${name}: ${e.message}${hint}\n`).catch(() => {});
       return 2;
     }
     const stack = e instanceof Error ? e.stack ?? e.message : String(e);

@@ -143,7 +143,7 @@ Deno.test("diff bad usage exits 2 with a clear message", async () => {
     const cases: [string[], RegExp][] = [
       [[SCREENSHOT], /expected ACTUAL and GOLDEN, got 1 path/],
       [["--keep", "nope", SCREENSHOT, SCREENSHOT], /unknown normaliser 'nope'; known: session-id/],
-      [["--frobnicate", SCREENSHOT, SCREENSHOT], /Unknown option '--frobnicate'/],
+      [["--frobnicate", SCREENSHOT, SCREENSHOT], /unknown option --frobnicate\n/],
       [["--timing", "soon", SCREENSHOT, SCREENSHOT], /--timing expects a non-negative number/],
       [[`${tmp}/none`, SCREENSHOT], /none/],
       [["--rules", `${tmp}/none.json`, SCREENSHOT, SCREENSHOT], /none\.json/],

@@ -28,15 +28,15 @@ Deno.test("inspect --messages prints one line per SPICE unit with arrows and fie
   assert.equal(code, 0);
   assert.equal(lines.length, 29);
   assert.match(lines[0], /^00:00:00\.\d{6} main +→ LINK 42 channel="main"/);
-  assert.ok(lines.some((l) => /main +← INIT 38 sessionId=\d+ /.test(l)), lines.join("\n"));
-  assert.ok(lines.some((l) => /display +← DRAW_COPY \d+ surfaceId=0 /.test(l)));
-  assert.ok(lines.some((l) => /main +→ PONG 18 id=3 /.test(l)));
+  assert.ok(lines.some((l) => /main +← #0 INIT 38 sessionId=\d+ /.test(l)), lines.join("\n"));
+  assert.ok(lines.some((l) => /display +← #\d+ DRAW_COPY \d+ surface(Id)?=0 /.test(l)));
+  assert.ok(lines.some((l) => /main +→ #\d+ PONG 18 id=3 /.test(l)));
 });
 
 Deno.test("inspect --type and --channel select messages", async () => {
   const pings = await inspect("--type", "ping", ALL);
   assert.ok(pings.lines.length >= 3);
-  assert.ok(pings.lines.every((l) => / ← PING /.test(l)), pings.lines.join("\n"));
+  assert.ok(pings.lines.every((l) => / ← #\d+ PING /.test(l)), pings.lines.join("\n"));
   const cursor = await inspect("--messages", "--channel", "cursor", ALL);
   assert.ok(cursor.lines.length > 0);
   assert.ok(cursor.lines.every((l) => / cursor +[→←] /.test(l)));

@@ -10,6 +10,9 @@ import { sessionDiffSource } from "../../lib/diff/session_source.ts";
 import { MANIFEST_FILE, ManifestError, readManifest } from "../../lib/capture/manifest.ts";
 import { UsageError } from "../errors.ts";
 import type { Io } from "../io.ts";
+import { messageNameFlag } from "../names.ts";
+import { printScreens, SCREEN_FLAGS, SCREEN_HELP, screenFlags } from "./diff_screens.ts";
+import { CHANNEL_TYPES } from "../../lib/spice/tables.ts";
 
 const DEFAULT_MAX_REPORT = 20;
 
@@ -92,7 +95,7 @@ export async function run(args: string[], io: Io): Promise<number> {
   const options: DiffOptions = {
     keep: values.keep,
     enable: values.normalise,
-    ignoreTypes: values["ignore-type"],
+    ignoreTypes: messageNameFlag("ignore-type", values["ignore-type"], { prefixed: true }),
     timingToleranceMs: numberFlag("timing", values.timing, "non-negative number"),
     lookahead: numberFlag("lookahead", values.lookahead, "non-negative integer"),
   };

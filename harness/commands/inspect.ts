@@ -1,5 +1,6 @@
 /** `deno task inspect PATH`: one line per packet or per SPICE message, tcpdump-like. */
 import { numberFlag, parseCommandArgs } from "../args.ts";
+import { channelFlag, messageNameFlag } from "../names.ts";
 import { decodePacket } from "../../lib/net/decode.ts";
 import { FilterSyntaxError, type Matcher, parseFilter } from "../../lib/net/filter.ts";
 import type { DecodedPacket } from "../../lib/net/types.ts";
@@ -104,8 +105,8 @@ function parse(args: string[]): { options: Options; path?: string; help: boolean
     ascii: values.ascii === true,
     relative: values["relative-time"] === true,
     count,
-    channel: values.channel?.toLowerCase().replace(":", "-"),
-    type: values.type?.toUpperCase(),
+    channel: values.channel === undefined ? undefined : channelFlag("channel", values.channel),
+    type: messageNameFlag("type", values.type === undefined ? undefined : [values.type])?.[0],
   };
   if (values.filter !== undefined) options.filter = parseFilter(values.filter);
   return { options, path: positionals[0], help: false };
@@ -195,7 +196,16 @@ export async function run(args: string[], io: Io): Promise<number> {
   const files = listing.files;
   const multi = files.length > 1;
   const sink = new LineSink(io, o.count);
-  const readers = files.map((f) => new SpiceStreamReader({ file: f.file }));
+  const unframed = new Map<string, string>();
+  const readers = files.map((f) =>
+    new SpiceStreamReader({
+      file: f.file,
+      onProblem: (p) => {
+        const c = p.connection;
+        if (c) unframed.set(`${f.file}\0${c.index}`, p.message);
+      },
+    })
+  );
   const needReader = o.messages || o.channel !== undefined;
   let origin: bigint | undefined;
   for await (const batch of recordBatches(files)) {
@@ -248,9 +258,32 @@ function addMessages(
 ): void {
   for (const ev of events) {
     if (sink.full) return;
+  if (o.messages) await reportUnframed(io, { files, readers, unframed });
     if (o.channel !== undefined && !isChannel(ev.connection, o.channel)) continue;
     if (o.type !== undefined && unitName(ev.unit) !== o.type) continue;
     sink.add(
+/**
+ * Names on stderr each connection `--messages` could not frame (a capture that starts
+ * mid-session, a framing error), so that its messages do not vanish silently.
+ */
+async function reportUnframed(
+  io: Io,
+  o: { files: SessionFile[]; readers: SpiceStreamReader[]; unframed: Map<string, string> },
+): Promise<void> {
+  for (let i = 0; i < o.readers.length; i++) {
+    const file = o.files[i].file;
+    for (const conn of o.readers[i].connections) {
+      if (!conn.dead) continue;
+      const c = conn.info;
+      const why = o.unframed.get(`${file}\0${c.index}`) ?? "no SPICE link phase";
+      await io.err(
+        `spicecap inspect: ${file}: connection ${c.index} (${conn.endpoints.join(" ↔ ")}): ` +
+          `not framed, its messages are not shown: ${why}\n`,
+      );
+    }
+  }
+}
+
       o.json ? messageJson(ev) : formatMessageLine(ev, {
         relativeToNs: origin,
         verbose: o.verbose,

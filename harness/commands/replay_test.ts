@@ -56,7 +56,7 @@ Deno.test("replay bad usage exits 2 with a clear message", async () => {
     [["--speed", "warp", "x"], /--speed expects max, realtime or a positive number, got 'warp'/],
     [["--target", "nohost", "x"], /--target expects HOST:PORT/],
     [["--timeout", "0", "x"], /--timeout expects a positive integer/],
-    [["--bogus", "x"], /Unknown option '--bogus'/],
+    [["--bogus", "x"], /unknown option --bogus\n.*spicecap replay --help/],
     [["/nonexistent/session"], /\/nonexistent\/session: no such file or directory/],
   ];
   for (const [args, re] of cases) {

@@ -2,7 +2,13 @@
 import { asciiLines, formatClock } from "../pcap/text_writer.ts";
 import { parseLinkMessage, parseLinkReply } from "../spice/link.ts";
 import { decodeMessage, messageBody, summarizeFields } from "../spice/messages.ts";
-import { channelName, linkErrorName } from "../spice/tables.ts";
+import {
+  CHANNEL_MESSAGES,
+  channelName,
+  COMMON_CLIENT_MESSAGES,
+  COMMON_SERVER_MESSAGES,
+  linkErrorName,
+} from "../spice/tables.ts";
 import type { SpiceLinkKind, SpiceUnit } from "../spice/types.ts";
 import type { ConnectionInfo, MessageEvent } from "./types.ts";
 
@@ -38,6 +44,21 @@ export function channelLabel(c: ConnectionInfo): string {
 }
 
 /** The printed name of a unit: the message name, or LINK, LINK_REPLY, … */
+/**
+ * Every name {@link unitName} can print: the link-phase units and every message of every channel
+ * in both directions, each once, sorted. `inspect --type` and `diff --ignore-type` check against it.
+ */
+export function knownUnitNames(): string[] {
+  const names = new Set<string>(Object.values(UNIT_NAMES));
+  const tables = [
+    COMMON_CLIENT_MESSAGES,
+    COMMON_SERVER_MESSAGES,
+    ...[...CHANNEL_MESSAGES.values()].flat(),
+  ];
+  for (const table of tables) for (const name of table.values()) names.add(name);
+  return [...names].sort();
+}
+
 export function unitName(u: SpiceUnit): string {
   return u.kind === "message" ? u.name : UNIT_NAMES[u.kind];
 }
@@ -92,8 +113,10 @@ export function unitFields(ev: MessageEvent): Record<string, unknown> | undefine
 }
 
 /**
- * One line per unit: `time channel → NAME size fields`. The arrow points client → server (→)
- * or server → client (←); size is the unit's bytes on the wire, header included.
+ * One line per unit: `time channel → #N NAME size fields`. The arrow points client → server (→)
+ * or server → client (←); `#N` is the message's index (`SpiceMessage.index`: 0-based, per
+ * connection and direction, link-phase units have none), the number `diff` reports and
+ * `replay --until-message` takes; size is the unit's bytes on the wire, header included.
  *
  * @param ev the unit
  * @param options time origin, verbose, ascii
@@ -112,7 +135,8 @@ export function formatMessageLine(ev: MessageEvent, options: MessageLineOptions 
     ? ` ${summarizeFields(fields)}`
     : "";
   const arrow = u.fromClient ? "→" : "←";
-  let line = `${time} ${channelLabel(ev.connection).padEnd(9)} ${arrow} ${unitName(u)} ` +
+  const index = u.kind === "message" ? `#${u.index} ` : "";
+  let line = `${time} ${channelLabel(ev.connection).padEnd(9)} ${arrow} ${index}${unitName(u)} ` +
     `${u.bytes.length}${text}`;
   if (options.verbose) {
     const c = ev.connection;
@@ -157,6 +181,7 @@ export function messageJson(ev: MessageEvent): string {
     connection: c.index,
     channel: c.channelType !== undefined ? channelName(c.channelType) : undefined,
     channelId: c.channelId,
+    index: u.kind === "message" ? u.index : undefined,
     direction: u.fromClient ? "toServer" : "toClient",
     kind: u.kind,
     name: unitName(u),
