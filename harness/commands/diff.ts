@@ -11,8 +11,6 @@ import { MANIFEST_FILE, ManifestError, readManifest } from "../../lib/capture/ma
 import { UsageError } from "../errors.ts";
 import type { Io } from "../io.ts";
 import { messageNameFlag } from "../names.ts";
-import { printScreens, SCREEN_FLAGS, SCREEN_HELP, screenFlags } from "./diff_screens.ts";
-import { CHANNEL_TYPES } from "../../lib/spice/tables.ts";
 
 const DEFAULT_MAX_REPORT = 20;
 
