@@ -4,8 +4,12 @@ import { DisplayModel, type DisplayProblem } from "../../lib/display/display_mod
 import { CursorModel } from "../../lib/display/cursor.ts";
 import { DEFAULT_CODECS } from "../../lib/display/default_codecs.ts";
 import { encodePng, encodePpm } from "../../lib/display/image_files.ts";
-import { type DisplaySession, readDisplaySession } from "../../lib/display/session_display.ts";
-import { type Frame, type FrameRequest, renderFrames } from "../../lib/display/timeline.ts";
+import {
+  openDisplayStream,
+  streamFrames,
+  type StreamFramesRequest,
+} from "../../lib/display/display_stream.ts";
+import type { Frame } from "../../lib/display/timeline.ts";
 import { writeNewFile } from "../../lib/capture/file_sink.ts";
 import { prepareOutputDir } from "../../lib/capture/out_dir.ts";
 import { UsageError } from "../errors.ts";
@@ -55,7 +59,7 @@ interface RenderOptions {
   path: string;
   out: string;
   format: (typeof FORMATS)[number];
-  request: FrameRequest;
+  request: Pick<StreamFramesRequest, "final" | "marks" | "surfaceId">;
   everyMs?: number;
   checkpoints?: (typeof CHECKPOINTS)[number];
   atSeconds: number[];
@@ -106,17 +110,13 @@ function parseOptions(args: string[]): RenderOptions | undefined {
   };
 }
 
-/** Absolute times of --at and --every, and input checkpoints. */
-function frameTimes(o: RenderOptions, s: DisplaySession): FrameRequest {
-  const start = s.startNs ?? 0n;
-  const atNs = o.atSeconds.map((t) => start + BigInt(Math.round(t * NS_PER_S)));
-  const last = s.messages.at(-1)?.tsNs ?? start;
-  if (o.everyMs !== undefined) {
-    const step = BigInt(o.everyMs) * NS_PER_MS;
-    for (let t = start + step; t <= last; t += step) atNs.push(t);
-  }
-  const beforeNs = o.checkpoints === "inputs" ? s.inputTimesNs : [];
-  return { ...o.request, atNs, beforeNs };
+/** Absolute times of --at, the --every step, input checkpoints, from the capture start. */
+function frameRequest(o: RenderOptions, startNs: bigint): StreamFramesRequest {
+  const atNs = o.atSeconds.map((t) => startNs + BigInt(Math.round(t * NS_PER_S)));
+  const every = o.everyMs === undefined
+    ? undefined
+    : { startNs, stepNs: BigInt(o.everyMs) * NS_PER_MS };
+  return { ...o.request, atNs, every, beforeInputs: o.checkpoints === "inputs" };
 }
 
 function frameName(f: Frame, o: { startNs: bigint; format: string }): string {
@@ -139,34 +139,59 @@ export async function run(args: string[], io: Io): Promise<number> {
     await io.out(HELP);
     return 0;
   }
-  const session = await readDisplaySession(o.path);
-  if (session.messages.length === 0) {
-    await io.err(`spicecap render: ${o.path}: no display channel messages\n`);
-    return 2;
-  }
-  if (session.displayConnections > 1) {
-    await io.err(
-      `spicecap render: ${session.displayConnections} display connections, rendering the first\n`,
-    );
-  }
+  const stream = await openDisplayStream(o.path);
+  const noDisplay = `spicecap render: ${o.path}: no display channel messages\n`;
+  if (!stream.mayHaveDisplay) return await io.err(noDisplay), 2;
   const problems: DisplayProblem[] = [];
   const model = new DisplayModel({ codecs: DEFAULT_CODECS, onProblem: (p) => problems.push(p) });
   const cursorModel = new CursorModel();
-  const request = frameTimes(o, session);
-  if (o.cursor) request.cursor = { model: cursorModel, messages: session.cursorMessages };
+  const startNs = stream.startNs ?? 0n;
+  const request = frameRequest(o, startNs);
+  if (o.cursor) request.cursor = cursorModel;
   await prepareOutputDir(o.out).catch((e) => {
     if (e instanceof Deno.errors.AlreadyExists || e instanceof Deno.errors.NotADirectory) {
       throw new UsageError(`${e.message} (--out)`);
     }
     throw e;
   });
-  const startNs = session.startNs ?? 0n;
+  const frames = await writeFrames(streamFrames(stream, { model, request }), { o, io, startNs });
+  if (stream.seen.displayMessages === 0) return await io.err(noDisplay), 2;
+  if (stream.seen.displayConnections > 1) {
+    await io.err(
+      `spicecap render: ${stream.seen.displayConnections} display connections, rendering the first\n`,
+    );
+  }
+  for (
+    const p of [...problems, ...cursorModel.problems.map((p) => ({ ...p, channel: "cursor" }))]
+  ) {
+    if (o.json) await io.out(JSON.stringify({ type: "problem", ...p }) + "\n");
+    else await io.err(`spicecap render: ${problemLine(p)}\n`);
+  }
+  const parseErrors = problems.filter((p) => p.kind === "parse").length;
+  if (o.json) {
+    await io.out(
+      JSON.stringify({
+        type: "summary",
+        frames: frames.written,
+        unknownFrames: frames.unknownFrames,
+        problems: problems.length,
+      }) + "\n",
+    );
+  }
+  return frames.unknownFrames > 0 || parseErrors > 0 ? 1 : 0;
+}
+
+/** Writes each frame as it comes and says so on stdout. */
+async function writeFrames(
+  frames: AsyncIterable<Frame>,
+  ctx: { o: RenderOptions; io: Io; startNs: bigint },
+): Promise<{ written: number; unknownFrames: number }> {
+  const { o, io, startNs } = ctx;
   let written = 0;
   let unknownFrames = 0;
-  for (
-    const f of renderFrames(model, { messages: session.messages, request })
-  ) {
+  for await (const f of frames) {
     if (!f.snapshot) {
+      if (f.messageIndex < 0 && f.reason === "final") continue; // no display: said after
       await io.err(
         `spicecap render: no surface yet at ${f.reason} frame (message ${f.messageIndex})\n`,
       );
@@ -195,22 +220,5 @@ export async function run(args: string[], io: Io): Promise<number> {
           `${f.snapshot.width}x${f.snapshot.height} unknown regions ${unknown.length}\n`,
     );
   }
-  for (
-    const p of [...problems, ...cursorModel.problems.map((p) => ({ ...p, channel: "cursor" }))]
-  ) {
-    if (o.json) await io.out(JSON.stringify({ type: "problem", ...p }) + "\n");
-    else await io.err(`spicecap render: ${problemLine(p)}\n`);
-  }
-  const parseErrors = problems.filter((p) => p.kind === "parse").length;
-  if (o.json) {
-    await io.out(
-      JSON.stringify({
-        type: "summary",
-        frames: written,
-        unknownFrames,
-        problems: problems.length,
-      }) + "\n",
-    );
-  }
-  return unknownFrames > 0 || parseErrors > 0 ? 1 : 0;
+  return { written, unknownFrames };
 }

@@ -47,6 +47,8 @@ interface Point {
   strict: boolean;
 }
 
+const byTime = (a: Point, b: Point) => (a.tsNs < b.tsNs ? -1 : a.tsNs > b.tsNs ? 1 : 0);
+
 function points(req: FrameRequest): Point[] {
   const all = [
     ...(req.atNs ?? []).map((tsNs) => ({ tsNs, reason: "at" as const, strict: true })),
@@ -56,7 +58,116 @@ function points(req: FrameRequest): Point[] {
       strict: false,
     })),
   ];
-  return all.sort((a, b) => (a.tsNs < b.tsNs ? -1 : a.tsNs > b.tsNs ? 1 : 0));
+  return all.sort(byTime);
+}
+
+/** Frames every `stepNs` from `startNs` (exclusive) up to the last message's time. */
+export interface EveryRequest {
+  startNs: bigint;
+  stepNs: bigint;
+}
+
+/**
+ * The frames of a request, taken as the messages pass: feed it messages in time order (and, when
+ * streaming, input times and cursor messages as they come), then {@link FrameTimeline.end}.
+ * Only the model and what is not yet due are held, never the messages themselves.
+ */
+export class FrameTimeline {
+  readonly #model: DisplayModel;
+  readonly #request: FrameRequest;
+  readonly #pending: Point[];
+  #next = 0;
+  #every: { next: bigint; stepNs: bigint } | undefined;
+  #last = -1;
+  #lastTs = 0n;
+  #cursor: TimedDisplayMessage[] = [];
+  #nextCursor = 0;
+
+  /**
+   * @param model a fresh model
+   * @param request the moments; `every` adds frames at a fixed step, generated as they come
+   */
+  constructor(model: DisplayModel, request: FrameRequest & { every?: EveryRequest }) {
+    this.#model = model;
+    this.#request = request;
+    this.#pending = points(request);
+    if (request.cursor) this.#cursor = [...request.cursor.messages];
+    const e = request.every;
+    if (e && e.stepNs > 0n) this.#every = { next: e.startNs + e.stepNs, stepNs: e.stepNs };
+  }
+
+  /** The earliest point not taken yet: a pending one, or (`every`) the next --every one. */
+  #peek(): { p: Point; every: boolean } | undefined {
+    const p = this.#pending[this.#next];
+    const e = this.#every;
+    if (e && (!p || e.next < p.tsNs)) {
+      return { p: { tsNs: e.next, reason: "at", strict: true }, every: true };
+    }
+    return p && { p, every: false };
+  }
+
+  #take(n: { p: Point; every: boolean }): Frame {
+    if (n.every) this.#every!.next += this.#every!.stepNs;
+    else this.#next++;
+    return this.#frame(n.p.reason, n.p.tsNs);
+  }
+
+  #frame(reason: FrameReason, tsNs: bigint): Frame {
+    const model = this.#model;
+    const snapshot = model.snapshot(this.#request.surfaceId ?? model.primarySurfaceId);
+    const cursor = this.#request.cursor;
+    if (cursor) {
+      const list = this.#cursor;
+      while (this.#nextCursor < list.length && list[this.#nextCursor].tsNs <= tsNs) {
+        cursor.model.push(list[this.#nextCursor++]);
+      }
+      if (this.#nextCursor > 256) list.splice(0, this.#nextCursor), this.#nextCursor = 0;
+      if (snapshot) cursor.model.overlay(snapshot);
+    }
+    return { reason, tsNs, messageIndex: this.#last, snapshot };
+  }
+
+  /** Frames due before a message of time `tsNs` is applied. */
+  *#due(tsNs: bigint): Generator<Frame> {
+    for (let n = this.#peek(); n; n = this.#peek()) {
+      if (n.p.strict ? tsNs <= n.p.tsNs : tsNs < n.p.tsNs) return;
+      yield this.#take(n);
+    }
+  }
+
+  /** Applies one display message, after the frames due before it; then its MARK frame. */
+  *push(m: TimedDisplayMessage): Generator<Frame> {
+    yield* this.#due(m.tsNs);
+    this.#model.push(m);
+    this.#lastTs = m.tsNs;
+    if (!m.fromClient) this.#last = m.index;
+    if (this.#request.marks && !m.fromClient && m.type === MARK_TYPE) {
+      yield this.#frame("mark", m.tsNs);
+    }
+  }
+
+  /** A cursor-channel message, applied when a frame at or after its time is taken. */
+  cursor(m: TimedDisplayMessage): void {
+    this.#cursor.push(m);
+  }
+
+  /**
+   * A client input at `tsNs`, streamed in time order (ahead of display messages of the same
+   * time): the frames due before it, then its before-input frame.
+   */
+  *input(tsNs: bigint): Generator<Frame> {
+    for (let n = this.#peek(); n && n.p.tsNs < tsNs; n = this.#peek()) yield this.#take(n);
+    yield this.#frame("before-input", tsNs);
+  }
+
+  /** The frames left: pending points (--every ones up to the last message), then the final. */
+  *end(): Generator<Frame> {
+    for (let n = this.#peek(); n; n = this.#peek()) {
+      if (n.every && n.p.tsNs > this.#lastTs) this.#every = undefined;
+      else yield this.#take(n);
+    }
+    if (this.#request.final) yield this.#frame("final", this.#lastTs);
+  }
 }
 
 /**
@@ -69,36 +180,7 @@ export function* renderFrames(
   model: DisplayModel,
   input: { messages: readonly TimedDisplayMessage[]; request: FrameRequest },
 ): Generator<Frame> {
-  const { messages, request } = input;
-  const pending = points(request);
-  let next = 0;
-  let last = -1;
-  let lastTs = 0n;
-  let nextCursor = 0;
-  const frame = (reason: FrameReason, tsNs: bigint): Frame => {
-    const snapshot = model.snapshot(request.surfaceId ?? model.primarySurfaceId);
-    const cursor = request.cursor;
-    if (cursor) {
-      const list = cursor.messages;
-      while (nextCursor < list.length && list[nextCursor].tsNs <= tsNs) {
-        cursor.model.push(list[nextCursor++]);
-      }
-      if (snapshot) cursor.model.overlay(snapshot);
-    }
-    return { reason, tsNs, messageIndex: last, snapshot };
-  };
-  for (const m of messages) {
-    while (next < pending.length) {
-      const p = pending[next];
-      if (p.strict ? m.tsNs <= p.tsNs : m.tsNs < p.tsNs) break;
-      yield frame(p.reason, p.tsNs);
-      next++;
-    }
-    model.push(m);
-    lastTs = m.tsNs;
-    if (!m.fromClient) last = m.index;
-    if (request.marks && !m.fromClient && m.type === MARK_TYPE) yield frame("mark", m.tsNs);
-  }
-  for (; next < pending.length; next++) yield frame(pending[next].reason, pending[next].tsNs);
-  if (request.final) yield frame("final", lastTs);
+  const timeline = new FrameTimeline(model, input.request);
+  for (const m of input.messages) yield* timeline.push(m);
+  yield* timeline.end();
 }
