@@ -1,8 +1,9 @@
 /**
- * `deno task bench [--quick] [--only NAME]`: runs every bench module and prints one table of
+ * `deno task bench [--quick] [--only NAME]…`: runs every bench module and prints one table of
  * our figures against references measured in the same run.
  */
 import { parseArgs } from "node:util";
+import { closestName } from "../harness/args.ts";
 import type { Bench, BenchRow } from "./types.ts";
 
 const MODULES = [
@@ -56,15 +57,66 @@ export function renderTable(rows: BenchRow[]): string {
   return [line(header), line(widths.map((w) => "-".repeat(w))), ...body.map(line)].join("\n");
 }
 
+/** The `--help` text. */
+export const BENCH_HELP = `Usage: deno task bench [--quick] [--only NAME]…
+Run the benchmarks and print one table: our figures against references (a C libpcap program,
+tshark, a plain relay, …) measured in the same run.
+
+Options:
+  --quick          fewer and smaller runs (the smoke test uses it)
+  --only NAME      only this benchmark (repeatable): ${MODULES.join(", ")}
+  -h, --help       show this help
+
+Exit status: 0 ran, 2 bad usage
+`;
+
+/**
+ * Parses the bench arguments.
+ *
+ * @returns the options, or a message and exit status (help: 0, bad usage: 2)
+ */
+export function parseBenchArgs(
+  args: string[],
+): { quick: boolean; only?: string[] } | { text: string; code: number } {
+  let values;
+  try {
+    values = parseArgs({
+      args,
+      options: {
+        quick: { type: "boolean", default: false },
+        only: { type: "string", multiple: true },
+        help: { type: "boolean", short: "h" },
+      },
+      strict: true,
+    }).values;
+  } catch (e) {
+    const flag = /'([^']+)'/.exec((e as Error).message)?.[1];
+    const what = flag ? `unknown option or argument ${flag}` : (e as Error).message;
+    return { text: `bench: ${what}\nRun deno task bench --help for the options.\n`, code: 2 };
+  }
+  if (values.help) return { text: BENCH_HELP, code: 0 };
+  for (const name of values.only ?? []) {
+    if ((MODULES as readonly string[]).includes(name)) continue;
+    const near = closestName(name, MODULES);
+    return {
+      text: `bench: --only: unknown benchmark ${name}${near ? `; did you mean ${near}?` : ""}\n` +
+        `The benchmarks: ${MODULES.join(", ")}\n`,
+      code: 2,
+    };
+  }
+  return { quick: values.quick === true, only: values.only };
+}
+
 if (import.meta.main) {
-  const { values } = parseArgs({
-    args: Deno.args,
-    options: { quick: { type: "boolean", default: false }, only: { type: "string" } },
-    strict: true,
-  });
+  const parsed = parseBenchArgs(Deno.args);
+  if ("text" in parsed) {
+    (parsed.code === 0 ? console.log : console.error)(parsed.text.trimEnd());
+    Deno.exit(parsed.code);
+  }
+  const values = parsed;
   const rows: BenchRow[] = [];
   for (const name of MODULES) {
-    if (values.only && values.only !== name) continue;
+    if (values.only && !values.only.includes(name)) continue;
     let mod: { bench?: Bench };
     try {
       mod = await import(`./${name}_bench.ts`);

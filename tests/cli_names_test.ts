@@ -7,6 +7,7 @@ import { main } from "../harness/cli.ts";
 import { memoryIo } from "../harness/io.ts";
 import { readCaptureFile } from "../lib/pcap/reader.ts";
 import { PcapWriter } from "../lib/pcap/pcap_writer.ts";
+import { parseBenchArgs } from "../bench/run.ts";
 
 const SHOT = new URL("../fixtures/golden/screenshot", import.meta.url).pathname;
 
@@ -79,6 +80,39 @@ Deno.test("inspect --messages names the connections of a mid-session capture it 
       stderr,
       /^spicecap inspect: \S*late\.pcap: connection 0 \(10\.0\.0\.\d:\d+ ↔ 10\.0\.0\.\d:\d+\): not framed, its messages are not shown: .+\n$/,
     );
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("bench --help exits 0; an unknown --only name or flag exits 2 with the nearest name", () => {
+  const help = parseBenchArgs(["--help"]);
+  assert.ok("text" in help && help.code === 0 && /--only NAME/.test(help.text));
+  const only = parseBenchArgs(["--only", "ringg"]);
+  assert.ok("text" in only);
+  assert.equal(only.code, 2);
+  assert.match(only.text, /^bench: --only: unknown benchmark ringg; did you mean ring\?\n/);
+  const flag = parseBenchArgs(["--bogus"]);
+  assert.ok(
+    "text" in flag && flag.code === 2 && /unknown option or argument --bogus\n/.test(flag.text),
+  );
+  assert.deepEqual(parseBenchArgs(["--only", "pcap", "--only", "ring"]), {
+    quick: false,
+    only: ["pcap", "ring"],
+  });
+});
+
+Deno.test("merge and import take -o/--out, and the old --output still works", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "spicecap-out-" });
+  try {
+    assert.equal((await run("merge", SHOT, "--out", `${dir}/a.pcapng`)).code, 0);
+    assert.equal((await run("merge", SHOT, "--output", `${dir}/b.pcapng`)).code, 0);
+    const missing = await run("merge", SHOT);
+    assert.equal(missing.code, 2);
+    assert.match(missing.stderr, /expected -o OUT\.pcapng/);
+    const nothing = await run("import", `${dir}/nope.pcap`, "-o", `${dir}/s`);
+    assert.equal(nothing.code, 2);
+    assert.match(nothing.stderr, /^spicecap import: \S+nope\.pcap: no such file\n/);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

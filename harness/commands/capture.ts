@@ -13,7 +13,13 @@ import {
   isLoopback,
   parseCaptureArgs,
 } from "./capture_args.ts";
-import { type ClientExit, formatSummary, type StoppedBy, summarize } from "./capture_summary.ts";
+import {
+  type ClientExit,
+  formatSummary,
+  otherSessionFiles,
+  type StoppedBy,
+  summarize,
+} from "./capture_summary.ts";
 import { checkServerTls, checkX509Dir, serverCaFile, tlsOptions } from "./capture_tls.ts";
 import { type QemuServer, redactSecrets, startQemu } from "../processes/qemu.ts";
 import { sessionSerialLog } from "../processes/linux_guest.ts";
@@ -345,7 +351,10 @@ class CaptureRun {
     const proxyStats = proxy.stats();
     await this.#qemu?.stop();
     let clientExit: ClientExit | undefined;
-    if (client) clientExit = { kind: client.kind, exitCode: (await client.exited).code };
+    if (client) {
+      const exitCode = (await client.exited).code;
+      clientExit = { kind: client.kind, exitCode, stoppedByUs: client.stoppedByHarness };
+    }
     // The client wrote the screenshot with its umask; session files are private (0600).
     if (dir && client?.kind === "spicy-screenshot") {
       await Deno.chmod(`${dir}/screenshot.ppm`, 0o600).catch(() => {});
@@ -372,6 +381,9 @@ class CaptureRun {
   async cleanup(): Promise<void> {
     this.#stopSnapshots();
     await this.#client?.stop().catch(() => {});
+      otherFiles: dir
+        ? await otherSessionFiles(dir, stats?.channels.map((c) => c.file) ?? [])
+        : undefined,
     await this.#proxy?.close().catch(() => {});
     await this.#recording?.close().catch(() => {});
     await this.#qemu?.stop().catch(() => {});
@@ -418,3 +430,27 @@ export async function run(args: string[], io: Io): Promise<number> {
     await capture.cleanup();
   }
 }
+    throw e;
+  }
+  const done = (async () => {
+    try {
+      return await capture.finish(await capture.waitForStop());
+    } finally {
+      await capture.cleanup();
+    }
+  })();
+  return { ...capture.started(), done };
+}
+
+/**
+ * Runs `deno task capture`.
+ *
+ * @param args arguments after `capture`
+ * @param io output and the interrupt signal
+ * @returns 0 recorded, 1 capture errors, 2 usage/environment (thrown as typed errors)
+ */
+export async function run(args: string[], io: Io): Promise<number> {
+  const o = parseCaptureArgs(args);
+  if (o.help) {
+    await io.out(CAPTURE_HELP);
+    return 0;

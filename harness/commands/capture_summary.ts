@@ -11,6 +11,8 @@ export type StoppedBy = "client-exit" | "duration" | "signal" | "server-exit";
 export interface ClientExit {
   kind: string;
   exitCode: number;
+  /** We stopped it (SIGTERM at the end of the capture): its exit code says nothing. */
+  stoppedByUs?: boolean;
 }
 
 /** The final summary (`--json` prints it). */
@@ -26,6 +28,8 @@ export interface Summary {
   errors: number;
   proxy: ProxyStats;
   client?: ClientExit;
+  /** Files in the session directory besides the channel files (session.json, screenshot.ppm, …). */
+  otherFiles?: string[];
   /** `--ring`: what the flight recorder's ring held at the end, and the snapshots written. */
   ring?: FlightRingStats;
 }
@@ -43,6 +47,27 @@ export interface SummaryFacts {
   manifest?: Manifest;
   proxy: ProxyStats;
   client?: ClientExit;
+  /** Files in the session directory besides the channel files ({@link otherSessionFiles}). */
+  otherFiles?: string[];
+}
+
+/**
+ * The files of a session directory that are not channel files, sorted: the manifest, the
+ * client's screenshot, the guest's serial log, …
+ *
+ * @param dir the session directory
+ * @param channelFiles the channel files' names
+ */
+export async function otherSessionFiles(dir: string, channelFiles: string[]): Promise<string[]> {
+  const names: string[] = [];
+  try {
+    for await (const e of Deno.readDir(dir)) {
+      if (e.isFile && !channelFiles.includes(e.name)) names.push(e.name);
+    }
+  } catch (e) {
+    if (!(e instanceof Deno.errors.NotFound)) throw e;
+  }
+  return names.sort();
 }
 
 /**
@@ -74,6 +99,7 @@ export function summarize(facts: SummaryFacts): Summary {
     errors: sum("errors") + proxy.captureErrors + proxy.tlsFailures,
     proxy,
     ...(client ? { client } : {}),
+    ...(facts.otherFiles ? { otherFiles: facts.otherFiles } : {}),
     ...(facts.stats?.ring ? { ring: facts.stats.ring } : {}),
   };
 }
@@ -118,7 +144,14 @@ export function formatSummary(s: Summary): string {
       `over ${s.proxy.connections} connections` +
       (s.proxy.tlsFailures ? `; failed TLS handshakes: ${s.proxy.tlsFailures}` : ""),
   );
-  if (s.client) lines.push(`  client ${s.client.kind} exited with code ${s.client.exitCode}`);
+  for (const f of s.otherFiles ?? []) lines.push(`  ${f}`);
+  if (s.client) {
+    lines.push(
+      s.client.stoppedByUs
+        ? `  client ${s.client.kind}: stopped by us at the end`
+        : `  client ${s.client.kind} exited with code ${s.client.exitCode}`,
+    );
+  }
   if (s.ring) lines.push(`  snapshots under: ${s.dir}/snapshots`);
   else lines.push(s.dir ? `  session: ${s.dir}` : "  nothing recorded (--no-record)");
   return lines.join("\n") + "\n";

@@ -12,7 +12,8 @@ cooked) into a spicecap session directory: one file per channel, one packet per 
 synthetic addressing, original timestamps. Each connection must include its link phase.
 
 Options:
-  -o, --output <dir>     session directory to create (default: PCAP without extension + "-session")
+  -o, --out <dir>        session directory to create (default: captures/<PCAP's name without
+                         extension> in the current directory); --output is the old spelling
   --format <pcap|pcapng> channel file format (default: pcap)
   --server-port <n>      synthetic server port (default: 5930)
   --json                 print the result as one JSON object
@@ -21,13 +22,36 @@ Options:
 Exit status: 0 imported, 1 partial (bytes lost, framing errors, unknown channels), 2 unreadable
 input or bad usage
 Example:
-  deno task import tcpdump.pcap -o captures/from-tcpdump && deno task check captures/from-tcpdump
+  spicecap import tcpdump.pcap -o captures/from-tcpdump && spicecap check captures/from-tcpdump
 `;
+
+/** Where an import goes without `-o`: `captures/<name>` under the current directory. */
+export function defaultImportDir(input: string): string {
+  const name = input.replace(/\/+$/, "").split("/").pop()!.replace(/\.(pcapng|pcap|cap)$/i, "");
+  return `captures/${name}`;
+}
+
+/** The input must be a readable file: a directory or a missing path is named with the problem. */
+async function statInput(input: string): Promise<void> {
+  let info;
+  try {
+    info = await Deno.stat(input);
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) throw new UsageError(`${input}: no such file`);
+    throw e;
+  }
+  if (info.isDirectory) {
+    throw new UsageError(
+      `${input}: is a directory; import takes one capture file (pcap or pcapng)`,
+    );
+  }
+}
 
 /** Runs `import`. */
 export async function run(args: string[], io: Io): Promise<number> {
   const { values, positionals } = parseCommandArgs("import", args, {
-    output: { type: "string", short: "o" },
+    out: { type: "string", short: "o" },
+    output: { type: "string" },
     format: { type: "string" },
     "server-port": { type: "string" },
     json: { type: "boolean" },
@@ -44,8 +68,8 @@ export async function run(args: string[], io: Io): Promise<number> {
     throw new UsageError(`--format: expected pcap or pcapng, got '${format}'`);
   }
   const serverPort = numberFlag("server-port", values["server-port"], "port");
-  const dir = values.output ?? `${input.replace(/\.(pcapng|pcap|cap)$/i, "")}-session`;
-  await Deno.stat(input); // NotFound names the input before a directory is created
+  const dir = values.out ?? values.output ?? defaultImportDir(input);
+  await statInput(input); // names the input before a directory is created
   // Written beside `dir` and moved into place at the end: a failed import leaves nothing behind.
   const result = await fillDirAtomically(
     dir,

@@ -12,7 +12,8 @@ channel (named after its file), pcapng direction flags (client → server = outb
 comments kept. DIR may also be a single capture file (converted to pcapng).
 
 Options:
-  -o, --output <file>  output pcapng; "-" writes to stdout (required)
+  -o, --out <file>     output pcapng; "-" writes to stdout (required); --output is the
+                       old spelling
   --no-direction       do not derive direction flags from the synthetic addressing
   -h, --help           show this help
 
@@ -24,7 +25,8 @@ Example:
 /** Runs `merge`. */
 export async function run(args: string[], io: Io): Promise<number> {
   const { values, positionals } = parseCommandArgs("merge", args, {
-    output: { type: "string", short: "o" },
+    out: { type: "string", short: "o" },
+    output: { type: "string" },
     "no-direction": { type: "boolean" },
     help: { type: "boolean", short: "h" },
   });
@@ -33,9 +35,9 @@ export async function run(args: string[], io: Io): Promise<number> {
     return 0;
   }
   if (positionals.length !== 1) throw new UsageError("expected exactly one session DIR");
-  if (values.output === undefined) throw new UsageError("expected -o OUT.pcapng (or -o -)");
+  const out = values.out ?? values.output;
+  if (out === undefined) throw new UsageError("expected -o OUT.pcapng (or -o -)");
   const { files } = await openSession(positionals[0]);
-  const out = values.output;
   const options = { deriveDirection: !values["no-direction"] };
   if (out === "-") {
     const sink = new WritableStream<Uint8Array>({ write: (chunk) => io.out(chunk) });
