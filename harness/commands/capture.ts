@@ -367,6 +367,9 @@ class CaptureRun {
       manifest,
       proxy: proxyStats,
       client: clientExit,
+      otherFiles: dir
+        ? await otherSessionFiles(dir, stats?.channels.map((c) => c.file) ?? [])
+        : undefined,
     });
     if (this.#o.json) await this.#io.out(JSON.stringify(summary) + "\n");
     await this.#io.err(formatSummary(summary));
@@ -381,9 +384,6 @@ class CaptureRun {
   async cleanup(): Promise<void> {
     this.#stopSnapshots();
     await this.#client?.stop().catch(() => {});
-      otherFiles: dir
-        ? await otherSessionFiles(dir, stats?.channels.map((c) => c.file) ?? [])
-        : undefined,
     await this.#proxy?.close().catch(() => {});
     await this.#recording?.close().catch(() => {});
     await this.#qemu?.stop().catch(() => {});
@@ -430,27 +430,3 @@ export async function run(args: string[], io: Io): Promise<number> {
     await capture.cleanup();
   }
 }
-    throw e;
-  }
-  const done = (async () => {
-    try {
-      return await capture.finish(await capture.waitForStop());
-    } finally {
-      await capture.cleanup();
-    }
-  })();
-  return { ...capture.started(), done };
-}
-
-/**
- * Runs `deno task capture`.
- *
- * @param args arguments after `capture`
- * @param io output and the interrupt signal
- * @returns 0 recorded, 1 capture errors, 2 usage/environment (thrown as typed errors)
- */
-export async function run(args: string[], io: Io): Promise<number> {
-  const o = parseCaptureArgs(args);
-  if (o.help) {
-    await io.out(CAPTURE_HELP);
-    return 0;
