@@ -30,6 +30,11 @@ export interface TypingCaptureOptions {
   captureArgs?: string[];
   /** Deadline for the guest's GUEST READY, and for each line's serial text. @default 40000 */
   timeoutMs?: number;
+  /**
+   * Runs after the last line, while the client is still connected, with the capture (e.g. to
+   * ask a `--ring` capture for a snapshot).
+   */
+  afterLines?: (cap: InProcessCapture) => Promise<void>;
 }
 
 /** What {@link captureTyping} did. */
@@ -110,6 +115,7 @@ export async function captureTyping(
       await typeLine(display, line.type);
       if (line.serial !== undefined) await waitForSerial(serialLog, line.serial, timeoutMs);
     }
+    await options.afterLines?.(cap);
     if (options.screenshot !== undefined) {
       // --duration keeps the capture (and QEMU) running after spicy is gone.
       await stopXClient(clientPid);

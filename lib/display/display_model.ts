@@ -156,6 +156,7 @@ export class DisplayModel {
    * drawn again. Caches and streams stay; what they lost shows up as misses.
    */
   #lost(m: DisplayMessage, bytes: number): void {
+    if (this.#surfaces.size === 0) return; // nothing drawn yet that could be stale
     for (const s of this.#surfaces.values()) s.known.fill(0);
     const primary = this.#primaryId === undefined ? undefined : this.#surfaces.get(this.#primaryId);
     this.#report(m, {
