@@ -117,3 +117,12 @@ Deno.test("merge and import take -o/--out, and the old --output still works", as
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("inspect --messages names the capability bits of the link phase", async () => {
+  const { code, stdout } = await run("inspect", "--messages", "--type", "LINK_REPLY", SHOT);
+  assert.equal(code, 0);
+  assert.match(
+    stdout,
+    /main +← LINK_REPLY \d+ .*commonCaps=\[PROTOCOL_AUTH_SELECTION,AUTH_SPICE,MINI_HEADER\] channelCaps=\[SEMI_SEAMLESS_MIGRATE,/,
+  );
+});

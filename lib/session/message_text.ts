@@ -3,6 +3,7 @@ import { asciiLines, formatClock } from "../pcap/text_writer.ts";
 import { parseLinkMessage, parseLinkReply } from "../spice/link.ts";
 import { decodeMessage, messageBody, summarizeFields } from "../spice/messages.ts";
 import {
+  capNames,
   CHANNEL_MESSAGES,
   channelName,
   COMMON_CLIENT_MESSAGES,
@@ -88,8 +89,8 @@ export function unitFields(ev: MessageEvent): Record<string, unknown> | undefine
         id: l.channelId,
         connectionId: l.connectionId,
         version: `${l.major}.${l.minor}`,
-        commonCaps: l.commonCaps,
-        channelCaps: l.channelCaps,
+        commonCaps: capNames("common", l.commonCaps),
+        channelCaps: capNames(l.channelType, l.channelCaps),
       };
     }
     case "linkReply": {
@@ -97,8 +98,8 @@ export function unitFields(ev: MessageEvent): Record<string, unknown> | undefine
       return {
         error: r.error,
         errorName: linkErrorName(r.error),
-        commonCaps: r.commonCaps,
-        channelCaps: r.channelCaps,
+        commonCaps: capNames("common", r.commonCaps),
+        channelCaps: capNames(ev.connection.channelType ?? 0, r.channelCaps),
       };
     }
     case "authMechanism":
@@ -115,8 +116,8 @@ export function unitFields(ev: MessageEvent): Record<string, unknown> | undefine
 /**
  * One line per unit: `time channel → #N NAME size fields`. The arrow points client → server (→)
  * or server → client (←); `#N` is the message's index (`SpiceMessage.index`: 0-based, per
- * connection and direction, link-phase units have none), the number `diff` reports and
- * `replay --until-message` takes; size is the unit's bytes on the wire, header included.
+ * connection and direction, link-phase units have none), the number `diff` reports;
+ * size is the unit's bytes on the wire, header included.
  *
  * @param ev the unit
  * @param options time origin, verbose, ascii

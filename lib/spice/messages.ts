@@ -55,13 +55,18 @@ export function messageBody(unit: SpiceMessage): Uint8Array {
 
 const MAX_LIST_ITEMS = 8;
 
+/** A name as the tables spell them: upper snake case, or `unknown(n)`. */
+const TABLE_NAME = /^([A-Z][A-Z0-9_]*|unknown\(\d+\))$/;
+
 function formatValue(v: unknown): string {
   if (typeof v === "bigint" || typeof v === "number" || typeof v === "boolean") return String(v);
   if (typeof v === "string") return JSON.stringify(v);
   if (v === undefined || v === null) return String(v);
   if (v instanceof Uint8Array) return `${v.length}B`;
   if (Array.isArray(v)) {
-    const shown = v.slice(0, MAX_LIST_ITEMS).map(formatValue);
+    // Names from the tables (capabilities, …) read better bare: [AUTH_SPICE, MINI_HEADER].
+    const item = (x: unknown) => typeof x === "string" && TABLE_NAME.test(x) ? x : formatValue(x);
+    const shown = v.slice(0, MAX_LIST_ITEMS).map(item);
     if (v.length > MAX_LIST_ITEMS) shown.push(`…+${v.length - MAX_LIST_ITEMS}`);
     return `[${shown.join(",")}]`;
   }
