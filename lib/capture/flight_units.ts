@@ -107,7 +107,9 @@ export function unitTrouble(
 
 /** Messages and their bytes (payload, headers included). */
 export interface FlightCount {
+  /** Whole SPICE messages. */
   messages: number;
+  /** Their bytes, headers included. */
   bytes: number;
 }
 

@@ -26,6 +26,7 @@ export {
   checkManifestSchema,
   type ManifestChannelLike,
   type ObservedChannel,
+  type SchemaCheck,
 } from "./manifest_checks.ts";
 export { FileChecker, type FileCheckOptions, type FileCheckResult } from "./file_checker.ts";
 export { checkFile, type CheckItem, checkPath, type CheckPathOptions } from "./check_path.ts";
