@@ -6,6 +6,19 @@
  * `lib/pcap` (file formats) and `lib/spice` (protocol), `lib/capture` (recording),
  * `lib/session` (reading back as SPICE messages), `lib/check` and `lib/diff`.
  *
+ * The test fixtures of `harness/fixture` sit on top: `startQemu`, `capture`, `replay` and
+ * `serve` give `AsyncDisposable` objects (`await using`), `assertMatchesGolden` compares a
+ * session with a golden one (re-baselined by `deno test -A -- --update`), and `readSession`
+ * yields a session's decoded messages.
+ *
+ * @example A replayed golden matches it
+ * ```ts
+ * import { assertMatchesGolden, replay } from "@spicecap/spicecap";
+ *
+ * await using run = await replay("fixtures/golden/screenshot");
+ * await assertMatchesGolden(run.dir, "fixtures/golden/screenshot");
+ * ```
+ *
  * @module
  */
 export * from "./lib/pcap/mod.ts";
@@ -15,3 +28,4 @@ export * from "./lib/capture/mod.ts";
 export * from "./lib/session/mod.ts";
 export * from "./lib/check/mod.ts";
 export * from "./lib/diff/mod.ts";
+export * from "./harness/fixture/mod.ts";

@@ -273,13 +273,17 @@ Deno.test("each lib/ folder imports only folders at or below its own layer (test
   assert.deepEqual(bad, []);
 });
 
-Deno.test("harness/ imports only lib/ and harness/, testing/ only lib/, harness/ and testing/, mod.ts only lib/", async () => {
+/** The one harness/ module mod.ts exports: the test fixtures. */
+const FIXTURE_MODULE = "harness/fixture/mod.ts";
+
+Deno.test("harness/ imports only lib/ and harness/, testing/ only lib/, harness/ and testing/, mod.ts only lib/ and the fixtures", async () => {
   const { imports } = await allImports();
   const allowed = (i: Import): boolean => {
     const from = topFolder(i.from);
     const to = topFolder(i.to);
-    if (i.from === "mod.ts") return to === "lib";
+    if (i.from === "mod.ts") return to === "lib" || i.to === FIXTURE_MODULE;
     if (from === "harness") {
+      if (i.to.startsWith("harness/fixture/")) return i.from.startsWith("harness/fixture/");
       if (isTestFile(i.from) && to === "testing") return true;
       return to === "lib" || to === "harness" || i.to === "deno.json";
     }

@@ -157,6 +157,20 @@ class CaptureRun {
     };
   }
 
+  /** Where clients connect and what runs, once {@link startProxy} has run. */
+  started(): Omit<StartedCapture, "done"> {
+    const proxy = this.#proxy!;
+    const qemu = this.#qemu;
+    const client = this.#client;
+    return {
+      dir: this.#dir,
+      url: this.#url,
+      proxy: { hostname: proxy.hostname, port: proxy.port, tlsPort: proxy.tlsPort },
+      qemu: qemu ? { pid: qemu.pid, port: qemu.port } : undefined,
+      client: client ? { kind: client.kind, pid: client.pid } : undefined,
+    };
+  }
+
   /** Warns when the proxy listens where others can reach it. */
   warnIfExposed(): void {
     const hostname = this.#o.listen.hostname;
@@ -404,6 +418,57 @@ class CaptureRun {
   }
 }
 
+/** A capture {@link startCapture} started: where clients connect, what runs, and its end. */
+export interface StartedCapture {
+  /** Session directory; null with --no-record. */
+  dir: string | null;
+  /** `spice://host:port` (with `?tls-port=`) where clients connect. */
+  url: string;
+  /** Where the proxy listens. */
+  proxy: { hostname: string; port: number; tlsPort?: number };
+  /** Our QEMU, unless --target. */
+  qemu?: { pid: number; port: number };
+  /** The --client, once started. */
+  client?: { kind: ClientKind; pid: number };
+  /**
+   * The exit status (0 recorded, 1 capture errors) once the capture has stopped: by `io.signal`,
+   * --duration, the client's exit or QEMU's. Everything it started is stopped by then, on error
+   * paths too.
+   */
+  done: Promise<number>;
+}
+
+/**
+ * Starts a capture as `deno task capture` runs it and returns once clients can connect (and
+ * --client has started); a start that fails stops what it started and throws.
+ *
+ * @param o parsed options ({@link parseCaptureArgs})
+ * @param io output, and the signal that stops the capture
+ * @throws {EnvironmentError} or {UsageError} as the command's exit 2
+ */
+export async function startCapture(o: CaptureOptions, io: Io): Promise<StartedCapture> {
+  requireClientTools(o);
+  const capture = new CaptureRun(o, io);
+  capture.warnIfExposed();
+  try {
+    await capture.startRecording();
+    const tls = await capture.startServer();
+    await capture.startProxy(tls);
+    await capture.startClient();
+  } catch (e) {
+    await capture.cleanup();
+    throw e;
+  }
+  const done = (async () => {
+    try {
+      return await capture.finish(await capture.waitForStop());
+    } finally {
+      await capture.cleanup();
+    }
+  })();
+  return { ...capture.started(), done };
+}
+
 /**
  * Runs `deno task capture`.
  *
@@ -417,16 +482,5 @@ export async function run(args: string[], io: Io): Promise<number> {
     await io.out(CAPTURE_HELP);
     return 0;
   }
-  requireClientTools(o);
-  const capture = new CaptureRun(o, io);
-  capture.warnIfExposed();
-  try {
-    await capture.startRecording();
-    const tls = await capture.startServer();
-    await capture.startProxy(tls);
-    await capture.startClient();
-    return await capture.finish(await capture.waitForStop());
-  } finally {
-    await capture.cleanup();
-  }
+  return await (await startCapture(o, io)).done;
 }

@@ -12,7 +12,8 @@ import { UsageError } from "../errors.ts";
 import type { Io } from "../io.ts";
 import { messageNameFlag } from "../names.ts";
 
-const DEFAULT_MAX_REPORT = 20;
+/** Differences printed per channel direction unless --max-report. */
+export const DEFAULT_MAX_REPORT = 20;
 
 /** The `--help` text. */
 export function help(): string {
@@ -149,7 +150,11 @@ export async function run(args: string[], io: Io): Promise<number> {
   return same ? 0 : 1;
 }
 
-function showRecord(r: DiffRecord, shown: Map<string, number>, max: number): boolean {
+/**
+ * Whether a difference is printed: the first `max` of each channel direction are, counted in
+ * `shown`.
+ */
+export function showRecord(r: DiffRecord, shown: Map<string, number>, max: number): boolean {
   const key = `${r.channel}/${r.direction ?? ""}`;
   const n = (shown.get(key) ?? 0) + 1;
   shown.set(key, n);
