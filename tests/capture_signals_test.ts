@@ -107,7 +107,8 @@ Deno.test({
       try {
         // Wait until spicy's display channel is past DISPLAY_INIT (the server's SET_ACK is in
         // the flushed file): killing a client between the display link and DISPLAY_INIT can
-        // crash QEMU itself (spice-protocol.md §6), which is not what this test is about.
+        // crash QEMU itself (docs/protocol.md "Live duties of a replayer"), which is not what
+        // this test is about.
         await pollUntil(
           async () => {
             const units = await unitsOf(`${dir}/display.pcap`).then((r) => r.units, () => []);

@@ -15,7 +15,10 @@
 import { CHANNEL_TYPES as CHANNEL, messageName } from "../spice/tables.ts";
 import type { SpiceUnit } from "../spice/types.ts";
 
-/** Common message numbers the replayer generates itself (spice-protocol.md §5, §6). */
+/**
+ * Common message numbers the replayer generates itself (docs/protocol.md "Flow control and
+ * keepalive").
+ */
 export const COMMON = Object.freeze({
   /** server → client */
   SET_ACK: 3,
