@@ -65,6 +65,10 @@ const COMMANDS: Readonly<Record<string, { summary: string; load: () => Promise<C
     summary: "replay and diff every golden session against fresh QEMUs, for CI",
     load: async () => (await import("./commands/regress.ts")).run,
   },
+  stats: {
+    summary: "message counts and bytes, rate over time, round trips and link times",
+    load: async () => (await import("./commands/stats.ts")).run,
+  },
 };
 
 function usage(): string {
