@@ -26,76 +26,21 @@ import {
   UNIT_OVERHEAD_BYTES,
   unitTrouble,
 } from "./flight_units.ts";
+import type {
+  FlightRingOptions,
+  RingChannelView,
+  RingConnectionView,
+  RingView,
+} from "./flight_ring_types.ts";
 
 export type { FlightChannelStats, FlightCount, FlightRingStats, KeptUnit } from "./flight_units.ts";
-
-/** What can set off a snapshot while the session runs (`--snapshot-on`). */
-export interface SnapshotTriggers {
-  /** A connection closes or resets while the capture is not stopping. */
-  disconnect?: boolean;
-  /** A link reply or link result other than OK. */
-  linkError?: boolean;
-  /** A NOTIFY of error severity. */
-  notifyError?: boolean;
-  /** Message names (either direction, any channel) whose sight sets one off. */
-  messages?: readonly string[];
-}
-
-/** Options of {@link FlightRing}. */
-export interface FlightRingOptions {
-  /** Bytes of messages kept (payload plus {@link UNIT_OVERHEAD_BYTES} each), > 0. */
-  ringBytes: number;
-  /** Time source. @default systemClock() */
-  clock?: Clock;
-  /** Events that call {@link FlightRingOptions.onTrigger}. */
-  triggers?: SnapshotTriggers;
-  /** Called when a trigger fires: `reason` as in the manifest, `detail` in words. */
-  onTrigger?: (reason: string, detail: string) => void;
-}
-
-/** One connection as a snapshot sees it: every unit kept, in stream order. */
-export interface RingConnectionView {
-  /** When it opened, ns. */
-  openedNs: bigint;
-  /** When it closed, ns, if it did. */
-  closedNs?: bigint;
-  /** Direction of the RST that ended it, if reset. */
-  resetBy?: Direction;
-  /** Link phase, then state kept past the ring, then the ring's units (each in time order). */
-  units: KeptUnit[];
-  /** Payload bytes not kept, per direction (client → server first). */
-  notKept: [number, number];
-}
-
-/** One channel as a snapshot sees it. */
-export interface RingChannelView {
-  /** Channel type. */
-  type: number;
-  /** Channel id. */
-  id: number;
-  /** Its connections in the order they opened. */
-  connections: RingConnectionView[];
-  /** Messages that fell out of the ring. */
-  notKeptMessages: number;
-}
-
-/** Everything a snapshot writes. */
-export interface RingView {
-  /** `--ring` bytes. */
-  ringBytes: number;
-  /** When the view was taken, ns. */
-  takenNs: bigint;
-  /** Oldest and newest unit the ring holds (not counting the always-kept ones), ns. */
-  fromNs: bigint;
-  /** Newest unit, ns. */
-  toNs: bigint;
-  /** Channels in the order they opened. */
-  channels: RingChannelView[];
-  /** Facts for the manifest (sessionId, scrubbed, …). */
-  facts: ManifestFacts;
-  /** Connections relayed but in no channel. */
-  unrecorded: UnrecordedConnection[];
-}
+export type {
+  FlightRingOptions,
+  RingChannelView,
+  RingConnectionView,
+  RingView,
+  SnapshotTriggers,
+} from "./flight_ring_types.ts";
 
 interface RingChannel {
   type: number;
@@ -126,14 +71,21 @@ class RingConnection implements ChannelConnection {
   readonly notKept: [number, number] = [0, 0];
   closedNs?: bigint;
   resetBy?: Direction;
+  readonly ring: FlightRing;
+  readonly channel: RingChannel;
+  readonly openedNs: bigint;
+  /** The port the snapshot will give it (assigned as `CaptureSession` does). */
+  readonly clientPort: number;
   constructor(
-    readonly ring: FlightRing,
-    readonly channel: RingChannel,
-    readonly openedNs: bigint,
-    /** The port the snapshot will give it (assigned as `CaptureSession` does). */
-    readonly clientPort: number,
-  ) {}
+    init: { ring: FlightRing; channel: RingChannel; openedNs: bigint; clientPort: number },
+  ) {
+    this.ring = init.ring;
+    this.channel = init.channel;
+    this.openedNs = init.openedNs;
+    this.clientPort = init.clientPort;
+  }
 
+  // sent, received, partial: positional as `ChannelConnection` is (they run per relayed chunk).
   sent(bytes: Uint8Array, comment?: string, unit?: SpiceUnit): void {
     this.ring._add(this, { fromClient: true, bytes, comment, unit });
   }
@@ -223,7 +175,12 @@ export class FlightRing {
     const port = ch.conns.length === 0
       ? firstClientPort(channelType, channelId)
       : RECONNECT_PORT_BASE + (this.#reconnections++ % (65536 - RECONNECT_PORT_BASE));
-    const conn = new RingConnection(this, ch, this.nowNs(), port);
+    const conn = new RingConnection({
+      ring: this,
+      channel: ch,
+      openedNs: this.nowNs(),
+      clientPort: port,
+    });
     ch.conns.push(conn);
     return conn;
   }
