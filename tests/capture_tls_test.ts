@@ -6,7 +6,6 @@ import assert from "node:assert/strict";
 import { main } from "../harness/cli.ts";
 import { memoryIo } from "../harness/io.ts";
 import { SpiceProxy } from "../harness/capture/proxy.ts";
-import { qemuCommandLine } from "../harness/processes/qemu.ts";
 import {
   captureInProcess,
   pollUntil,
@@ -19,80 +18,21 @@ import { readManifest } from "../lib/capture/manifest.ts";
 import { parseLinkReply } from "../lib/spice/link.ts";
 import { linkErrorName } from "../lib/spice/tables.ts";
 import type { SpiceUnit } from "../lib/spice/types.ts";
+import { makePki } from "../testing/tls_pki.ts";
 
 const CLI = new URL("../harness/cli.ts", import.meta.url).pathname;
 const URL_WITH_TLS = /spice:\/\/[\d.]+:(\d+)\?tls-port=(\d+)/;
 const NEED_SECURED = 5;
 
-/** Files of the test PKI. */
-interface Pki {
-  /** QEMU's x509-dir: ca-cert.pem, server-cert.pem, server-key.pem. */
-  x509Dir: string;
-  caCert: string;
-  /** The proxy's own certificate and key, signed by the same CA. */
-  proxyCert: string;
-  proxyKey: string;
-  /** A CA that signed nothing here. */
-  wrongCaCert: string;
-}
-
-async function openssl(args: string[]): Promise<void> {
-  const out = await new Deno.Command("openssl", { args, stdout: "piped", stderr: "piped" })
-    .output();
-  if (!out.success) {
-    throw new Error(`openssl ${args.join(" ")} failed: ${new TextDecoder().decode(out.stderr)}`);
-  }
-}
-
-const EC_KEY = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"];
-
-async function makeCa(keyFile: string, certFile: string, name: string): Promise<void> {
-  await openssl([
-    ...["req", "-x509", ...EC_KEY, "-keyout", keyFile, "-out", certFile, "-days", "2"],
-    ...["-subj", `/CN=${name}`, "-addext", "basicConstraints=critical,CA:TRUE"],
-    ...["-addext", "keyUsage=critical,keyCertSign,cRLSign"],
-  ]);
-}
-
-/** A leaf certificate for 127.0.0.1 (IP subjectAltName, as rustls and spice-gtk check). */
-async function makeLeaf(dir: string, ca: string, caKey: string, cert: string, key: string) {
-  const ext = `${dir}/leaf.ext`;
-  await Deno.writeTextFile(
-    ext,
-    "basicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature,keyEncipherment\n" +
-      "extendedKeyUsage=serverAuth\nsubjectAltName=IP:127.0.0.1,DNS:localhost\n",
-  );
-  const csr = `${dir}/leaf.csr`;
-  await openssl(["req", ...EC_KEY, "-keyout", key, "-out", csr, "-subj", "/CN=127.0.0.1"]);
-  await openssl([
-    ...["x509", "-req", "-in", csr, "-CA", ca, "-CAkey", caKey, "-CAcreateserial"],
-    ...["-out", cert, "-days", "2", "-extfile", ext],
-  ]);
-}
-
-async function makePki(tmp: string): Promise<Pki> {
-  const x509Dir = `${tmp}/x509`;
-  await Deno.mkdir(x509Dir);
-  const caCert = `${x509Dir}/ca-cert.pem`;
-  const caKey = `${tmp}/ca-key.pem`;
-  await makeCa(caKey, caCert, "spicecap test CA");
-  await makeLeaf(
-    tmp,
-    caCert,
-    caKey,
-    `${x509Dir}/server-cert.pem`,
-    `${x509Dir}/server-key.pem`,
-  );
-  const proxyCert = `${tmp}/proxy-cert.pem`;
-  const proxyKey = `${tmp}/proxy-key.pem`;
-  await makeLeaf(tmp, caCert, caKey, proxyCert, proxyKey);
-  const wrongCaCert = `${tmp}/wrong-ca-cert.pem`;
-  await makeCa(`${tmp}/wrong-ca-key.pem`, wrongCaCert, "some other CA");
-  return { x509Dir, caCert, proxyCert, proxyKey, wrongCaCert };
-}
-
 /** Runs spicy-screenshot against the proxy's plain and TLS ports, trusting `caFile`. */
-async function screenshot(plainPort: number, tlsPort: number, caFile: string, out: string) {
+async function screenshot(
+  { plainPort, tlsPort, caFile, out }: {
+    plainPort: number;
+    tlsPort: number;
+    caFile: string;
+    out: string;
+  },
+) {
   // spicy-screenshot has no --spice-ca-file; OpenSSL's default verify paths honour SSL_CERT_FILE.
   const result = await new Deno.Command("spicy-screenshot", {
     args: ["-h", "127.0.0.1", "-p", String(plainPort), "-s", String(tlsPort), "-o", out],
@@ -150,7 +90,12 @@ Deno.test({
         15_000,
         `the capture URL with a tls-port (stderr: ${io.stderr()})`,
       );
-      const shot = await screenshot(plain, secure, pki.caCert, `${tmp}/shot.ppm`);
+      const shot = await screenshot({
+        plainPort: plain,
+        tlsPort: secure,
+        caFile: pki.caCert,
+        out: `${tmp}/shot.ppm`,
+      });
       assert.equal(shot.code, 0, `spicy-screenshot over TLS: ${shot.text}`);
       await pollUntil(
         async () => {
@@ -387,69 +332,4 @@ Deno.test({
       await Deno.remove(tmp, { recursive: true });
     }
   },
-});
-
-Deno.test("capture --help describes the TLS options and their defaults", async () => {
-  const io = memoryIo();
-  assert.equal(await main(["capture", "--help"], io), 0);
-  for (
-    const s of [
-      "--tls-cert <file>",
-      "--tls-key <file>",
-      "--tls-target <host:port>",
-      "--tls-ca <file>",
-      "--client-ca <file>",
-      "--qemu-x509-dir <dir>",
-      "--qemu-tls-channel <name>",
-      "--qemu-plaintext-channel <name>",
-      "<x509-dir>/ca-cert.pem",
-      "NEED_SECURED",
-    ]
-  ) {
-    assert.ok(io.stdout().includes(s), `help mentions ${s}`);
-  }
-});
-
-Deno.test("capture rejects TLS options that cannot work together with exit 2", async () => {
-  const cases: [string[], RegExp][] = [
-    [
-      ["--tls-target", "127.0.0.1:5931", "--tls-cert", "c", "--tls-key", "k"],
-      /is the TLS port of --target/,
-    ],
-    [["--target", "h:1", "--tls-ca", "ca.pem"], /--tls-ca needs the proxy's TLS port/],
-    [["--target", "h:1", "--client-ca", "ca.pem"], /--client-ca needs/],
-    [["--qemu-tls-channel", "main"], /--qemu-tls-channel needs our QEMU's TLS port/],
-    [["--qemu-x509-dir", "d", "--qemu-tls-channel", "mian"], /expected one of default, main/],
-    [["--target", "h:1", "--qemu-plaintext-channel", "main"], /cannot go with --target/],
-  ];
-  for (const [args, message] of cases) {
-    const io = memoryIo();
-    assert.equal(await main(["capture", ...args], io), 2, args.join(" "));
-    assert.match(io.stderr(), message, args.join(" "));
-  }
-});
-
-Deno.test("capture names the missing file of an incomplete --qemu-x509-dir before starting QEMU", async () => {
-  const tmp = await Deno.makeTempDir({ prefix: "spicecap-tls-" });
-  try {
-    await Deno.writeTextFile(`${tmp}/ca-cert.pem`, "");
-    const io = memoryIo();
-    assert.equal(await main(["capture", "--qemu-x509-dir", tmp, "-o", `${tmp}/s`], io), 2);
-    assert.match(io.stderr(), /server-cert\.pem.*x509-dir holds ca-cert\.pem, server-cert\.pem/);
-  } finally {
-    await Deno.remove(tmp, { recursive: true });
-  }
-});
-
-Deno.test("qemuCommandLine() puts the TLS port, x509-dir and channel security in -spice", () => {
-  const line = qemuCommandLine(
-    { tls: { x509Dir: "/p,k", tlsChannels: ["main"], plaintextChannels: ["default"] } },
-    { port: 5930, tlsPort: 5931 },
-  );
-  const spice = line[line.indexOf("-spice") + 1];
-  assert.equal(
-    spice,
-    "port=5930,addr=127.0.0.1,disable-ticketing=on,tls-port=5931,x509-dir=/p,,k," +
-      "tls-channel=main,plaintext-channel=default",
-  );
 });
