@@ -11,9 +11,10 @@ import { MANIFEST_FILE, ManifestError, readManifest } from "../../lib/capture/ma
 import { UsageError } from "../errors.ts";
 import type { Io } from "../io.ts";
 import { messageNameFlag } from "../names.ts";
+import { printScreens, SCREEN_FLAGS, SCREEN_HELP, screenFlags } from "./diff_screens.ts";
+import { CHANNEL_TYPES } from "../../lib/spice/tables.ts";
 
-/** Differences printed per channel direction unless --max-report. */
-export const DEFAULT_MAX_REPORT = 20;
+const DEFAULT_MAX_REPORT = 20;
 
 /** The `--help` text. */
 export function help(): string {
@@ -37,13 +38,14 @@ export function help(): string {
     "  --json               NDJSON: one 'difference' object per line, then a 'summary'",
     "  --update             after showing the diff, rewrite GOLDEN from ACTUAL",
     "  -h, --help           show this help",
+    ...SCREEN_HELP,
     "Normalisers (on unless --keep; TCP seq/ack, ports, MACs and segmentation never matter:",
     "SPICE messages are compared, not frames):",
     ...list,
     "Display content: DRAW_* messages, image bytes included, are compared exactly by default",
     "(only the source image id is masked) — runs that connect at the same boot point get",
     "identical display streams (replay waits the recorded first-connection delay). Use",
-    "--normalise draw-images to compare only surface and box.",
+    "--normalise draw-images to compare only surface and box (lengths included), or --screens.",
     "Alignment: streaming, one pass per file, no LCS; on a mismatch the nearest resync point",
     "within the look-ahead is taken (units before it are 'missing' or 'extra'), else the pair",
     "counts as 'changed'. Memory holds the look-ahead windows, not the capture.",
@@ -69,6 +71,7 @@ function parse(args: string[]) {
     json: { type: "boolean" },
     update: { type: "boolean" },
     help: { type: "boolean", short: "h" },
+    ...SCREEN_FLAGS,
   });
 }
 
@@ -100,14 +103,20 @@ export async function run(args: string[], io: Io): Promise<number> {
   };
   const maxReport = numberFlag("max-report", values["max-report"], "non-negative integer") ??
     DEFAULT_MAX_REPORT;
+  const rulesText = values.rules === undefined ? undefined : await Deno.readTextFile(values.rules);
   if (values.rules !== undefined) {
     try {
-      options.rules = parseRules(await Deno.readTextFile(values.rules), values.rules);
+      options.rules = parseRules(rulesText!, values.rules);
     } catch (e) {
       if (e instanceof RulesError) throw new UsageError(e.message);
       throw e;
     }
   }
+  const screens = screenFlags(
+    values,
+    values.rules === undefined ? undefined : { file: values.rules, text: rulesText! },
+  );
+  if (screens) options.informationalChannels = [CHANNEL_TYPES.display];
 
   const goldenExists = await exists(goldenPath);
   if (!goldenExists && values.update) {
@@ -132,6 +141,10 @@ export async function run(args: string[], io: Io): Promise<number> {
   try {
     for await (const r of diffCaptures(actual, golden, options)) {
       if (r.type === "summary") {
+        if (screens) {
+          const paths = { actual: actualPath, golden: goldenPath };
+          await printScreens(r, { paths, flags: screens, json: values.json ?? false, io });
+        }
         same = r.same;
         await io.out(values.json ? recordJson(r) : formatDiffSummary(r));
         continue;

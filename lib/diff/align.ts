@@ -10,6 +10,13 @@
  * keys match too is the resync point; the units before it are "extra" (actual only) and
  * "missing" (golden only). No resync point: the heads are reported as "changed" and both
  * streams advance by one. The result depends only on the two sequences, never on batching.
+ *
+ * Display draws also resync on their shape: type, surface id and box (the 20-byte DisplayBase
+ * before the clip). Same-type heads that differ in content and in shape, with no content match
+ * near, look for the nearest unit on either side with the other head's shape (and the unit
+ * after it the next one's), so draws inserted before a run of draws whose bytes differ anyway
+ * (image data that depends on the guest's history) are extra or missing instead of shifting
+ * every later pair by one; different-type heads prefer a shape match to a type match.
  */
 import {
   type BindingMap,
@@ -103,6 +110,46 @@ function contentMatch(s: Sides, [i, j]: [number, number]): boolean {
     (i + 1 >= s.A.length || j + 1 >= s.G.length || equalAt(s, [i + 1, j + 1]));
 }
 
+/** Display channel type; server draws are DRAW_FILL (302) … DRAW_ALPHA_BLEND (313), COMPOSITE. */
+const DISPLAY = 2;
+const DRAW_FIRST = 302;
+const DRAW_LAST = 313;
+const DRAW_COMPOSITE = 318;
+/** DisplayBase before the clip: u32 surface id, 4 × i32 box. */
+const SHAPE_BYTES = 20;
+
+/** Whether a unit is a server draw long enough to have a shape (surface id and box). */
+function hasShape(u: NormalisedUnit): boolean {
+  const m = u.input.unit;
+  if (m.kind !== "message" || m.fromClient || u.input.connection.channelType !== DISPLAY) {
+    return false;
+  }
+  return (m.type >= DRAW_FIRST && m.type <= DRAW_LAST || m.type === DRAW_COMPOSITE) &&
+    u.length >= SHAPE_BYTES;
+}
+
+/** Same key and, for draws, the same surface id and box. */
+export function sameShape(a: NormalisedUnit, b: NormalisedUnit): boolean {
+  if (a.key !== b.key) return false;
+  const sa = hasShape(a);
+  if (sa !== hasShape(b)) return false;
+  if (!sa) return true;
+  const x = a.input.unit.bytes;
+  const y = b.input.unit.bytes;
+  for (let i = 0; i < SHAPE_BYTES; i++) {
+    if (x[a.dataOffset + i] !== y[b.dataOffset + i]) return false;
+  }
+  return true;
+}
+
+/** Whether i, j (and the units after them) have the same shapes: a resync point by shape. */
+function shapeMatch(s: Sides, [i, j]: [number, number]): boolean {
+  if (!sameShape(s.A.at(i)!, s.G.at(j)!)) return false;
+  const an = s.A.at(i + 1);
+  const gn = s.G.at(j + 1);
+  return an === undefined || gn === undefined || sameShape(an, gn);
+}
+
 /** Whether i, j (and the units after them) have the same keys: a resync point by type. */
 function keyMatch(s: Sides, [i, j]: [number, number]): boolean {
   if (s.A.at(i)!.key !== s.G.at(j)!.key) return false;
@@ -115,8 +162,12 @@ function keyMatch(s: Sides, [i, j]: [number, number]): boolean {
  * Same-key heads that differ: a unit inserted or lost within `limit` (it and the unit after it
  * equal the other side's) makes a gap; else the heads are "changed".
  */
-function sameKeyDiffer(s: Sides, step: { limit: number; difference: UnitDifference }): void {
-  const shift = findInsertion(s, step.limit);
+function sameKeyDiffer(
+  s: Sides,
+  step: { limit: number; shapeLimit: number; difference: UnitDifference },
+): void {
+  const shift = findInsertion(s, step.limit) ??
+    (sameShape(s.A.at(0)!, s.G.at(0)!) ? undefined : findShapeInsertion(s, step.shapeLimit));
   if (shift) return gap(s, shift);
   s.out.push({
     kind: "changed",
@@ -180,8 +231,13 @@ export async function* alignStreams(
         s.out.push({ kind: "same", actual: A.shift(), golden: G.shift() });
         continue;
       }
-      await need(kc + 2);
-      sameKeyDiffer(s, { limit: kc, difference });
+      if (hasShape(A.at(0)!)) {
+        await need(k + 1);
+        sameKeyDiffer(s, { limit: kc, shapeLimit: k, difference });
+      } else {
+        await need(kc + 2);
+        sameKeyDiffer(s, { limit: kc, shapeLimit: 0, difference });
+      }
     }
   }
   if (s.out.length > 0) yield s.out;
@@ -198,14 +254,30 @@ function findInsertion(s: Sides, limit: number): [number, number] | undefined {
   return undefined;
 }
 
-/** Smallest i + j (≤ limit) with a key match at (i, j); ties prefer small i. */
+/** Smallest d ≤ limit with a shape match at (0, d) (units lost) or (d, 0) (inserted). */
+function findShapeInsertion(s: Sides, limit: number): [number, number] | undefined {
+  const na = s.A.length;
+  const ng = s.G.length;
+  for (let d = 1; d <= limit; d++) {
+    if (d < ng && shapeMatch(s, [0, d])) return [0, d];
+    if (d < na && shapeMatch(s, [d, 0])) return [d, 0];
+  }
+  return undefined;
+}
+
+/**
+ * Smallest i + j (≤ limit) with a shape match at (i, j), else with a key match; ties prefer
+ * small i.
+ */
 function findShift(s: Sides, limit: number): [number, number] | undefined {
   const na = s.A.length;
   const ng = s.G.length;
-  for (let d = 0; d <= limit; d++) {
-    for (let i = 0; i <= d; i++) {
-      const j = d - i;
-      if (i < na && j < ng && keyMatch(s, [i, j])) return [i, j];
+  for (const match of [shapeMatch, keyMatch]) {
+    for (let d = 0; d <= limit; d++) {
+      for (let i = 0; i <= d; i++) {
+        const j = d - i;
+        if (i < na && j < ng && match(s, [i, j])) return [i, j];
+      }
     }
   }
   return undefined;

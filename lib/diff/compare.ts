@@ -91,6 +91,12 @@ function firstDifference(
   return offset < 0 ? undefined : { offset, count };
 }
 
+/** Whether both units are masked from the same offset to their ends (length included). */
+function lengthMasked(actual: NormalisedUnit, golden: NormalisedUnit): boolean {
+  const from = golden.maskedFrom;
+  return from !== undefined && actual.maskedFrom === from;
+}
+
 /** How {@link compareUnits} treats bound identifiers. */
 export interface CompareOptions {
   /** Identifier mapping of this run. */
@@ -131,7 +137,7 @@ export function compareUnits(
   };
   const common = Math.min(actual.length, golden.length);
   const diff = firstDifference(actual, golden);
-  if (actual.length !== golden.length) {
+  if (actual.length !== golden.length && !lengthMasked(actual, golden)) {
     const offset = diff?.offset ?? common;
     return {
       kind: "length",

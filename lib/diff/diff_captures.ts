@@ -7,6 +7,7 @@ import { channelName } from "../spice/tables.ts";
 import { BindingMap } from "./compare.ts";
 import { diffPair, type DirectionState, type PairRun } from "./diff_pair.ts";
 import { createNormalise } from "./normalise.ts";
+import { activeSet } from "./normalise_plan.ts";
 import type {
   ChannelRef,
   DiffOptions,
@@ -96,7 +97,10 @@ export async function* diffCaptures(
     };
   }
 
-  const run: PairRun = { options, normalise, bindings, base, toleranceNs };
+  const { foldBlinks } = activeSet(options);
+  const run: PairRun = { options, normalise, bindings, base, toleranceNs, foldBlinks };
+  const informational = new Set(options.informationalChannels ?? []);
+  let notes = 0;
   for (const [a, g] of pairs) {
     const label = refLabel(g.channelType === undefined ? a : g);
     const dirs = [true, false].map((fromClient): DirectionState => ({
@@ -119,8 +123,12 @@ export async function* diffCaptures(
       },
     }));
     streams.push(...dirs.map((d) => d.s));
+    const info = informational.has(g.channelType ?? a.channelType ?? -1);
     for await (const r of diffPair(run, { actual, golden, a, g, dirs })) {
-      differences++;
+      if (info) {
+        notes++;
+        r.informational = true;
+      } else differences++;
       yield r;
     }
   }
@@ -128,6 +136,7 @@ export async function* diffCaptures(
     type: "summary",
     same: differences === 0,
     differences,
+    ...(informational.size > 0 ? { informational: notes } : {}),
     streams,
     channelsMissing: missing.map(refLabel),
     channelsExtra: extra.map(refLabel),

@@ -3,6 +3,7 @@
  * pass per direction as the fallback), findings turned into records.
  */
 import { alignStreams } from "./align.ts";
+import { BlinkFolder } from "./blink.ts";
 import type { BindingMap, UnitDifference } from "./compare.ts";
 import { hexExcerpt } from "./hexdump.ts";
 import type {
@@ -21,9 +22,10 @@ async function* normalised(
   how: {
     normalise: (u: DiffInput) => NormalisedUnit | undefined;
     counter: { n: number; baseNs?: bigint };
+    blinks?: BlinkFolder;
   },
 ): AsyncGenerator<NormalisedUnit[]> {
-  const { normalise, counter } = how;
+  const { normalise, counter, blinks } = how;
   for await (const batch of batches) {
     if (batch.length === 0) continue;
     counter.baseNs ??= batch[0].tsNs;
@@ -32,7 +34,7 @@ async function* normalised(
     let kept = 0;
     for (let i = 0; i < batch.length; i++) {
       const u = normalise(batch[i]);
-      if (u) out[kept++] = u;
+      if (u && !blinks?.fold(u)) out[kept++] = u;
     }
     out.length = kept;
     counter.n += kept;
@@ -62,6 +64,8 @@ export interface PairRun {
   base: { actual?: bigint; golden?: bigint };
   /** Timing tolerance in ns; absent = timing not compared. */
   toleranceNs?: bigint;
+  /** Leave periodic blink draws out (`--normalise blink`). */
+  foldBlinks?: boolean;
 }
 
 /** Counters and progress of one direction of a pair. */
@@ -155,6 +159,10 @@ export async function* diffPair(
   if (failure !== undefined) throw failure;
 }
 
+function folder(run: PairRun): BlinkFolder | undefined {
+  return run.foldBlinks ? new BlinkFolder() : undefined;
+}
+
 /** Aligns one direction and turns its events into records and counts. */
 async function alignDirection(
   run: PairRun,
@@ -172,8 +180,8 @@ async function alignDirection(
   d.ac = { n: 0, baseNs: run.base.actual };
   d.gc = { n: 0, baseNs: run.base.golden };
   const events = alignStreams(
-    normalised(work.actual, { normalise: run.normalise, counter: d.ac }),
-    normalised(work.golden, { normalise: run.normalise, counter: d.gc }),
+    normalised(work.actual, { normalise: run.normalise, counter: d.ac, blinks: folder(run) }),
+    normalised(work.golden, { normalise: run.normalise, counter: d.gc, blinks: folder(run) }),
     { lookahead: run.options.lookahead, bindings: run.bindings },
   );
   const where = {

@@ -1,7 +1,8 @@
 /**
  * Normalised message-level diff of SPICE captures: named normalisers for the fields that differ
  * between runs (session ids, keys, tickets, clocks, pings, acks, serials), JSON rules, a
- * streaming bounded-look-ahead alignment per channel direction, and text / NDJSON reports.
+ * streaming bounded-look-ahead alignment per channel direction, and text / NDJSON reports; and
+ * the screen comparison of `diff --screens` (rendered screens at input, end and MARK checkpoints).
  *
  * @module
  */
@@ -17,6 +18,29 @@ export {
   type UnitSelector,
 } from "./normalisers.ts";
 export { UnknownNormaliserError } from "./normalise_plan.ts";
+export { BlinkFolder } from "./blink.ts";
+export {
+  compareScreens,
+  type ScreenCompareOptions,
+  type ScreenComparison,
+  screenDiffPicture,
+} from "./screen_compare.ts";
+export {
+  CHECKPOINT_KINDS,
+  type CheckpointKind,
+  type CheckpointSide,
+  type ScreenCheckpoint,
+  screenCheckpoints,
+  type ScreenDiffOptions,
+} from "./screen_diff.ts";
+export {
+  checkpointLabel,
+  formatScreenRecord,
+  type ScreenArtifacts,
+  type ScreenBox,
+  type ScreenRecord,
+  screenRecord,
+} from "./screen_report.ts";
 export type {
   ChannelRef,
   DiffConnection,

@@ -42,6 +42,10 @@ class Unit implements NormalisedUnit {
   get data(): Uint8Array {
     return this.#data ??= this.input.unit.bytes.subarray(this.dataOffset);
   }
+  get maskedFrom(): number | undefined {
+    const from = this.plan.openFrom;
+    return from !== undefined && from <= this.length ? from : undefined;
+  }
 }
 
 /** A configured normaliser: undefined means the unit is dropped. */
@@ -74,6 +78,28 @@ function clipped(planned: readonly PlannedRange[], length: number): OwnedRange[]
   return out;
 }
 
+/** GLZ_RGB image type (docs/protocol.md "Display channel", image descriptor). */
+const GLZ_RGB = 102;
+/** Image descriptor: u64 id, u8 type, u8 flags, u32 width, u32 height; GLZ_RGB: u32 size, data. */
+const DESCRIPTOR_TYPE = 8;
+const GLZ_DATA = 22;
+/** In the GLZ header: magic, version, u8 type, width, height, stride, then u64 id, u32 win_head_dist. */
+const GLZ_HEADER_ID = 21;
+/** The GLZ image id and win_head_dist, masked as one range. */
+const GLZ_ID_BYTES = 12;
+
+/**
+ * Offset, from an image descriptor, of a GLZ_RGB image's header id (followed by its
+ * win_head_dist), or -1 for another image type or a body too short. Both count the images the
+ * guest drew before into the shared dictionary, as the descriptor id does; the GLZ matches
+ * refer to earlier images by distance, so the rest of the data does not depend on them.
+ */
+function glzIdOffset(bytes: Uint8Array, descriptor: number): number {
+  if (bytes[descriptor + DESCRIPTOR_TYPE] !== GLZ_RGB) return -1;
+  const at = GLZ_DATA + GLZ_HEADER_ID;
+  return descriptor + at + GLZ_ID_BYTES <= bytes.length ? at : -1;
+}
+
 /** Masks of one unit: the plan's ranges clipped to the unit, plus its image ids; sorted. */
 function masksOf(plan: UnitPlan, unit: SpiceUnit): OwnedRange[] {
   if (plan.masks.length === 0 && plan.imageSrc.length === 0) return NONE;
@@ -87,6 +113,10 @@ function masksOf(plan: UnitPlan, unit: SpiceUnit): OwnedRange[] {
     const mask = { start, end: start + IMAGE_ID_BYTES, field: "image.id", by };
     if (masks === undefined) masks = [mask];
     else masks.push(mask);
+    const glz = glzIdOffset(bytes, offset + start);
+    if (glz >= 0) {
+      masks.push({ start: start + glz, end: start + glz + GLZ_ID_BYTES, field: "glz.id", by });
+    }
   }
   if (masks === undefined) return NONE;
   if (masks.length > 1) masks.sort((a, b) => a.start - b.start);

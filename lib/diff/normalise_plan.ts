@@ -49,6 +49,8 @@ export interface ActiveSet {
   ignoreTypes: readonly string[];
   /** Whether full-header serials are left out of the comparison. */
   ignoreSerial: boolean;
+  /** Whether periodic blink draws are left out (`blink`). */
+  foldBlinks: boolean;
 }
 
 /**
@@ -68,6 +70,7 @@ export function activeSet(options: NormaliseOptions): ActiveSet {
     rules: options.rules ?? [],
     ignoreTypes: options.ignoreTypes ?? [],
     ignoreSerial: normalisers.some((n) => n.ignoresSerial),
+    foldBlinks: normalisers.some((n) => n.foldsBlinks),
   };
 }
 
@@ -93,6 +96,11 @@ export interface UnitPlan {
   binds: PlannedRange[];
   /** Display draws whose source image id is masked: offset of the src_bitmap field. */
   imageSrc: { src: number; by: string }[];
+  /**
+   * Start of the earliest mask that runs to the end of the unit (`draw-images`, a rule without
+   * an end): from there on the length is masked too.
+   */
+  openFrom?: number;
 }
 
 function ruleMatches(r: DiffRule, unit: UnitClass & { name: string }): boolean {
@@ -139,6 +147,11 @@ export function planUnit(
   for (const r of ruleHits) {
     const range = { fromClient, field: r.field ?? "range", start: r.start, end: r.end };
     plan.masks.push({ range, by: "rule" });
+  }
+  for (const { range } of plan.masks) {
+    if (range.end === undefined) {
+      plan.openFrom = Math.min(plan.openFrom ?? range.start, range.start);
+    }
   }
   return plan;
 }

@@ -60,6 +60,8 @@ export interface Normaliser {
    * that depends on how much the guest drew before (docs/protocol.md "What differs between runs").
    */
   readonly imageIds?: readonly (readonly [type: number, srcField: number])[];
+  /** Periodic blink draws are left out of the comparison (lib/diff/blink.ts says which). */
+  readonly foldsBlinks?: boolean;
 }
 
 const MAIN = 1;
@@ -161,7 +163,8 @@ export const NORMALISERS: readonly Normaliser[] = Object.freeze([
   },
   {
     name: "image-ids",
-    description: "image descriptor ids of DRAW_* source images (a guest-progress counter)",
+    description:
+      "DRAW_* source image ids, and a GLZ image's header id and window (guest-progress counters)",
     defaultOn: true,
     // DRAW_OPAQUE, COPY, BLEND, ROP3, TRANSPARENT start with src_bitmap; ALPHA_BLEND has
     // u8 flags + u8 alpha first, COMPOSITE a u32 flags word.
@@ -198,6 +201,12 @@ export const NORMALISERS: readonly Normaliser[] = Object.freeze([
       field: "image",
       start: 20,
     }, { channel: DISPLAY, fromClient: false, type: 318, field: "image", start: 20 }],
+  },
+  {
+    name: "blink",
+    description: "periodic blink draws (a small box redrawn alternating two images) left out",
+    defaultOn: false,
+    foldsBlinks: true,
   },
 ]);
 

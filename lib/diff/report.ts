@@ -45,7 +45,7 @@ export function formatRecord(r: DiffRecord): string {
       break;
     }
   }
-  const lines = [head];
+  const lines = [r.informational ? `(informational) ${head}` : head];
   if (r.kind === "changed" && r.offset !== undefined && r.expectedBytes && r.actualBytes) {
     lines.push(...hexRows(r.expectedBytes, r.actualBytes, r.offset));
   }
@@ -103,6 +103,21 @@ export function formatDiffSummary(s: DiffSummary): string {
   const lines = [fmt(header), ...rows.map(fmt)];
   for (const c of s.channelsMissing) lines.push(`${c}: only in the golden capture`);
   for (const c of s.channelsExtra) lines.push(`${c}: only in the actual capture`);
+  if (s.informational) {
+    lines.push(
+      `${s.informational} informational difference${
+        s.informational === 1 ? "" : "s"
+      } (display messages; screens compared instead)`,
+    );
+  }
+  if (s.screens) {
+    const { checkpoints: n, differing } = s.screens;
+    lines.push(
+      `screens: ${n} checkpoint${n === 1 ? "" : "s"} compared, ${differing} differ${
+        differing === 1 ? "s" : ""
+      }`,
+    );
+  }
   lines.push(
     s.same
       ? "same: no differences after normalisation"

@@ -95,6 +95,11 @@ export interface NormalisedUnit {
   binds: OwnedRange[];
   /** Full-header serial, when compared. */
   serial?: bigint;
+  /**
+   * Where a mask running to the end of the unit starts, when one does (and the unit is that
+   * long): two units masked from the same offset compare equal whatever their lengths.
+   */
+  readonly maskedFrom?: number;
 }
 
 /** Which normalisers are active and which extra rules apply. */
@@ -142,6 +147,11 @@ export interface DiffOptions extends NormaliseOptions {
    * direction. @default 65536
    */
   splitQueueLimit?: number;
+  /**
+   * Channel types whose differences are reported as informational: they do not count in the
+   * summary's `differences` nor make it differ (`diff --screens` for the display channel).
+   */
+  informationalChannels?: readonly number[];
 }
 
 /** One finding: the NDJSON `difference` object and what the text report prints. */
@@ -190,6 +200,8 @@ export interface DiffRecord {
   expectedBytes?: Uint8Array;
   /** Compared bytes of the actual unit, for the hexdump (not serialised). */
   actualBytes?: Uint8Array;
+  /** True for a difference of an informational channel: it does not make the diff differ. */
+  informational?: boolean;
 }
 
 /** Counts of one channel direction. */
@@ -224,8 +236,12 @@ export interface DiffSummary {
   type: "summary";
   /** True when no difference was found (`diff` exits 0). */
   same: boolean;
-  /** Number of difference records emitted before this summary. */
+  /** Number of difference records emitted before this summary (informational ones not counted). */
   differences: number;
+  /** Informational difference records emitted, when some channel was informational. */
+  informational?: number;
+  /** Screen checkpoints compared (`diff --screens`), and how many differ. */
+  screens?: { checkpoints: number; differing: number };
   /** Counts per channel direction, client before server for each channel pair. */
   streams: StreamSummary[];
   /** Labels of channels in the golden capture only. */
