@@ -8,6 +8,7 @@
  */
 import { inflateSync } from "node:zlib";
 import { messageBody } from "../spice/messages.ts";
+import { maskNames, ROPD_BITS } from "../spice/value_names.ts";
 import type { MessageEvent } from "../session/types.ts";
 import { BITMAP_FORMATS, IMAGE_TYPES } from "./image.ts";
 import { IMAGE_FLAGS, imageTypeName } from "./image_ref.ts";
@@ -95,7 +96,7 @@ function brush(b: Brush): string {
 /** What a draw adds after its base: rop, brush, source area and images. */
 function drawOp(op: DrawOp): string {
   const parts: string[] = [];
-  if ("ropd" in op && op.ropd !== 8) parts.push(` ropd=${hex(op.ropd)}`);
+  if ("ropd" in op && op.ropd !== 8) parts.push(` ropd=${maskNames(ROPD_BITS, op.ropd).join("|")}`);
   if ("rop3" in op) parts.push(` rop3=${hex(op.rop3)}`);
   if ("brush" in op) parts.push(brush(op.brush));
   if ("alpha" in op) parts.push(` alpha=${op.alpha}`);

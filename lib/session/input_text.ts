@@ -38,6 +38,9 @@ function fieldsOf(ev: MessageEvent): Record<string, unknown> | undefined {
   return decodeMessage(CHANNEL_TYPES.inputs, u.fromClient, u.type, messageBody(u));
 }
 
+/** Fields of the decoder that name a number this text already names. */
+const NAME_FIELDS: ReadonlySet<string> = new Set(["modifierNames", "buttonNames", "buttonName"]);
+
 /**
  * An inputs-channel message's fields in words, or undefined for any other unit.
  *
@@ -50,7 +53,9 @@ export function describeInputsEvent(ev: MessageEvent): string | undefined {
   if (!fields) return undefined;
   const u = ev.unit;
   const keys = u.fromClient && u.kind === "message" ? keyEvents(u.type!, fields) : undefined;
-  return Object.entries(fields).map(([k, v]) => {
+  // The names the decoder puts beside buttons and modifiers (for JSON) are said here in place.
+  const shown = Object.entries(fields).filter(([k]) => !NAME_FIELDS.has(k));
+  return shown.map(([k, v]) => {
     if (keys && (k === "scancodes" || k === "scancode")) {
       const text = keys.map(keyEventText);
       return k === "scancodes" ? `${k}=[${text.join(", ")}]` : `${k}=${text.join(" ")}`;

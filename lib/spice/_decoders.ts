@@ -14,13 +14,35 @@ import {
   seq,
   text,
 } from "./_body_reader.ts";
-import { CHANNEL_TYPES, FIRST_CHANNEL_MESSAGE, linkErrorName, messageTable } from "./tables.ts";
+import { agentData } from "./_agent.ts";
+import { BUTTON_BITS, BUTTONS, MODIFIER_BITS } from "./scancodes.ts";
+import {
+  CHANNEL_TYPES,
+  channelName,
+  FIRST_CHANNEL_MESSAGE,
+  linkErrorName,
+  messageTable,
+} from "./tables.ts";
+import {
+  BRUSH_TYPES,
+  CLIP_TYPES,
+  CURSOR_FLAGS,
+  CURSOR_TYPES,
+  maskNames,
+  MOUSE_MODE_BITS,
+  ROPD_BITS,
+  SCALE_MODES,
+  SURFACE_FLAGS,
+  SURFACE_FORMATS,
+  valueName,
+} from "./value_names.ts";
 
 /** DisplayBase: surface, box, clip. */
 const displayBase: Decoder = (r, out) => {
   out.surfaceId = r.u32();
   out.box = rect(r);
   out.clipType = r.u8();
+  out.clipTypeName = valueName(CLIP_TYPES, out.clipType as number);
   if (out.clipType === 1) {
     const n = r.u32();
     out.clipRects = n;
@@ -43,11 +65,35 @@ const IMAGE_TYPES: ReadonlyMap<number, string> = new Map([
   [109, "LZ4"],
 ]);
 
-/** DisplayBase, then `Image *src_bitmap; Rect src_area` (copy, opaque, blend, rop3, transparent). */
-const drawWithImage: Decoder = (r, out) => {
+/** A Brush: type, then a solid colour or a pattern's image offset and origin. */
+const brush: Decoder = (r, out) => {
+  const type = r.u8();
+  const b: MessageFields = { type, typeName: valueName(BRUSH_TYPES, type) };
+  out.brush = b;
+  if (type === 1) b.color = r.u32();
+  if (type === 2) Object.assign(b, { imageAt: r.u32(), x: r.i32(), y: r.i32() });
+};
+
+/** A raster operation descriptor (SpiceRopd) with the names of its bits. */
+const ropDescriptor: Decoder = (r, out) => {
+  out.ropDescriptor = r.u16();
+  out.ropDescriptorNames = maskNames(ROPD_BITS, out.ropDescriptor as number);
+};
+
+const scaleMode: Decoder = (r, out) => {
+  out.scaleMode = r.u8();
+  out.scaleModeName = valueName(SCALE_MODES, out.scaleMode as number);
+};
+
+/**
+ * DisplayBase, then `Image *src_bitmap; Rect src_area`, then what the draw has after its source
+ * (copy, opaque, blend, rop3, transparent).
+ */
+const drawWithImage = (after: Decoder): Decoder => (r, out) => {
   displayBase(r, out);
   const at = r.u32();
   out.srcArea = rect(r);
+  after(r, out);
   if (at === 0) return;
   r.seek(at);
   const image: MessageFields = {};
@@ -65,8 +111,11 @@ const cursor: Decoder = (r, out) => {
   const c: MessageFields = {};
   out.cursor = c;
   c.flags = r.u16();
+  c.flagNames = maskNames(CURSOR_FLAGS, c.flags as number);
   if ((c.flags as number) & 1) return;
-  Object.assign(c, { unique: r.u64(), type: r.u8(), width: r.u16(), height: r.u16() });
+  Object.assign(c, { unique: r.u64(), type: r.u8() });
+  c.typeName = valueName(CURSOR_TYPES, c.type as number);
+  Object.assign(c, { width: r.u16(), height: r.u16() });
   Object.assign(c, { hotX: r.u16(), hotY: r.u16(), dataBytes: r.left });
 };
 
@@ -96,6 +145,19 @@ const smartcardData = fields(["vscType", "u32"], ["readerId", "u32"], ["length",
   "rest",
 ]);
 
+const modifiers: Decoder = (r, out) => {
+  out.modifiers = r.u16();
+  out.modifierNames = maskNames(MODIFIER_BITS, out.modifiers as number);
+};
+const buttons: Decoder = (r, out) => {
+  out.buttons = r.u16();
+  out.buttonNames = maskNames(BUTTON_BITS, out.buttons as number);
+};
+const button: Decoder = (r, out) => {
+  out.button = r.u8();
+  out.buttonName = BUTTONS.get(out.button as number) ?? `unknown(${out.button})`;
+};
+
 const C = CHANNEL_TYPES;
 
 /** Decoder table. Keys: `common:<dir>:<type>` below 101, else `<channel>:<dir>:<type>`. */
@@ -117,7 +179,10 @@ export const DECODERS: ReadonlyMap<string, Decoder> = (() => {
   add("common", S, 5, (r, out) => {
     const n = r.u8();
     out.count = n;
-    out.channels = Array.from({ length: n }, () => ({ type: r.u8(), id: r.u8(), serial: r.u64() }));
+    out.channels = Array.from({ length: n }, () => {
+      const type = r.u8();
+      return { type, name: channelName(type), id: r.u8(), serial: r.u64() };
+    });
   });
   add("common", S, 6, timestampReason);
   add("common", S, 7, (r, out) => {
@@ -150,12 +215,20 @@ export const DECODERS: ReadonlyMap<string, Decoder> = (() => {
     const n = r.u32();
     out.count = n;
     out.channels = [];
-    for (let i = 0; i < n; i++) (out.channels as unknown[]).push({ type: r.u8(), id: r.u8() });
+    for (let i = 0; i < n; i++) {
+      const type = r.u8();
+      (out.channels as unknown[]).push({ type, name: channelName(type), id: r.u8() });
+    }
   });
-  add(C.main, S, 105, fields(["supported", "u16"], ["current", "u16"]));
+  add(C.main, S, 105, (r, out) => {
+    out.supported = r.u16();
+    out.supportedNames = maskNames(MOUSE_MODE_BITS, out.supported as number);
+    out.current = r.u16();
+    out.currentNames = maskNames(MOUSE_MODE_BITS, out.current as number);
+  });
   add(C.main, S, 106, fields(["time", "u32"]));
   add(C.main, S, 108, fields(["error", "u32"]));
-  add(C.main, S, 109, fields(["dataBytes", "rest"]));
+  add(C.main, S, 109, agentData);
   add(C.main, S, 110, fields(["tokens", "u32"]));
   add(C.main, S, 113, (r, out) => {
     out.nameLength = r.u32();
@@ -169,9 +242,12 @@ export const DECODERS: ReadonlyMap<string, Decoder> = (() => {
   });
   add(C.main, S, 115, fields(["tokens", "u32"]));
   add(C.main, K, 101, fields(["cacheSize", "u64"]));
-  add(C.main, K, 105, fields(["mode", "u16"]));
+  add(C.main, K, 105, (r, out) => {
+    out.mode = r.u16();
+    out.modeNames = maskNames(MOUSE_MODE_BITS, out.mode as number);
+  });
   add(C.main, K, 106, fields(["tokens", "u32"]));
-  add(C.main, K, 107, fields(["dataBytes", "rest"]));
+  add(C.main, K, 107, agentData);
   add(C.main, K, 108, fields(["tokens", "u32"]));
   add(C.main, K, 110, fields(["srcVersion", "u32"]));
   // display, server
@@ -187,20 +263,18 @@ export const DECODERS: ReadonlyMap<string, Decoder> = (() => {
   add(C.display, S, 123, fields(["id", "u32"], ["multiMediaTime", "u32"], ["dataSize", "u32"]));
   add(C.display, S, 124, fields(["id", "u32"], ["clipType", "u8"]));
   add(C.display, S, 125, fields(["id", "u32"]));
-  for (const t of [302, 306, 307, 308, 310, 311, 313, 318]) add(C.display, S, t, displayBase);
-  for (const t of [303, 304, 305, 309, 312]) add(C.display, S, t, drawWithImage);
-  add(
-    C.display,
-    S,
-    314,
-    fields(
-      ["surfaceId", "u32"],
-      ["width", "u32"],
-      ["height", "u32"],
-      ["format", "u32"],
-      ["flags", "u32"],
-    ),
-  );
+  for (const t of [306, 307, 308, 310, 311, 313, 318]) add(C.display, S, t, displayBase);
+  add(C.display, S, 302, seq(displayBase, brush, ropDescriptor));
+  add(C.display, S, 303, drawWithImage(seq(brush, ropDescriptor, scaleMode)));
+  for (const t of [304, 305]) add(C.display, S, t, drawWithImage(seq(ropDescriptor, scaleMode)));
+  add(C.display, S, 309, drawWithImage(seq(brush, fields(["rop3", "u8"]), scaleMode)));
+  add(C.display, S, 312, drawWithImage(fields(["srcColor", "u32"], ["trueColor", "u32"])));
+  add(C.display, S, 314, (r, out) => {
+    Object.assign(out, { surfaceId: r.u32(), width: r.u32(), height: r.u32(), format: r.u32() });
+    out.formatName = valueName(SURFACE_FORMATS, out.format as number);
+    out.flags = r.u32();
+    out.flagNames = maskNames(SURFACE_FLAGS, out.flags as number);
+  });
   add(C.display, S, 315, fields(["surfaceId", "u32"]));
   add(C.display, S, 316, (r, out) => {
     Object.assign(out, { id: r.u32(), multiMediaTime: r.u32(), width: r.u32(), height: r.u32() });
@@ -267,21 +341,20 @@ export const DECODERS: ReadonlyMap<string, Decoder> = (() => {
     out.codecs = Array.from(r.bytes(n));
   });
   // inputs
-  add(C.inputs, S, 101, fields(["modifiers", "u16"]));
-  add(C.inputs, S, 102, fields(["modifiers", "u16"]));
+  add(C.inputs, S, 101, modifiers);
+  add(C.inputs, S, 102, modifiers);
   add(C.inputs, K, 101, fields(["scancode", "u32"]));
   add(C.inputs, K, 102, fields(["scancode", "u32"]));
-  add(C.inputs, K, 103, fields(["modifiers", "u16"]));
+  add(C.inputs, K, 103, modifiers);
   add(C.inputs, K, 104, (r, out) => (out.scancodes = Array.from(r.bytes(r.left))));
-  add(C.inputs, K, 111, fields(["dx", "i32"], ["dy", "i32"], ["buttons", "u16"]));
+  add(C.inputs, K, 111, seq(fields(["dx", "i32"], ["dy", "i32"]), buttons));
   add(
     C.inputs,
     K,
     112,
-    fields(["x", "u32"], ["y", "u32"], ["buttons", "u16"], ["displayId", "u8"]),
+    seq(fields(["x", "u32"], ["y", "u32"]), buttons, fields(["displayId", "u8"])),
   );
-  add(C.inputs, K, 113, fields(["button", "u8"], ["buttons", "u16"]));
-  add(C.inputs, K, 114, fields(["button", "u8"], ["buttons", "u16"]));
+  for (const t of [113, 114]) add(C.inputs, K, t, seq(button, buttons));
   // cursor
   add(
     C.cursor,

@@ -44,7 +44,11 @@ Deno.test("decodeMessage() reads the main channel of a spicy-screenshot session"
   assert.deepEqual(get("PONG", true)[2], { id: 3, timestamp: 1_700_000_000_000_003n });
   assert.deepEqual(get("CHANNELS_LIST")[0], {
     count: 3,
-    channels: [{ type: 2, id: 0 }, { type: 4, id: 0 }, { type: 3, id: 0 }],
+    channels: [
+      { type: 2, name: "display", id: 0 },
+      { type: 4, name: "cursor", id: 0 },
+      { type: 3, name: "inputs", id: 0 },
+    ],
   });
   assert.deepEqual(get("LIST")[0], { count: 2 });
   assert.deepEqual(get("DISCONNECTING", true)[0], {
@@ -71,12 +75,17 @@ Deno.test("decodeMessage() reads the display channel's first messages", () => {
     width: 720,
     height: 400,
     format: 32,
+    formatName: "32_xRGB",
     flags: 1,
+    flagNames: ["PRIMARY"],
   });
   const copy = by.get("s:DRAW_COPY")!;
   assert.deepEqual(copy.box, { top: 0, left: 0, bottom: 400, right: 720 });
   assert.equal(copy.surfaceId, 0);
   assert.equal(copy.clipType, 0);
+  assert.equal(copy.clipTypeName, "NONE");
+  assert.deepEqual(copy.ropDescriptorNames, ["OP_PUT"]);
+  assert.equal(copy.scaleModeName, "INTERPOLATE");
   assert.deepEqual(copy.image, {
     id: 0x1122334455667788n,
     type: 101,
@@ -101,13 +110,16 @@ Deno.test("decodeMessage() covers inputs, cursor, audio, port and usbredir bodie
   assert.deepEqual(decodeMessage(inputs, true, 101, le(["u32", 0x1e])), { scancode: 0x1e });
   assert.deepEqual(
     decodeMessage(inputs, true, 111, le(["i32", -3], ["i32", 4], ["u16", 1])),
-    { dx: -3, dy: 4, buttons: 1 },
+    { dx: -3, dy: 4, buttons: 1, buttonNames: ["left"] },
   );
   assert.deepEqual(
     decodeMessage(inputs, true, 112, le(["u32", 10], ["u32", 20], ["u16", 0], ["u8", 0])),
-    { x: 10, y: 20, buttons: 0, displayId: 0 },
+    { x: 10, y: 20, buttons: 0, buttonNames: [], displayId: 0 },
   );
-  assert.deepEqual(decodeMessage(inputs, false, 101, le(["u16", 2])), { modifiers: 2 });
+  assert.deepEqual(decodeMessage(inputs, false, 101, le(["u16", 2])), {
+    modifiers: 2,
+    modifierNames: ["NumLock"],
+  });
   // CURSOR_INIT with flags NONE is 17 bytes on the wire (docs/protocol.md "Cursor, audio and the
   // byte-pipe channels").
   const init = le(["u16", 0], ["u16", 0], ["u16", 0], ["u16", 0], ["u8", 1], ["u16", 1]);
@@ -117,7 +129,7 @@ Deno.test("decodeMessage() covers inputs, cursor, audio, port and usbredir bodie
     trailLength: 0,
     trailFrequency: 0,
     visible: 1,
-    cursor: { flags: 1 },
+    cursor: { flags: 1, flagNames: ["NONE"] },
   });
   const shape = concatBytes([
     le(["u16", 5], ["u16", 6], ["u8", 1], ["u16", 2], ["u64", 9n], ["u8", 0], ["u16", 32]),
@@ -126,8 +138,10 @@ Deno.test("decodeMessage() covers inputs, cursor, audio, port and usbredir bodie
   ]);
   assert.deepEqual(decodeMessage(cursor, false, 103, shape)?.cursor, {
     flags: 2,
+    flagNames: ["CACHE_ME"],
     unique: 9n,
     type: 0,
+    typeName: "ALPHA",
     width: 32,
     height: 32,
     hotX: 1,
@@ -178,7 +192,7 @@ Deno.test("decodeMessage() returns the fields read so far and truncated on a sho
   assert.deepEqual(decodeMessage(main, false, 4, new Uint8Array(6)), { id: 0, truncated: true });
   assert.deepEqual(decodeMessage(main, false, 104, le(["u32", 1000], ["u8", 2], ["u8", 0])), {
     count: 1000,
-    channels: [{ type: 2, id: 0 }],
+    channels: [{ type: 2, name: "display", id: 0 }],
     truncated: true,
   });
   const copy = drawCopyBody();
