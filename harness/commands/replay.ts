@@ -1,12 +1,15 @@
 /** `deno task replay DIR`: re-drive a recorded client side against a live server. */
 import { numberFlag, parseCommandArgs, parseSpeed } from "../args.ts";
 import { ManifestError } from "../../lib/capture/manifest.ts";
+import { refuseSnapshotReplay } from "./snapshot_refusal.ts";
 import { EnvironmentError, UsageError } from "../errors.ts";
 import type { Io } from "../io.ts";
 import { defaultReplayDir, type ReplayResult, replaySession } from "../replay/driver.ts";
 import { vetQemuCommandLine } from "../../lib/replay/qemu_policy.ts";
 import { openSession } from "../../lib/session/session_files.ts";
 import { prepareOutputDir } from "../../lib/capture/out_dir.ts";
+import { parseScreenMasks, type ScreenMask, ScreenMaskError } from "../../lib/display/masks.ts";
+import { pinnedCommandLine } from "../replay/environment.ts";
 
 /** The `--help` text. */
 export const REPLAY_HELP = [
@@ -29,7 +32,21 @@ export const REPLAY_HELP = [
   "                       session.json), and required then",
   "  --speed S            max (as fast as causality allows), realtime, or N (N× faster)",
   "                       (default: max); times anchored at the first recorded packet",
-  "  --timeout MS         how long to wait for the server before a message (default: 10000)",
+  "  --timeout MS         how long to wait for the server before a message (default: 10000);",
+  "                       a screen may take the recorded time since the previous input",
+  "                       plus this",
+  "  --gate screen|none   screen (default): each input (inputs channel, main",
+  "                       MOUSE_MODE_REQUEST and AGENT_DATA) also waits until the replayed",
+  "                       screen has reached the one the recorded client saw then (masks:",
+  "                       --rules' \"screen\" rules and the cursor's box); a screen never",
+  "                       reached is a divergence, with expected.png, actual.png and",
+  "                       diff.png in OUT. none: causality and time only",
+  '  --rules FILE         diff rules file; its "screen" rules mask screen areas',
+  "  --allow-short        exit 0 when the replay ran to its end but a channel received",
+  "                       fewer messages than recorded or inputs were not sent (else 1)",
+  "  --ignore-env         replay even when a file QEMU reads (kernel, initrd, firmware, disk",
+  "                       image) differs from the SHA-256 session.json pinned (else exit 2);",
+  "                       files bundled in the session (capture --bundle) are used first",
   "  -o, --out DIR        new or empty replay session directory (default: DIR-replay-<timestamp>)",
   "  --until N            stop after client message N (1-based, session-wide) and keep the",
   "                       server running; its port is printed",
@@ -70,6 +87,10 @@ function parse(args: string[]) {
     password: { type: "string" },
     speed: { type: "string" },
     timeout: { type: "string" },
+    gate: { type: "string" },
+    rules: { type: "string" },
+    "allow-short": { type: "boolean" },
+    "ignore-env": { type: "boolean" },
     out: { type: "string", short: "o" },
     until: { type: "string" },
     "keep-server": { type: "boolean" },
@@ -102,7 +123,13 @@ export function parseTarget(text: string): { hostname: string; port: number } {
  */
 export async function vettedServerCommandLine(
   source: string,
-  options: { trust: boolean; qemu?: string; outDir: string; log?: (line: string) => void },
+  options: {
+    trust: boolean;
+    qemu?: string;
+    outDir: string;
+    log?: (line: string) => void;
+    ignoreEnv?: boolean;
+  },
 ): Promise<string[] | undefined> {
   const { manifest, dir } = await openSession(source);
   const recorded = manifest?.server?.commandLine;
@@ -118,7 +145,12 @@ export async function vettedServerCommandLine(
     await prepareOutputDir(options.outDir);
     for (const note of vetted.rewrites) options.log?.(`QEMU output moved: ${note}`);
   }
-  return vetted.commandLine;
+  return await pinnedCommandLine(manifest, {
+    commandLine: vetted.commandLine,
+    sessionDir: dir,
+    ignore: options.ignoreEnv === true,
+    log: options.log ?? (() => {}),
+  });
 }
 
 /**
@@ -134,8 +166,7 @@ export async function run(args: string[], io: Io): Promise<number> {
   }
   if (positionals.length !== 1) {
     throw new UsageError(
-      `expected one session directory or channel file, got ${positionals.length}\n` +
-        "Run 'deno task replay --help' for usage.",
+      `expected one session directory or channel file, got ${positionals.length}`,
     );
   }
   const source = positionals[0];
@@ -150,6 +181,8 @@ export async function run(args: string[], io: Io): Promise<number> {
     speed: values.speed === undefined ? undefined : parseSpeed(values.speed),
     timeoutMs: numberFlag("timeout", values.timeout, "positive integer"),
     outDir,
+    gate: parseGate(values.gate),
+    screenMasks: values.rules === undefined ? undefined : await readScreenMasks(values.rules),
     until: numberFlag("until", values.until, "positive integer"),
     keepServer: values["keep-server"],
   };
@@ -161,12 +194,14 @@ export async function run(args: string[], io: Io): Promise<number> {
     }
     throw e;
   }
+  await refuseSnapshotReplay(source);
   const err = (line: string) => void io.err(`spicecap replay: ${line}\n`).catch(() => {});
   const serverCommandLine = options.target ? undefined : await vettedServerCommandLine(source, {
     trust: values.trust === true,
     qemu: values.qemu,
     outDir,
     log: err,
+    ignoreEnv: values["ignore-env"] === true,
   });
   // Refuse a used --out before anything starts (a vetted line has prepared it already).
   await prepareOutputDir(outDir).catch((e) => {
@@ -194,21 +229,53 @@ export async function run(args: string[], io: Io): Promise<number> {
     }
     throw e;
   }
-  return await report(result, { json: values.json === true, io, err });
+  return await report(result, {
+    json: values.json === true,
+    allowShort: values["allow-short"] === true,
+    io,
+    err,
+  });
+}
+
+function parseGate(text: string | undefined): "screen" | "none" {
+  if (text === undefined || text === "screen" || text === "none") return text ?? "screen";
+  throw new UsageError(`--gate expects screen or none, got '${text}'`);
+}
+
+/** The `"screen"` rules of a `--rules` file. */
+async function readScreenMasks(file: string): Promise<ScreenMask[]> {
+  let text: string;
+  try {
+    text = await Deno.readTextFile(file);
+  } catch (e) {
+    throw new UsageError(`--rules ${file}: ${(e as Error).message}`);
+  }
+  try {
+    return parseScreenMasks(text, file);
+  } catch (e) {
+    if (e instanceof ScreenMaskError) throw new UsageError(e.message);
+    throw e;
+  }
 }
 
 /**
  * Prints the replay's outcome.
  *
- * @returns 130 interrupted, 1 diverged, 0 replayed
+ * @returns 130 interrupted, 1 diverged or short (without `allowShort`), 0 replayed
  */
 async function report(
   result: ReplayResult,
-  { json, io, err }: { json: boolean; io: Io; err: (line: string) => void },
+  { json, allowShort, io, err }: {
+    json: boolean;
+    allowShort: boolean;
+    io: Io;
+    err: (line: string) => void;
+  },
 ): Promise<number> {
-  const { divergence, server, interrupted } = result;
+  const { divergence, server, interrupted, short } = result;
   if (interrupted) err(`interrupted after ${result.sent} client messages; ${result.outDir} kept`);
   if (divergence) err(`diverged: ${divergence.message}`);
+  if (short) err(allowShort ? `warning: ${short} (--allow-short)` : short);
   if (server) {
     err(`server kept running on 127.0.0.1:${server.port} (QEMU pid ${server.pid})`);
   }
@@ -224,13 +291,17 @@ async function report(
         server: server ? { port: server.port, pid: server.pid } : null,
         droppedFromReplay: result.plan.dropped,
         warnings: result.warnings,
+        short: short ?? null,
+        gate: result.gate ?? null,
       }) + "\n",
     );
   } else {
     await io.out(
       `replayed ${result.sent} client messages against ${result.target} into ${result.outDir}` +
-        `${interrupted ? " (interrupted)" : divergence ? " (diverged)" : ""}\n`,
+        `${
+          interrupted ? " (interrupted)" : divergence ? " (diverged)" : short ? " (short)" : ""
+        }\n`,
     );
   }
-  return interrupted ? 130 : divergence ? 1 : 0;
+  return interrupted ? 130 : divergence || (short && !allowShort) ? 1 : 0;
 }

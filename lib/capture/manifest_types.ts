@@ -3,6 +3,9 @@
  * "Session directory"). The validator in manifest_validate.ts builds these values from JSON.
  */
 import type { CaptureFormat, TsResolution } from "../pcap/types.ts";
+import type { SnapshotFacts } from "./manifest_snapshot.ts";
+
+export type * from "./manifest_snapshot.ts";
 
 /** Name of the manifest file in a session directory. */
 export const MANIFEST_FILE = "session.json";
@@ -169,6 +172,27 @@ export interface ReplayFacts {
   diverged: string | null;
   /** Stopped by an interrupt (SIGINT, SIGTERM) before it ended; absent in older sessions. */
   interrupted?: boolean;
+  /** What inputs waited for besides causality: "screen" (`--gate screen`) or "none". */
+  gate?: "screen" | "none";
+  /** What a replay that ran to its end fell short of (one line), or null. */
+  short?: string | null;
+}
+
+/**
+ * One file QEMU was given to read (`-kernel`, `-initrd`, `-bios`, a disk image …) and its
+ * contents' SHA-256, so a replay can refuse a different file (`qemuFiles`).
+ */
+export interface QemuFileHash {
+  /** The option that named it: `-kernel`, `-drive`, `-fw_cfg` …. */
+  option: string;
+  /** The path as the command line gave it. */
+  path: string;
+  /** Lowercase hex SHA-256 of the contents. */
+  sha256: string;
+  /** Size in bytes. */
+  size: number;
+  /** `capture --bundle`: its copy's plain file name in the session directory's `bundle/`. */
+  bundled?: string;
 }
 
 /** One TCP connection found in an imported capture. */
@@ -202,6 +226,10 @@ export interface ManifestFacts {
   server?: ServerInfo | null;
   /** SPICE session id of the main channel's INIT (0..2³²-1). */
   sessionId?: number;
+  /** Flight-recorder snapshot (`capture --ring`): why, what it covers, what it lost. */
+  snapshot?: SnapshotFacts;
+  /** Capture: every file our QEMU was given to read, with its SHA-256 (replay checks them). */
+  qemuFiles?: QemuFileHash[];
   /** Capture: the display compression settings our QEMU was started with. */
   displayCompression?: DisplayCompression;
   /** Secrets removed from the capture ("ticket", "password"). */

@@ -18,6 +18,7 @@ import {
   type ManifestConnection,
   type ManifestFacts,
   MAX_FIRST_CONNECTION_DELAY_MS,
+  type QemuFileHash,
   type ReplayFacts,
   type ServerInfo,
   type SkippedChannel,
@@ -26,6 +27,7 @@ import {
   type UnrecordedConnection,
   WAN_COMPRESSIONS,
 } from "./manifest_types.ts";
+import { validateSnapshotFacts } from "./manifest_snapshot.ts";
 
 /** What {@link ManifestError} says was wrong. */
 export interface ManifestProblem {
@@ -323,6 +325,7 @@ function facts(o: Record<string, unknown>, at: At): Omit<ManifestFacts, "target"
   const out: Omit<ManifestFacts, "target" | "server"> = {
     sessionId: optional(o, "sessionId", at, int(0, 0xffff_ffff)),
     displayCompression: optional(o, "displayCompression", at, displayCompression),
+    qemuFiles: optional(o, "qemuFiles", at, list(qemuFile)),
     scrubbed: optional(o, "scrubbed", at, list(line)),
     redacted: optional(o, "redacted", at, list(line)),
     stoppedBy: optional(o, "stoppedBy", at, oneOf(STOPPED_BY)),
@@ -334,12 +337,49 @@ function facts(o: Record<string, unknown>, at: At): Omit<ManifestFacts, "target"
     replay: optional(o, "replay", at, replay),
     importedFrom: optional(o, "importedFrom", at, importedFrom),
     partial: optional(o, "partial", at, bool),
+    snapshot: optional(
+      o,
+      "snapshot",
+      at,
+      (v, a) => validateSnapshotFacts(v, (f, e, x) => fail(f ? child(a, f) : a, e, x)),
+    ),
   };
   for (const key of Object.keys(out) as (keyof typeof out)[]) {
     if (out[key] === undefined) delete out[key];
   }
   return out;
 }
+
+const qemuFile: Read<QemuFileHash> = (v, at) => {
+  const o = object(v, at);
+  const bundled = optional(
+    o,
+    "bundled",
+    at,
+    (b, a) =>
+      typeof b === "string" && /^[A-Za-z0-9._+-]{1,200}$/.test(b) && !/^\.\.?$/.test(b)
+        ? b
+        : fail(a, "a plain file name", b),
+  );
+  return {
+    option: read(
+      o,
+      "option",
+      at,
+      (s, a) =>
+        typeof s === "string" && /^-[a-z_0-9-]{1,30}$/.test(s) ? s : fail(a, "a QEMU option", s),
+    ),
+    path: read(o, "path", at, line),
+    sha256: read(
+      o,
+      "sha256",
+      at,
+      (s, a) => typeof s === "string" && /^[0-9a-f]{64}$/.test(s) ? s : fail(a, "64 hex digits", s),
+    ),
+    size: read(o, "size", at, count),
+    ...(bundled === undefined ? {} : { bundled }),
+  };
+};
 
 const displayCompression: Read<DisplayCompression> = (v, at) => {
   const o = object(v, at);
@@ -431,6 +471,10 @@ const replay: Read<ReplayFacts> = (v, at) => {
     ...(get(o, "interrupted") === undefined
       ? {}
       : { interrupted: read(o, "interrupted", at, bool) }),
+    ...(get(o, "gate") === undefined
+      ? {}
+      : { gate: read(o, "gate", at, oneOf(["screen", "none"] as const)) }),
+    ...(get(o, "short") === undefined ? {} : { short: read(o, "short", at, nullable(line)) }),
   };
 };
 
