@@ -5,7 +5,13 @@
 import { TCP_FLAGS } from "../net/types.ts";
 import type { CaptureRecord } from "../pcap/types.ts";
 import { SpiceStreamReader } from "../session/messages.ts";
-import type { ConnectionInfo, StreamProblem, TrackedConnection } from "../session/types.ts";
+import type {
+  ConnectionInfo,
+  MessageEvent,
+  PushResult,
+  StreamProblem,
+  TrackedConnection,
+} from "../session/types.ts";
 import { channelName } from "../spice/tables.ts";
 import type { Finding, Severity } from "./findings.ts";
 import type { ObservedChannel } from "./manifest_checks.ts";
@@ -201,6 +207,27 @@ export class FileChecker {
    */
   push(record: CaptureRecord): void {
     this.#packets++;
+    this.#checkTime(record);
+    const result = this.#reader.push(record);
+    this.#messages += result.events.length;
+    this.#checkUnknownMessages(result.events);
+    const { decoded, connection: conn, side } = result;
+    if (!conn || side === undefined || !decoded.tcp) return;
+    if (this.#ours === undefined) {
+      this.#ours = (decoded.srcIp === OUR_CLIENT_IP && decoded.dstIp === OUR_SERVER_IP) ||
+        (decoded.srcIp === OUR_SERVER_IP && decoded.dstIp === OUR_CLIENT_IP);
+    }
+    const isNew = conn.packets === 1;
+    const directionReported = this.#checkSegment(result, record.packetNumber);
+    if (this.#ours) {
+      if (isNew) this.#checkOurConnection(result, record.packetNumber);
+      if (!directionReported) this.#checkOurAddresses(result, record);
+    }
+    this.#countPayload(result);
+  }
+
+  /** Timestamps never go back. */
+  #checkTime(record: CaptureRecord): void {
     const n = record.packetNumber;
     if (this.#lastTs !== undefined && record.tsNs < this.#lastTs) {
       this.#finding({
@@ -215,8 +242,10 @@ export class FileChecker {
     }
     this.#lastTs = record.tsNs;
     this.#lastTsPacket = n;
-    const { decoded, connection: conn, side, events } = this.#reader.push(record);
-    this.#messages += events.length;
+  }
+
+  /** Messages whose type is not in the tables. */
+  #checkUnknownMessages(events: readonly MessageEvent[]): void {
     for (const ev of events) {
       const u = ev.unit;
       if (u.kind === "message" && u.name !== undefined && u.name.startsWith("unknown(")) {
@@ -232,23 +261,26 @@ export class FileChecker {
         });
       }
     }
-    if (!conn || side === undefined || !decoded.tcp) return;
-    const tcp = decoded.tcp;
-    if (this.#ours === undefined) {
-      this.#ours = (decoded.srcIp === OUR_CLIENT_IP && decoded.dstIp === OUR_SERVER_IP) ||
-        (decoded.srcIp === OUR_SERVER_IP && decoded.dstIp === OUR_CLIENT_IP);
-    }
-    const isNew = conn.packets === 1;
+  }
+
+  /**
+   * The TCP invariants of one segment of a connection (`result` has its connection, side and
+   * TCP header), reported or excused as mid-stream.
+   *
+   * @returns whether a direction finding was reported
+   */
+  #checkSegment(result: PushResult, n: number): boolean {
+    const conn = result.connection!;
+    const side = result.side!;
+    const tcp = result.decoded.tcp!;
     const state = this.#connState(conn.info);
-    const payloadLength = decoded.payload.length;
     const findings = state.tcp.segment(side, {
       packetNumber: n,
       seq: tcp.seq,
       ack: tcp.ack,
       flags: tcp.flags,
-      payloadLength,
+      payloadLength: result.decoded.payload.length,
     });
-    const fromClient = conn.clientSide === undefined ? undefined : side === conn.clientSide;
     const channel = conn.info.channelType !== undefined
       ? channelName(conn.info.channelType)
       : undefined;
@@ -283,30 +315,36 @@ export class FileChecker {
         actual: f.actual,
       });
     }
-    if (this.#ours) {
-      if (isNew) this.#checkOurConnection(conn, record, tcp.flags);
-      if (!directionReported) this.#checkOurAddresses(conn, side, record, decoded.srcIp);
-    }
-    if (payloadLength > 0) {
-      const sent = this.#ours ? decoded.srcIp === OUR_CLIENT_IP : fromClient === true;
-      if (sent) {
-        this.#observed.packets.sent++;
-        this.#observed.bytes.sent += payloadLength;
-      } else {
-        this.#observed.packets.received++;
-        this.#observed.bytes.received += payloadLength;
-      }
+    return directionReported;
+  }
+
+  /** Adds a segment's payload to the observed counts of its direction. */
+  #countPayload(result: PushResult): void {
+    const { decoded, connection: conn, side } = result;
+    const payloadLength = decoded.payload.length;
+    if (payloadLength === 0) return;
+    const fromClient = conn!.clientSide === undefined ? undefined : side === conn!.clientSide;
+    const sent = this.#ours ? decoded.srcIp === OUR_CLIENT_IP : fromClient === true;
+    if (sent) {
+      this.#observed.packets.sent++;
+      this.#observed.bytes.sent += payloadLength;
+    } else {
+      this.#observed.packets.received++;
+      this.#observed.bytes.received += payloadLength;
     }
   }
 
-  #checkOurConnection(conn: TrackedConnection, record: CaptureRecord, flags: number): void {
+  /** The first segment of one of our connections is the client's SYN. */
+  #checkOurConnection(result: PushResult, packetNumber: number): void {
+    const conn = result.connection!;
+    const flags = result.decoded.tcp!.flags;
     const pureSyn = (flags & (TCP_FLAGS.SYN | TCP_FLAGS.ACK)) === TCP_FLAGS.SYN;
     const client = conn.endpoints[0].startsWith(`${OUR_CLIENT_IP}:`);
     if (!pureSyn || !client) {
       this.#finding({
         severity: "error",
         code: "handshake",
-        packetNumber: record.packetNumber,
+        packetNumber,
         flow: `${conn.endpoints[0]} → ${conn.endpoints[1]}`,
         message: "a connection of our capture must start with the client's SYN",
         expected: `SYN from ${OUR_CLIENT_IP}`,
@@ -315,12 +353,11 @@ export class FileChecker {
     }
   }
 
-  #checkOurAddresses(
-    conn: TrackedConnection,
-    side: 0 | 1,
-    record: CaptureRecord,
-    srcIp: string,
-  ): void {
+  /** Our captures put the client and server on their synthetic addresses and ports. */
+  #checkOurAddresses(result: PushResult, record: CaptureRecord): void {
+    const conn = result.connection!;
+    const side = result.side!;
+    const srcIp = result.decoded.srcIp;
     const info = conn.info;
     const fromOurClient = srcIp === OUR_CLIENT_IP;
     const src = conn.endpoints[side];
