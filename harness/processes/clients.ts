@@ -67,7 +67,10 @@ const STOP_GRACE_MS = 3000;
  * `filesDir`, so its password is not in its argv; spicy and spicy-screenshot take a password only
  * as `-w` (or in a `--uri`), so theirs is.
  */
-async function clientArgs(kind: ClientKind, o: ClientOptions, filesDir: string): Promise<string[]> {
+async function clientArgs(
+  kind: ClientKind,
+  { options: o, filesDir }: { options: ClientOptions; filesDir: string },
+): Promise<string[]> {
   if (kind === "remote-viewer") {
     return [await writeVvFile(filesDir, o), ...(o.extraArgs ?? [])];
   }
@@ -105,19 +108,20 @@ function trySignal(pid: number, signal: Deno.Signal): void {
   }
 }
 
-/**
- * Starts a real SPICE client. `spicy` and `remote-viewer` run under `xvfb-run -a` when
- * `DISPLAY` is unset. The client gets its own process group so a terminal Ctrl-C reaches
- * spicecap first, and runs under `setpriv --pdeathsig KILL` (xvfb-run too) so it dies with
- * spicecap. remote-viewer reads its address and password from a `.vv` file (0600, removed once
- * read); spicy and spicy-screenshot have no way but `-w`, so their password is in their argv.
- *
- * @param kind which client
- * @param options where it connects and for how long
- * @returns the running client
- * @throws {EnvironmentError} when the client (or xvfb-run) is not installed
- */
-export async function runClient(kind: ClientKind, options: ClientOptions): Promise<ClientRun> {
+/** A client started by {@link spawnClient}. */
+interface SpawnedClient {
+  /** The child: the client, or xvfb-run around it. */
+  child: Deno.ChildProcess;
+  /** What was run. */
+  commandLine: string[];
+  /** The private directory of its launch files. */
+  filesDir: string;
+  /** Whether it runs under xvfb-run. */
+  needsX: boolean;
+}
+
+/** Starts the client process (under xvfb-run when it needs an X display and there is none). */
+async function spawnClient(kind: ClientKind, options: ClientOptions): Promise<SpawnedClient> {
   requireTool(kind);
   const needsX = kind !== "spicy-screenshot" && !Deno.env.get("DISPLAY");
   if (needsX) requireTool("xvfb-run");
@@ -125,7 +129,7 @@ export async function runClient(kind: ClientKind, options: ClientOptions): Promi
   let own: string[];
   try {
     // The client dies with us (parent-death signal); under xvfb-run, xvfb-run does too.
-    own = dieWithUs([kind, ...await clientArgs(kind, options, filesDir)]);
+    own = dieWithUs([kind, ...await clientArgs(kind, { options, filesDir })]);
   } catch (e) {
     await removeLaunchDir(filesDir);
     throw e;
@@ -143,7 +147,13 @@ export async function runClient(kind: ClientKind, options: ClientOptions): Promi
     detached: true,
   }).spawn();
   trackChild(child);
+  return { child, commandLine, filesDir, needsX };
+}
 
+/** Reads the child's stdout and stderr to their end, keeping the last 16 KiB of both. */
+function collectOutput(
+  child: Deno.ChildProcess,
+): { drained: Promise<unknown>; text: () => string } {
   let output = "";
   const collect = async (stream: ReadableStream<Uint8Array>) => {
     const decoder = new TextDecoder();
@@ -156,12 +166,30 @@ export async function runClient(kind: ClientKind, options: ClientOptions): Promi
     }
   };
   const drained = Promise.all([collect(child.stdout), collect(child.stderr)]);
+  return { drained, text: () => output };
+}
+
+/**
+ * Starts a real SPICE client. `spicy` and `remote-viewer` run under `xvfb-run -a` when
+ * `DISPLAY` is unset. The client gets its own process group so a terminal Ctrl-C reaches
+ * spicecap first, and runs under `setpriv --pdeathsig KILL` (xvfb-run too) so it dies with
+ * spicecap. remote-viewer reads its address and password from a `.vv` file (0600, removed once
+ * read); spicy and spicy-screenshot have no way but `-w`, so their password is in their argv.
+ *
+ * @param kind which client
+ * @param options where it connects and for how long
+ * @returns the running client
+ * @throws {EnvironmentError} when the client (or xvfb-run) is not installed
+ */
+export async function runClient(kind: ClientKind, options: ClientOptions): Promise<ClientRun> {
+  const { child, commandLine, filesDir, needsX } = await spawnClient(kind, options);
+  const output = collectOutput(child);
   let status: Deno.CommandStatus | undefined;
   let timer: ReturnType<typeof setTimeout> | undefined;
   const exited = child.status.then(async (s) => {
     status = s;
     clearTimeout(timer);
-    await drained;
+    await output.drained;
     await removeLaunchDir(filesDir);
     return s;
   });
@@ -204,7 +232,7 @@ export async function runClient(kind: ClientKind, options: ClientOptions): Promi
     pid: child.pid,
     child,
     exited,
-    stderrText: () => output,
+    stderrText: output.text,
     get stoppedByHarness() {
       return stoppedByHarness;
     },
