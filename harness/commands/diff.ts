@@ -90,7 +90,7 @@ export async function run(args: string[], io: Io): Promise<number> {
   }
   if (positionals.length !== 2) {
     throw new UsageError(
-      `expected ACTUAL and GOLDEN, got ${positionals.length} path(s)\nRun 'deno task diff --help' for usage.`,
+      `expected ACTUAL and GOLDEN, got ${positionals.length} path(s)`,
     );
   }
   const [actualPath, goldenPath] = positionals;

@@ -2,6 +2,8 @@
  * `deno task regress [PATH…]`: replay every golden session against a fresh QEMU and diff it with
  * the golden, N at a time, as a CI regression suite (table, JUnit XML, artifacts, shards).
  */
+import { relative } from "node:path";
+import { fileURLToPath } from "node:url";
 import { parseCommandArgs } from "../args.ts";
 import { UsageError } from "../errors.ts";
 import type { Io } from "../io.ts";
@@ -19,8 +21,15 @@ import { findGoldens, type Golden } from "../regress/goldens.ts";
 import { qemuSnapshot, reapQemus, runPool } from "../regress/pool.ts";
 import { runGolden } from "../regress/run_golden.ts";
 
-/** Where goldens are looked for when no PATH is given. */
-export const DEFAULT_GOLDENS = "fixtures/golden";
+/**
+ * Where goldens are looked for when no PATH is given: the checkout's `fixtures/golden`, found
+ * from this module's location (not the current directory), as a path relative to the current
+ * directory so that golden names, shards and artifacts read as before from the repository root.
+ */
+export function defaultGoldens(): string {
+  const dir = fileURLToPath(new URL("../../fixtures/golden", import.meta.url));
+  return relative(Deno.cwd(), dir) || ".";
+}
 
 /** How long the QEMUs of a finished or interrupted run may take to go. */
 const REAP_TIMEOUT_MS = 10_000;
@@ -30,7 +39,8 @@ export const REGRESS_HELP = [
   "Usage: deno task regress [options] [PATH…]",
   "Replay each golden session against a fresh QEMU started from its recorded command line",
   "(vetted as by replay) and diff the replay with the golden; print one row per golden.",
-  `PATH is a session directory or a tree of them (default: ${DEFAULT_GOLDENS}).`,
+  "PATH is a session directory or a tree of them (default: fixtures/golden of the spicecap",
+  "checkout, wherever spicecap runs from).",
   "Each golden is replayed and compared with the options in its regress.json (beside",
   "session.json; all optional, unknown fields refused):",
   '  {"version": 1, "password": "env:NAME" | "literal", "timeoutMs": 10000,',
@@ -117,7 +127,7 @@ async function plan(args: string[]): Promise<Plan | undefined> {
     }
   }
   return {
-    paths: positionals.length > 0 ? positionals : [DEFAULT_GOLDENS],
+    paths: positionals.length > 0 ? positionals : [defaultGoldens()],
     qemu: values.qemu === undefined ? undefined : await checkQemu(values.qemu),
     jobs,
     shard,

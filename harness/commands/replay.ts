@@ -2,6 +2,7 @@
 import { numberFlag, parseCommandArgs, parseSpeed } from "../args.ts";
 import { ManifestError } from "../../lib/capture/manifest.ts";
 import { refuseSnapshotReplay } from "./snapshot_refusal.ts";
+import { channelFlag } from "../names.ts";
 import { EnvironmentError, UsageError } from "../errors.ts";
 import type { Io } from "../io.ts";
 import { defaultReplayDir, type ReplayResult, replaySession } from "../replay/driver.ts";
@@ -48,8 +49,11 @@ export const REPLAY_HELP = [
   "                       image) differs from the SHA-256 session.json pinned (else exit 2);",
   "                       files bundled in the session (capture --bundle) are used first",
   "  -o, --out DIR        new or empty replay session directory (default: DIR-replay-<timestamp>)",
-  "  --until N            stop after client message N (1-based, session-wide) and keep the",
-  "                       server running; its port is printed",
+  "  --until CHANNEL:#N   stop after the client message inspect --messages numbers #N on",
+  "                       CHANNEL (main, display-1, …; per connection, client → server, from",
+  "                       0) and keep the server running; its port is printed",
+  "  --until N            the same after client message N counted over the whole session",
+  "                       (from 1, in the order the replay sends)",
   "  --keep-server        leave the started QEMU running at the end; port and pid printed",
   "  --verbose            print each message sent or received (time, channel, direction,",
   "                       index, name, fields)",
@@ -183,7 +187,7 @@ export async function run(args: string[], io: Io): Promise<number> {
     outDir,
     gate: parseGate(values.gate),
     screenMasks: values.rules === undefined ? undefined : await readScreenMasks(values.rules),
-    until: numberFlag("until", values.until, "positive integer"),
+    ...parseUntil(values.until),
     keepServer: values["keep-server"],
   };
   try {
@@ -235,6 +239,24 @@ export async function run(args: string[], io: Io): Promise<number> {
     io,
     err,
   });
+}
+
+/**
+ * `--until`: `N` (client message N of the session, from 1) or `CHANNEL:#N` (inspect's `#N`
+ * on that channel's client → server direction).
+ *
+ * @throws {UsageError} for anything else, an unknown channel with the nearest name
+ */
+export function parseUntil(
+  text: string | undefined,
+): { until?: number; untilMessage?: { channel: string; index: number } } {
+  if (text === undefined) return {};
+  const m = /^(.+?):?#(\d+)$/.exec(text);
+  if (m) return { untilMessage: { channel: channelFlag("until", m[1]), index: Number(m[2]) } };
+  if (/^\d+$/.test(text) && Number(text) > 0) return { until: Number(text) };
+  throw new UsageError(
+    `--until expects CHANNEL:#N (inspect's numbering, e.g. main:#3) or N (from 1), got ${text}`,
+  );
 }
 
 function parseGate(text: string | undefined): "screen" | "none" {

@@ -70,7 +70,7 @@ function parse(args: string[]): Options | undefined {
   });
   if (values.help) return undefined;
   if (positionals.length !== 1) {
-    throw new UsageError("expected exactly one PATH\nRun 'deno task report --help' for usage.");
+    throw new UsageError("expected exactly one PATH");
   }
   return {
     path: positionals[0],

@@ -144,8 +144,7 @@ export async function run(args: string[], io: Io): Promise<number> {
   }
   if (positionals.length !== 1) {
     throw new UsageError(
-      `expected one session directory or channel file, got ${positionals.length}\n` +
-        "Run 'deno task serve --help' for usage.",
+      `expected one session directory or channel file, got ${positionals.length}`,
     );
   }
   const source = positionals[0];

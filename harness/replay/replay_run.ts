@@ -7,6 +7,7 @@
  */
 import { CaptureSession } from "../../lib/capture/session.ts";
 import type { Manifest } from "../../lib/capture/manifest.ts";
+import { unitName } from "../../lib/session/message_text.ts";
 import { decodeMessage, summarizeFields } from "../../lib/spice/messages.ts";
 import { CHANNEL_TYPES as CHANNEL, channelName } from "../../lib/spice/tables.ts";
 import type { SpiceUnit } from "../../lib/spice/types.ts";
@@ -37,15 +38,19 @@ export function connLabel(c: { channelType: number; channelId: number }): string
     : `${channelName(c.channelType)}-${c.channelId}`;
 }
 
-/** One line per unit, like `inspect --messages`: time, channel, direction, index, name, fields. */
+/**
+ * One line per unit, as `inspect --messages` prints it: time, channel, direction (→ client to
+ * server, ← server to client), `#N` index, the name as inspect spells it (`LINK_REPLY`), the
+ * size on the wire with the header, the fields.
+ */
 function verboseLine(relNs: bigint, label: string, channelType: number, u: SpiceUnit): string {
   const t = (Number(relNs) / 1e9).toFixed(6);
-  const dir = u.fromClient ? "C→S" : "S→C";
-  if (u.kind !== "message") return `${t} ${label} ${dir} ${u.kind} ${u.bytes.length}B\n`;
+  const dir = u.fromClient ? "→" : "←";
+  if (u.kind !== "message") return `${t} ${label} ${dir} ${unitName(u)} ${u.bytes.length}\n`;
   const body = u.bytes.subarray(u.headerSize);
   const fields = decodeMessage(channelType, u.fromClient, u.type, body);
   const summary = fields ? ` ${summarizeFields(fields)}` : "";
-  return `${t} ${label} ${dir} #${u.index} ${u.name} ${body.length}B${summary}\n`;
+  return `${t} ${label} ${dir} #${u.index} ${u.name} ${u.bytes.length}${summary}\n`;
 }
 
 function awaited(m: PlannedMessage, conn: LiveConnection, pc: PlannedConnection) {
@@ -253,7 +258,9 @@ export class ReplayRun {
       if (signal.aborted) return;
       conn.sendRecorded(m.bytes, m.headerSize);
       this.#sent++;
-      if (options.until !== undefined && this.#sent >= options.until) {
+      const at = options.untilMessage;
+      const reached = at !== undefined && at.index === m.index && at.channel === connLabel(pc);
+      if (reached || (options.until !== undefined && this.#sent >= options.until)) {
         this.#untilReached = true;
         this.#abort.abort();
       }
@@ -366,7 +373,8 @@ export class ReplayRun {
       },
     });
     const closed = await this.#session.close();
-    const keep = !interrupted && (options.keepServer || options.until !== undefined);
+    const stopsEarly = options.until !== undefined || options.untilMessage !== undefined;
+    const keep = !interrupted && (options.keepServer || stopsEarly);
     if (server && !keep) await server.stop();
     return {
       outDir: this.#ctx.outDir,

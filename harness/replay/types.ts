@@ -34,6 +34,12 @@ export interface ReplayOptions {
   outDir?: string;
   /** Stop after this many client messages (1-based count over the session); keeps the server. */
   until?: number;
+  /**
+   * Stop after the client message inspect numbers `#index` on this channel (`main`,
+   * `display-1`; the index counts per connection in the client → server direction from 0);
+   * keeps the server.
+   */
+  untilMessage?: { channel: string; index: number };
   /** Leave the started QEMU running (returned in the result). */
   keepServer?: boolean;
   /**
