@@ -3,7 +3,7 @@
  * directory: each connection is re-framed into one packet per SPICE unit through CaptureSession,
  * keeping the original timestamps.
  */
-import type { Manifest } from "../capture/manifest.ts";
+import type { Manifest, ManifestFacts } from "../capture/manifest.ts";
 import {
   CaptureSession,
   type CaptureSessionOptions,
@@ -12,7 +12,7 @@ import {
 import { timestampProblem, type TimestampTarget } from "../pcap/time_limits.ts";
 import { type CaptureFormat, CaptureFormatError, type CaptureRecord } from "../pcap/types.ts";
 import { SpiceStreamReader } from "./messages.ts";
-import type { StreamProblem, TrackedConnection } from "./types.ts";
+import type { MessageEvent, StreamProblem, TrackedConnection } from "./types.ts";
 
 /** Options of {@link importCapture}. */
 export interface ImportOptions {
@@ -79,87 +79,126 @@ export async function importCapture(
       options.onProblem?.(p);
     },
   });
-  let nowNs = 0n;
-  const clock = { nowNs: () => nowNs };
-  let session: CaptureSession | undefined;
-  const open = async (): Promise<CaptureSession> => {
-    session ??= await CaptureSession.create(dir, {
-      format: options.format ?? "pcap",
-      serverPort: options.serverPort,
-      tsResolution: "ns",
-      clock,
-      target: null,
-      ...options.session,
-    });
-    return session;
-  };
-  const channels = new Map<number, ChannelConnection | null>();
-  const closed = new Set<number>();
-  let units = 0;
-  const record = (
-    conn: TrackedConnection,
-    fromClient: boolean,
-    bytes: Uint8Array,
-    s: CaptureSession,
-  ) => {
-    const index = conn.info.index;
-    let ch = channels.get(index);
-    if (ch === undefined) {
-      const type = conn.info.channelType;
-      ch = type === undefined ? null : s.openConnection(type, conn.info.channelId ?? 0);
-      channels.set(index, ch);
-    }
-    if (ch === null) return;
-    units++;
-    if (fromClient) ch.sent(bytes);
-    else ch.received(bytes);
-  };
+  const target = new ImportTarget({ dir, options, reader });
   const resolution = options.session?.tsResolution ?? "ns";
   try {
     const format = options.format ?? "pcap";
     for await (const r of withinFormat(records, { format, resolution, file: options.file })) {
-      nowNs = r.tsNs;
-      const s = session ?? await open();
+      target.nowNs = r.tsNs;
+      const s = target.session ?? await target.open();
       const { connection, events } = reader.push(r);
-      for (const ev of events) {
-        record(reader.connections[ev.connection.index], ev.unit.fromClient, ev.unit.bytes, s);
-      }
-      if (connection && !closed.has(connection.info.index) && isClosed(connection)) {
-        closed.add(connection.info.index);
-        channels.get(connection.info.index)?.close();
-      }
+      for (const ev of events) target.copy(s, ev);
+      if (connection) target.closeIfEnded(connection);
     }
   } catch (e) {
-    await session?.close().catch(() => {});
+    await target.session?.close().catch(() => {});
     throw e;
   }
-  const s = session ?? await open();
+  const s = target.session ?? await target.open();
   for (const ev of reader.finish()) {
-    nowNs = ev.tsNs;
-    record(reader.connections[ev.connection.index], ev.unit.fromClient, ev.unit.bytes, s);
+    target.nowNs = ev.tsNs;
+    target.copy(s, ev);
   }
-  s.setFacts({
-    importedFrom: {
-      file: options.file ?? null,
-      connections: reader.connections.map((c) => ({
-        client: `${c.info.clientIp}:${c.info.clientPort}`,
-        server: `${c.info.serverIp}:${c.info.serverPort}`,
-        channelType: c.info.channelType ?? null,
-        channelId: c.info.channelId ?? null,
-      })),
-    },
-  });
+  s.setFacts({ importedFrom: importedFrom(options.file, reader) });
   const partial = problems.some((p) => LOSSY.has(p.kind));
   s.setFacts({ partial });
   const manifest = await s.close();
   return {
     manifest,
     connections: reader.connections.length,
-    imported: [...channels.values()].filter((c) => c !== null).length,
-    units,
+    imported: target.imported,
+    units: target.units,
     problems,
     partial,
   };
+}
+
+/** The manifest's `importedFrom`: the source file and every connection in it. */
+function importedFrom(
+  file: string | undefined,
+  reader: SpiceStreamReader,
+): NonNullable<ManifestFacts["importedFrom"]> {
+  return {
+    file: file ?? null,
+    connections: reader.connections.map((c) => ({
+      client: `${c.info.clientIp}:${c.info.clientPort}`,
+      server: `${c.info.serverIp}:${c.info.serverPort}`,
+      channelType: c.info.channelType ?? null,
+      channelId: c.info.channelId ?? null,
+    })),
+  };
+}
+
+/**
+ * The session an import writes, created at the first record, and the connection of it each
+ * source connection's units are re-recorded on.
+ */
+class ImportTarget {
+  /** The time the session's clock gives: the current source record's. */
+  nowNs = 0n;
+  /** SPICE units recorded. */
+  units = 0;
+  readonly #dir: string;
+  readonly #options: ImportOptions;
+  readonly #reader: SpiceStreamReader;
+  #session?: CaptureSession;
+  readonly #channels = new Map<number, ChannelConnection | null>();
+  readonly #closed = new Set<number>();
+
+  constructor(
+    init: { dir: string; options: ImportOptions; reader: SpiceStreamReader },
+  ) {
+    this.#dir = init.dir;
+    this.#options = init.options;
+    this.#reader = init.reader;
+  }
+
+  /** The session, once created. */
+  get session(): CaptureSession | undefined {
+    return this.#session;
+  }
+
+  /** Connections recorded into the session. */
+  get imported(): number {
+    return [...this.#channels.values()].filter((c) => c !== null).length;
+  }
+
+  /** The session, created on the first call. */
+  async open(): Promise<CaptureSession> {
+    this.#session ??= await CaptureSession.create(this.#dir, {
+      format: this.#options.format ?? "pcap",
+      serverPort: this.#options.serverPort,
+      tsResolution: "ns",
+      clock: { nowNs: () => this.nowNs },
+      target: null,
+      ...this.#options.session,
+    });
+    return this.#session;
+  }
+
+  /** Records one unit on its connection's channel (opened at the connection's first unit). */
+  copy(s: CaptureSession, ev: MessageEvent): void {
+    const conn = this.#reader.connections[ev.connection.index];
+    const index = conn.info.index;
+    let ch = this.#channels.get(index);
+    if (ch === undefined) {
+      const type = conn.info.channelType;
+      ch = type === undefined ? null : s.openConnection(type, conn.info.channelId ?? 0);
+      this.#channels.set(index, ch);
+    }
+    if (ch === null) return;
+    this.units++;
+    if (ev.unit.fromClient) ch.sent(ev.unit.bytes);
+    else ch.received(ev.unit.bytes);
+  }
+
+  /** Closes the channel connection of a source connection that has just ended. */
+  closeIfEnded(connection: TrackedConnection): void {
+    if (!this.#closed.has(connection.info.index) && isClosed(connection)) {
+      this.#closed.add(connection.info.index);
+      this.#channels.get(connection.info.index)?.close();
+    }
+  }
 }
 
 /** The records, or a CaptureFormatError at the first whose time the session's files cannot hold. */
