@@ -305,7 +305,7 @@ async function report(
     await io.out(
       JSON.stringify({
         type: "summary",
-        outDir: result.outDir,
+        dir: result.outDir,
         target: result.target,
         sent: result.sent,
         interrupted,

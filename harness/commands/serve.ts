@@ -119,7 +119,7 @@ function sessionJson(s: ServedSession): string {
   const o = s.outcome;
   return JSON.stringify({
     type: "session",
-    outDir: s.outDir,
+    dir: s.outDir,
     status: o.status,
     message: o.message ?? null,
     sent: o.sent,

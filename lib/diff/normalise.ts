@@ -3,7 +3,7 @@
  * masked and bound ranges attached. Pure; one {@link Normalise} function per diff run, which
  * plans each unit class once (normalise_plan.ts) and applies the plan to every unit.
  */
-import { SPICE_LINK_KINDS, type SpiceUnit } from "../spice/types.ts";
+import { LINK_UNIT_NAMES, SPICE_LINK_KINDS, type SpiceUnit } from "../spice/types.ts";
 import { IMAGE_ID_BYTES, imageIdOffset } from "./fields.ts";
 import {
   type ActiveSet,
@@ -152,7 +152,7 @@ class PlanCache {
       const type = u.kind === "message" ? u.type : undefined;
       const channelType = input.connection.channelType ?? 0;
       const unit = { channelType, fromClient: u.fromClient, kind: u.kind, type };
-      const name = u.kind === "message" ? u.name : u.kind;
+      const name = u.kind === "message" ? u.name : LINK_UNIT_NAMES[u.kind];
       plan = planUnit(unit, { name, active: this.#active });
       this.#plans.set(key, plan);
     }

@@ -31,12 +31,13 @@ export class UnknownNormaliserError extends Error {
 
 /**
  * Whether a user-given message name denotes this unit: the table name ("INIT"), the name with
- * the channel prefix ("MAIN_INIT"), or a link-phase kind ("link", "ticket"); case-insensitive.
+ * the channel prefix ("MAIN_INIT"), or a link-phase name ("LINK_REPLY", also spelled
+ * "linkReply"); case-insensitive, underscores optional.
  */
 export function nameMatches(given: string, unit: { channelType: number; name: string }): boolean {
-  const g = given.toUpperCase();
-  const n = unit.name.toUpperCase();
-  return g === n || g === `${channelName(unit.channelType).toUpperCase()}_${n}`;
+  const g = given.toUpperCase().replaceAll("_", "");
+  const n = unit.name.toUpperCase().replaceAll("_", "");
+  return g === n || g === `${channelName(unit.channelType).toUpperCase()}${n}`;
 }
 
 /** The normalisers and rules of one diff run. */

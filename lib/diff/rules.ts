@@ -11,7 +11,7 @@
  *
  * `channel`: name or number (absent = all); `direction`: "toServer" (client → server),
  * "toClient" (server → client) or absent (both); `message`: table name, optionally with the
- * channel prefix, or a link-phase kind ("link", "linkReply", "ticket", …); `range`: [start, end)
+ * channel prefix, or a link-phase name ("LINK", "LINK_REPLY" or "linkReply", "TICKET", …); `range`: [start, end)
  * of the body (messages) or of the unit (link phase), end optional; `field`: a field name from
  * the layout table instead of a range; `action`: "mask" (ignore those bytes; the whole unit when
  * neither range nor field is given) or "ignore" (drop the unit). Rules with `"kind": "screen"`
@@ -111,7 +111,8 @@ function resolveField(rule: DiffRule, field: string): { start: number; end?: num
   if (rule.message === undefined) return undefined;
   const directions = rule.fromClient === undefined ? [true, false] : [rule.fromClient];
   for (const fromClient of directions) {
-    const kind = SPICE_LINK_KINDS.find((k) => k.toLowerCase() === rule.message!.toLowerCase());
+    const given = rule.message.toLowerCase().replaceAll("_", "");
+    const kind = SPICE_LINK_KINDS.find((k) => k.toLowerCase() === given);
     if (kind) {
       const r = fieldRange(
         fieldLayout({ channelType: rule.channel ?? 0, fromClient, kind, type: undefined }),

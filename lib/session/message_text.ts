@@ -10,7 +10,7 @@ import {
   COMMON_SERVER_MESSAGES,
   linkErrorName,
 } from "../spice/tables.ts";
-import type { SpiceLinkKind, SpiceUnit } from "../spice/types.ts";
+import { LINK_UNIT_NAMES, type SpiceUnit } from "../spice/types.ts";
 import type { ConnectionInfo, MessageEvent } from "./types.ts";
 
 /** Options of {@link formatMessageLine}. */
@@ -29,13 +29,7 @@ export interface MessageLineOptions {
 }
 
 /** Names of the link-phase units as printed. */
-const UNIT_NAMES: Readonly<Record<SpiceLinkKind, string>> = Object.freeze({
-  link: "LINK",
-  linkReply: "LINK_REPLY",
-  authMechanism: "AUTH_MECHANISM",
-  ticket: "TICKET",
-  linkResult: "LINK_RESULT",
-});
+const UNIT_NAMES = LINK_UNIT_NAMES;
 
 /** Channel label of a connection: "main", "display", "display-1", or "?" before the link. */
 export function channelLabel(c: ConnectionInfo): string {

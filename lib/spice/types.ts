@@ -17,6 +17,15 @@ export const SPICE_LINK_KINDS: readonly SpiceLinkKind[] = Object.freeze([
   "linkResult",
 ]);
 
+/** The printed name of each link-phase kind, spelled like message names ("LINK_REPLY"). */
+export const LINK_UNIT_NAMES: Readonly<Record<SpiceLinkKind, string>> = Object.freeze({
+  link: "LINK",
+  linkReply: "LINK_REPLY",
+  authMechanism: "AUTH_MECHANISM",
+  ticket: "TICKET",
+  linkResult: "LINK_RESULT",
+});
+
 /** What a framed piece of a SPICE connection is: a link-phase piece or "message". */
 export type SpiceUnitKind = SpiceLinkKind | "message";
 
