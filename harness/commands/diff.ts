@@ -14,7 +14,8 @@ import { messageNameFlag } from "../names.ts";
 import { printScreens, SCREEN_FLAGS, SCREEN_HELP, screenFlags } from "./diff_screens.ts";
 import { CHANNEL_TYPES } from "../../lib/spice/tables.ts";
 
-const DEFAULT_MAX_REPORT = 20;
+/** Differences printed per channel direction unless --max-report. */
+export const DEFAULT_MAX_REPORT = 20;
 
 /** The `--help` text. */
 export function help(): string {
