@@ -85,19 +85,20 @@ function brushColor(
   return (x, y) => pattern.words[map(x, y)];
 }
 
+/** Paints the brush over the region with the ROP. */
 function drawBrush(
-  ctx: DrawContext,
-  region: Region,
-  b: { brush: Brush; pattern?: PixelSource; rop: number },
+  s: Surface,
+  b: { region: Region; brush: Brush; pattern?: PixelSource; rop: number },
 ): void {
+  const region = b.region;
   if (b.brush.type === "pattern" && b.pattern) {
-    blitRop(ctx.surface, region, {
+    blitRop(s, region, {
       src: b.pattern,
       map: tileMap(b.pattern, b.brush.pos),
       rop: b.rop,
     });
   } else {
-    fillRop(ctx.surface, region, {
+    fillRop(s, region, {
       color: b.brush.type === "solid" ? b.brush.color : 0,
       rop: b.rop,
     });
@@ -124,16 +125,14 @@ function refsOf(op: DrawOp): { src?: ImageRef; brush?: Brush; mask?: QMask } {
  * (the caller then marks them known), false when the op only combined with the destination.
  */
 function apply(
-  ctx: DrawContext,
-  region: Region,
-  draw: { base: DrawBase; op: DrawOp; r: Resolved },
+  s: Surface,
+  draw: { region: Region; base: DrawBase; op: DrawOp; r: Resolved },
 ): boolean {
-  const { base, op, r } = draw;
-  const s = ctx.surface;
+  const { region, base, op, r } = draw;
   switch (op.kind) {
     case "fill": {
       const rop = ropFromDescriptor(op.ropd, { src: "brush", dest: "dest" });
-      drawBrush(ctx, region, { brush: op.brush, pattern: r.pattern, rop });
+      drawBrush(s, { region, brush: op.brush, pattern: r.pattern, rop });
       return rop === ROPS.COPY || rop === ROPS.CLEAR || rop === ROPS.SET;
     }
     case "copy":
@@ -147,7 +146,7 @@ function apply(
       const map = sourceMap(r.src!, { srcArea: op.srcArea, box: base.box });
       blitRop(s, region, { src: r.src!, map, rop: ROPS.COPY });
       const rop = ropFromDescriptor(op.ropd, { src: "brush", dest: "src" });
-      drawBrush(ctx, region, { brush: op.brush, pattern: r.pattern, rop });
+      drawBrush(s, { region, brush: op.brush, pattern: r.pattern, rop });
       return true;
     }
     case "blackness":
@@ -179,37 +178,59 @@ function apply(
       return false;
     }
     case "copyBits": {
-      const src = {
-        width: s.width,
-        height: s.height,
-        words: s.words.slice(),
-        hasAlpha: s.hasAlpha,
-        lossy: false,
-      };
       const offset = { x: base.box.left - op.srcPos.x, y: base.box.top - op.srcPos.y };
-      const known = s.known.slice();
-      const map = offsetMap(src, offset);
-      blitRop(s, region, { src, map, rop: ROPS.COPY });
-      s.forEach(region, (i, x, y) => {
-        const j = map(x, y);
-        s.known[i] = j < 0 ? s.known[i] : known[j];
-      });
+      copyBits(s, { region, offset });
       return false;
     }
-    case "composite": {
-      const offset = { x: base.box.left - op.srcOrigin.x, y: base.box.top - op.srcOrigin.y };
-      const map = offsetMap(r.src!, offset);
-      if ((op.flags & COMPOSITE.OP_MASK) === COMPOSITE.OP_SRC) {
-        blitRop(s, region, { src: r.src!, map, rop: ROPS.COPY });
-        return true;
-      }
-      const srcHasAlpha = r.src!.hasAlpha && !(op.flags & COMPOSITE.SOURCE_OPAQUE);
-      blendOver(s, region, { src: r.src!, map, alpha: 0xff, srcHasAlpha });
-      return false;
-    }
+    case "composite":
+      return composite(s, { region, op, src: r.src!, box: base.box });
     case "unparsed":
       throw new Error(`unreachable: ${op.kind} is reported before apply`);
   }
+}
+
+/** COPY_BITS: the surface copied onto itself, its known pixels moved along with it. */
+function copyBits(s: Surface, move: { region: Region; offset: { x: number; y: number } }): void {
+  const { region, offset } = move;
+  const src = {
+    width: s.width,
+    height: s.height,
+    words: s.words.slice(),
+    hasAlpha: s.hasAlpha,
+    lossy: false,
+  };
+  const known = s.known.slice();
+  const map = offsetMap(src, offset);
+  blitRop(s, region, { src, map, rop: ROPS.COPY });
+  s.forEach(region, (i, x, y) => {
+    const j = map(x, y);
+    s.known[i] = j < 0 ? s.known[i] : known[j];
+  });
+}
+
+/**
+ * DRAW_COMPOSITE with the SRC or OVER operator (`notRendered` refuses the others).
+ *
+ * @returns true for SRC, whose pixels are then fully determined by the source
+ */
+function composite(
+  s: Surface,
+  draw: {
+    region: Region;
+    op: Extract<DrawOp, { kind: "composite" }>;
+    src: PixelSource;
+    box: Rect;
+  },
+): boolean {
+  const { region, op, src, box } = draw;
+  const map = offsetMap(src, { x: box.left - op.srcOrigin.x, y: box.top - op.srcOrigin.y });
+  if ((op.flags & COMPOSITE.OP_MASK) === COMPOSITE.OP_SRC) {
+    blitRop(s, region, { src, map, rop: ROPS.COPY });
+    return true;
+  }
+  const srcHasAlpha = src.hasAlpha && !(op.flags & COMPOSITE.SOURCE_OPAQUE);
+  blendOver(s, region, { src, map, alpha: 0xff, srcHasAlpha });
+  return false;
 }
 
 /** DRAW_COMPOSITE flag bits: a pixman operator in the low byte, then options. */
@@ -279,7 +300,7 @@ export function runDraw(ctx: DrawContext, draw: { base: DrawBase; op: DrawOp }):
     region = maskRegion(region, { mask: r.mask, box: base.box, pos: mask.pos, invert });
   }
   if (regionIsEmpty(region)) return;
-  if (!apply(ctx, region, { base, op, r })) return;
+  if (!apply(ctx.surface, { region, base, op, r })) return;
   const known = r.src?.known;
   if (!known || !("srcArea" in op)) return ctx.surface.markKnown(region, true);
   // a copy from another surface carries that surface's unknown pixels along
