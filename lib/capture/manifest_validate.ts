@@ -11,7 +11,6 @@ import {
   type ImportedFrom,
   type LossyNote,
   type Manifest,
-  MANIFEST_FILE,
   MANIFEST_FORMAT,
   MANIFEST_VERSION,
   type ManifestChannel,
@@ -28,168 +27,31 @@ import {
   WAN_COMPRESSIONS,
 } from "./manifest_types.ts";
 import { validateSnapshotFacts } from "./manifest_snapshot.ts";
+import {
+  type At,
+  bool,
+  child,
+  count,
+  fail,
+  fileName,
+  get,
+  int,
+  isoTime,
+  line,
+  list,
+  nsTime,
+  nullable,
+  object,
+  oneOf,
+  optional,
+  port,
+  type Read,
+  read,
+  string,
+} from "./_manifest_read.ts";
 
-/** What {@link ManifestError} says was wrong. */
-export interface ManifestProblem {
-  /** Path of the field, e.g. `channels[0].file`; "" for the file as a whole. */
-  field: string;
-  /** What the field must hold. */
-  expected: string;
-  /** What it held, described briefly; absent when there is nothing useful to show. */
-  actual?: string;
-}
-
-/** A manifest this version cannot use. The message is one line: file, field, expected, got. */
-export class ManifestError extends Error {
-  /** Always "ManifestError". */
-  override name = "ManifestError";
-  /** Path of the manifest file that was rejected. */
-  readonly file: string;
-  /** Path of the offending field, e.g. `channels[0].file`; "" for the file as a whole. */
-  readonly field: string;
-  /** What the field must hold. */
-  readonly expected: string;
-  /** What it held, described briefly. */
-  readonly actual?: string;
-
-  /**
-   * Builds the error; the message is `<file>: '<field>': expected <expected>, got <actual>`.
-   *
-   * @param file path of the manifest
-   * @param problem the field, what was expected and what was found
-   */
-  constructor(file: string, problem: ManifestProblem) {
-    const where = problem.field === "" ? "" : `'${problem.field}': `;
-    const got = problem.actual === undefined ? "" : `, got ${problem.actual}`;
-    super(`${file}: ${where}expected ${problem.expected}${got}`);
-    this.file = file;
-    this.field = problem.field;
-    this.expected = problem.expected;
-    this.actual = problem.actual;
-  }
-}
-
-/** Where a value sits: the manifest file and the field path. */
-interface At {
-  file: string;
-  field: string;
-}
-
-type Read<T> = (value: unknown, at: At) => T;
-
-const PORT = "a port 1..65535";
-const MAX_STRING_SHOWN = 48;
-
-/** A short, one-line description of any JSON value. */
-export function describeJson(value: unknown): string {
-  if (value === undefined) return "nothing (field missing)";
-  if (typeof value === "number") return String(value);
-  if (typeof value === "string") {
-    const shown = value.length > MAX_STRING_SHOWN ? `${value.slice(0, MAX_STRING_SHOWN)}…` : value;
-    return JSON.stringify(shown);
-  }
-  if (Array.isArray(value)) return `a list of ${value.length}`;
-  if (value === null || typeof value === "boolean") return String(value);
-  return "an object";
-}
-
-function fail(at: At, expected: string, value: unknown): never {
-  throw new ManifestError(at.file, { field: at.field, expected, actual: describeJson(value) });
-}
-
-function child(at: At, key: string | number): At {
-  const field = typeof key === "number"
-    ? `${at.field}[${key}]`
-    : at.field === ""
-    ? key
-    : `${at.field}.${key}`;
-  return { file: at.file, field };
-}
-
-function object(value: unknown, at: At): Record<string, unknown> {
-  if (typeof value !== "object" || value === null || Array.isArray(value)) {
-    fail(at, "an object", value);
-  }
-  return value as Record<string, unknown>;
-}
-
-/** An own property only: `__proto__`, `constructor` and the like never come from the prototype. */
-function get(o: Record<string, unknown>, key: string): unknown {
-  return Object.hasOwn(o, key) ? o[key] : undefined;
-}
-
-function read<T>(o: Record<string, unknown>, key: string, at: At, reader: Read<T>): T {
-  return reader(get(o, key), child(at, key));
-}
-
-function optional<T>(o: Record<string, unknown>, key: string, at: At, r: Read<T>): T | undefined {
-  return get(o, key) === undefined ? undefined : read(o, key, at, r);
-}
-
-function int(min: number, max: number, what?: string): Read<number> {
-  return (v, at) => {
-    if (typeof v !== "number" || !Number.isInteger(v) || v < min || v > max) {
-      fail(at, what ?? `an integer ${min}..${max}`, v);
-    }
-    return v;
-  };
-}
-
-const count = int(0, Number.MAX_SAFE_INTEGER, "a count (integer ≥ 0)");
-const port = int(1, 65535, PORT);
-
-const string: Read<string> = (v, at) => typeof v === "string" ? v : fail(at, "a string", v);
-const bool: Read<boolean> = (v, at) => typeof v === "boolean" ? v : fail(at, "true or false", v);
-
-/** No control characters (NUL, newline, …): such a string could cut or forge output lines. */
-// deno-lint-ignore no-control-regex
-const CONTROL = /[\u0000-\u001f\u007f]/;
-
-const line: Read<string> = (v, at) =>
-  typeof v === "string" && !CONTROL.test(v)
-    ? v
-    : fail(at, "a string without control characters", v);
-
-function oneOf<T extends string>(values: readonly T[]): Read<T> {
-  return (v, at) =>
-    values.includes(v as T) ? v as T : fail(at, values.map((x) => `"${x}"`).join(" or "), v);
-}
-
-function nullable<T>(reader: Read<T>): Read<T | null> {
-  return (v, at) => v === null ? null : reader(v, at);
-}
-
-function list<T>(item: Read<T>, min = 0): Read<T[]> {
-  return (v, at) => {
-    if (!Array.isArray(v) || v.length < min) {
-      fail(at, min > 0 ? `a list of at least ${min}` : "a list", v);
-    }
-    return v.map((x, i) => item(x, child(at, i)));
-  };
-}
-
-const ISO_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})$/;
-const isoTime: Read<string> = (v, at) =>
-  typeof v === "string" && ISO_TIME.test(v) && !Number.isNaN(Date.parse(v))
-    ? v
-    : fail(at, "an ISO time (2026-01-31T12:00:00.000Z)", v);
-
-const nsTime: Read<string> = (v, at) =>
-  typeof v === "string" && /^\d{1,20}$/.test(v) ? v : fail(at, "ns as a decimal string", v);
-
-/**
- * Whether `name` is a plain file name inside the session directory: not empty, no `/`, no
- * `..`, no control character (NUL included), and not the manifest itself.
- */
-export function isPlainFileName(name: string): boolean {
-  return name.length > 0 && name.length <= 255 && !name.includes("/") && !name.includes("..") &&
-    name !== "." && !CONTROL.test(name) && name !== MANIFEST_FILE;
-}
-
-const fileName: Read<string> = (v, at) =>
-  typeof v === "string" && isPlainFileName(v)
-    ? v
-    : fail(at, "a plain file name (no '/', '..' or control characters)", v);
+export { describeJson, ManifestError, type ManifestProblem } from "./manifest_error.ts";
+export { isPlainFileName } from "./_manifest_read.ts";
 
 const counts: Read<DirectionCounts> = (v, at) => {
   const o = object(v, at);
