@@ -3,7 +3,6 @@
  * channel, starting our own QEMU (and optionally a real client) when asked.
  */
 import { type ClientKind, type ClientRun, runClient } from "../processes/clients.ts";
-import { EnvironmentError, UsageError } from "../errors.ts";
 import type { Io } from "../io.ts";
 import { type HostPort, type ProxyTlsOptions, SpiceProxy } from "../capture/proxy.ts";
 import {
@@ -21,21 +20,23 @@ import {
   summarize,
 } from "./capture_summary.ts";
 import { checkServerTls, checkX509Dir, serverCaFile, tlsOptions } from "./capture_tls.ts";
-import { type QemuServer, redactSecrets, startQemu } from "../processes/qemu.ts";
-import { sessionSerialLog } from "../processes/linux_guest.ts";
-import { pinQemuFiles } from "../replay/environment.ts";
-import { Recording } from "../capture/recording.ts";
+import { type QemuServer, redactSecrets } from "../processes/qemu.ts";
+import type { Recording } from "../capture/recording.ts";
 import { snapshotOnSigusr1 } from "./ring_args.ts";
-import { requireTool } from "../processes/tools.ts";
+import {
+  createRecording,
+  listenError,
+  type Log,
+  noteOwnQemu,
+  requireClientTools,
+  startOwnQemu,
+} from "./capture_start.ts";
 
 /** After a one-shot client (spicy-screenshot) exits: time for the server's late pings. */
 const CLIENT_EXIT_GRACE_MS = 1000;
 
 /** SeaBIOS needs ~0.1 s to draw its first screen; a screenshot taken before is black. */
 const OWN_QEMU_CLIENT_DELAY_MS = 500;
-
-/** Where the warnings of the proxy and the recording go. */
-type Log = (level: "info" | "warn", message: string) => void;
 
 /** Waits `ms`, or less when `signal` fires. */
 function abortableDelay(ms: number, signal: AbortSignal): Promise<void> {
@@ -48,76 +49,6 @@ function abortableDelay(ms: number, signal: AbortSignal): Promise<void> {
     const timer = setTimeout(done, ms);
     signal.addEventListener("abort", done, { once: true });
   });
-}
-
-/** Options of {@link createRecording}. */
-interface CreateRecordingOptions {
-  /** Session directory. */
-  dir: string;
-  /** host:port captured (--target), for the manifest; null for our own QEMU. */
-  target: string | null;
-  log: Log;
-}
-
-/** Starts the recording worker and its session (recorder options from the command line). */
-async function createRecording(
-  o: CaptureOptions,
-  { dir, target, log }: CreateRecordingOptions,
-): Promise<Recording> {
-  try {
-    return await Recording.start({
-      dir,
-      format: o.format,
-      serverPort: o.serverPort,
-      target,
-      keepTicket: o.keepTicket,
-      redactInputs: o.redactInputs,
-      comments: o.format === "pcapng",
-      maxInFlightBytes: o.maxInFlightBytes,
-      ring: o.ring,
-      onSnapshot: (d, reason) => log("info", `snapshot (${reason}): ${d}`),
-      log,
-      onRecorderError: (message) => log("warn", message),
-    });
-  } catch (e) {
-    // prepareOutputDir's refusals name the directory and what is wrong with it
-    if (e instanceof Deno.errors.AlreadyExists || e instanceof Deno.errors.NotADirectory) {
-      throw new UsageError(`${e.message} (--out)`);
-    }
-    const why = e instanceof Error ? e.message : String(e);
-    throw new EnvironmentError(`output directory ${dir} is not writable: ${why}`);
-  }
-}
-
-/** Rewords the proxy's listen failures as environment errors naming the flags to change. */
-function listenError(o: CaptureOptions, e: unknown, tls: boolean): unknown {
-  if (e instanceof Deno.errors.AddrInUse) {
-    return new EnvironmentError(
-      `cannot listen on ${o.listen.hostname}:${o.listen.port}: port in use; choose another --listen`,
-    );
-  }
-  if (e instanceof Deno.errors.AddrNotAvailable || e instanceof Deno.errors.PermissionDenied) {
-    return new EnvironmentError(
-      `cannot listen on ${o.listen.hostname}:${o.listen.port}: ${(e as Error).message}`,
-    );
-  }
-  if (tls) {
-    // Deno.listenTls rejects a certificate or key it cannot parse.
-    return new EnvironmentError(
-      `cannot listen for TLS with --tls-cert ${o.tlsCert} and --tls-key ${o.tlsKey}: ${
-        (e as Error).message
-      }`,
-    );
-  }
-  return e;
-}
-
-/** Fails early when the client (or xvfb-run for a windowed one) is missing. */
-function requireClientTools(o: CaptureOptions): void {
-  if (o.client !== "none") requireTool(o.client);
-  if (o.client === "spicy" || o.client === "remote-viewer") {
-    if (!Deno.env.get("DISPLAY")) requireTool("xvfb-run");
-  }
 }
 
 /**
@@ -191,32 +122,9 @@ class CaptureRun {
     this.#qemuStartMs = performance.now();
     if (o.qemuX509Dir) checkX509Dir(o.qemuX509Dir);
     if (!o.target) {
-      this.#qemu = await startQemu({
-        password: o.password,
-        extraArgs: o.qemuArgs,
-        channels: o.channels,
-        guest: o.guest,
-        displayCompression: o.displayCompression,
-        // the session directory exists already (startRecording runs first): the log is new in it
-        serialLog: o.guest.startsWith("linux") && this.#dir
-          ? await sessionSerialLog(this.#dir)
-          : undefined,
-        tls: o.qemuX509Dir
-          ? {
-            x509Dir: o.qemuX509Dir,
-            tlsChannels: o.qemuTlsChannels,
-            plaintextChannels: o.qemuPlaintextChannels,
-          }
-          : undefined,
-      });
-      this.#recording?.setFacts({ server: { commandLine: redactSecrets(this.#qemu.commandLine) } });
-      if (this.#recording && this.#dir !== null) {
-        this.#recording.setFacts({
-          qemuFiles: await pinQemuFiles(this.#qemu.commandLine, {
-            bundleDir: o.bundle ? this.#dir : undefined,
-          }),
-        });
-      }
+      this.#qemu = await startOwnQemu(o, this.#dir);
+      const at = { qemu: this.#qemu, dir: this.#dir, recording: this.#recording };
+      await noteOwnQemu(o, at);
     }
     const tls = tlsOptions(o, this.#qemu);
     if (tls) await checkServerTls(o, tls);
@@ -274,7 +182,7 @@ class CaptureRun {
         onFirstConnection,
       });
     } catch (e) {
-      throw listenError(o, e, tls !== undefined);
+      throw listenError(e, { o, tls: tls !== undefined });
     }
     this.#proxy = proxy;
     this.#url = `spice://${proxy.hostname}:${proxy.port}` +
