@@ -2,7 +2,6 @@
  * Checks one capture file record by record: time order, TCP sequence and acknowledgement
  * invariants per connection and direction, client/server direction, and SPICE framing.
  */
-import { TCP_FLAGS } from "../net/types.ts";
 import type { CaptureRecord } from "../pcap/types.ts";
 import { SpiceStreamReader } from "../session/messages.ts";
 import type {
@@ -18,15 +17,20 @@ import type { ObservedChannel } from "./manifest_checks.ts";
 import { TcpConnectionChecker } from "./tcp_checks.ts";
 import type { SnapshotMidStream } from "../capture/manifest_snapshot.ts";
 import { MidStreamAllowance } from "./mid_stream.ts";
+import {
+  OUR_CLIENT_IP,
+  OUR_DEFAULT_SERVER_PORT,
+  OUR_SERVER_IP,
+  ourAddressingProblem,
+  ourHandshakeProblem,
+} from "./our_addressing.ts";
 
-/** Synthetic client address of our own captures (docs/architecture.md "Addressing"). */
-export const OUR_CLIENT_IP = "10.0.0.1";
-/** Synthetic server address of our own captures. */
-export const OUR_SERVER_IP = "10.0.0.2";
-/** Lowest synthetic client port. */
-export const OUR_MIN_CLIENT_PORT = 10000;
-/** Default synthetic server port. */
-export const OUR_DEFAULT_SERVER_PORT = 5930;
+export {
+  OUR_CLIENT_IP,
+  OUR_DEFAULT_SERVER_PORT,
+  OUR_MIN_CLIENT_PORT,
+  OUR_SERVER_IP,
+} from "./our_addressing.ts";
 
 /** Options of {@link FileChecker}. */
 export interface FileCheckOptions {
@@ -220,8 +224,12 @@ export class FileChecker {
     const isNew = conn.packets === 1;
     const directionReported = this.#checkSegment(result, record.packetNumber);
     if (this.#ours) {
-      if (isNew) this.#checkOurConnection(result, record.packetNumber);
-      if (!directionReported) this.#checkOurAddresses(result, record);
+      const handshake = isNew ? ourHandshakeProblem(result, record.packetNumber) : undefined;
+      if (handshake) this.#finding(handshake);
+      const addressing = directionReported
+        ? undefined
+        : ourAddressingProblem(result, { record, serverPort: this.#serverPort });
+      if (addressing) this.#finding(addressing);
     }
     this.#countPayload(result);
   }
@@ -332,63 +340,6 @@ export class FileChecker {
       this.#observed.packets.received++;
       this.#observed.bytes.received += payloadLength;
     }
-  }
-
-  /** The first segment of one of our connections is the client's SYN. */
-  #checkOurConnection(result: PushResult, packetNumber: number): void {
-    const conn = result.connection!;
-    const flags = result.decoded.tcp!.flags;
-    const pureSyn = (flags & (TCP_FLAGS.SYN | TCP_FLAGS.ACK)) === TCP_FLAGS.SYN;
-    const client = conn.endpoints[0].startsWith(`${OUR_CLIENT_IP}:`);
-    if (!pureSyn || !client) {
-      this.#finding({
-        severity: "error",
-        code: "handshake",
-        packetNumber,
-        flow: `${conn.endpoints[0]} → ${conn.endpoints[1]}`,
-        message: "a connection of our capture must start with the client's SYN",
-        expected: `SYN from ${OUR_CLIENT_IP}`,
-        actual: `flags 0x${flags.toString(16)} from ${conn.endpoints[0]}`,
-      });
-    }
-  }
-
-  /** Our captures put the client and server on their synthetic addresses and ports. */
-  #checkOurAddresses(result: PushResult, record: CaptureRecord): void {
-    const conn = result.connection!;
-    const side = result.side!;
-    const srcIp = result.decoded.srcIp;
-    const info = conn.info;
-    const fromOurClient = srcIp === OUR_CLIENT_IP;
-    const src = conn.endpoints[side];
-    const dst = conn.endpoints[1 - side];
-    const clientEnd = fromOurClient ? src : dst;
-    const serverEnd = fromOurClient ? dst : src;
-    const clientPort = Number(clientEnd.slice(clientEnd.lastIndexOf(":") + 1));
-    const okClient = clientEnd.startsWith(`${OUR_CLIENT_IP}:`) && clientPort >= OUR_MIN_CLIENT_PORT;
-    const okServer = serverEnd === `${OUR_SERVER_IP}:${this.#serverPort}`;
-    const flagOk = record.direction === undefined ||
-      (record.direction === "outbound") === fromOurClient;
-    const linkOk = conn.clientSide === undefined ||
-      conn.endpoints[conn.clientSide].startsWith(`${OUR_CLIENT_IP}:`);
-    if (okClient && okServer && flagOk && linkOk) return;
-    const problems = [
-      okClient ? "" : `client endpoint ${clientEnd}`,
-      okServer ? "" : `server endpoint ${serverEnd}`,
-      flagOk ? "" : `pcapng direction flag "${record.direction}" on a packet from ${src}`,
-      linkOk ? "" : `link message sent by ${conn.endpoints[conn.clientSide!]}`,
-    ].filter((s) => s);
-    this.#finding({
-      severity: "error",
-      code: "direction",
-      packetNumber: record.packetNumber,
-      flow: `${src} → ${dst}`,
-      channel: info.channelType !== undefined ? channelName(info.channelType) : undefined,
-      message: `not our client/server addressing: ${problems.join("; ")}`,
-      expected: `client ${OUR_CLIENT_IP}:≥${OUR_MIN_CLIENT_PORT} (outbound), server ` +
-        `${OUR_SERVER_IP}:${this.#serverPort} (inbound)`,
-      actual: `${src} → ${dst}${record.direction ? ` (${record.direction})` : ""}`,
-    });
   }
 
   /**
