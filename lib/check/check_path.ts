@@ -145,7 +145,7 @@ async function* checkSessionDir(dir: string, options: CheckPathOptions): AsyncGe
     return;
   }
   const channels = m.channels;
-  for (const finding of checkManifestFiles(channels, names, manifestPath)) {
+  for (const finding of checkManifestFiles(channels, { dirFiles: names, file: manifestPath })) {
     yield { type: "finding", finding };
   }
   for (const finding of checkRecordingLoss(m, manifestPath, options)) {
@@ -165,7 +165,7 @@ async function* checkSessionDir(dir: string, options: CheckPathOptions): AsyncGe
       yield item;
     }
     if (result) {
-      for (const finding of checkManifestCounts(ch, result.observed, complete)) {
+      for (const finding of checkManifestCounts(ch, { observed: result.observed, complete })) {
         yield { type: "finding", finding };
       }
     }

@@ -76,14 +76,14 @@ export function checkManifestSchema(value: unknown, file: string): SchemaCheck {
  * Checks that every listed channel file exists and every capture file in the directory is listed.
  *
  * @param channels the manifest's channel list
- * @param dirFiles names of the files in the directory
- * @param file manifest path for the findings
+ * @param where `dirFiles`: names of the files in the directory; `file`: manifest path for the
+ * findings
  */
 export function checkManifestFiles(
   channels: readonly ManifestChannelLike[],
-  dirFiles: readonly string[],
-  file: string,
+  where: { dirFiles: readonly string[]; file: string },
 ): Finding[] {
+  const { dirFiles, file } = where;
   const present = new Set(dirFiles);
   const listed = new Set(channels.map((c) => c.file));
   const out: Finding[] = [];
@@ -118,15 +118,15 @@ export function checkManifestFiles(
  * Compares a channel's manifest counts and ports with what its file holds.
  *
  * @param channel the manifest entry
- * @param observed what the file holds
- * @param complete the manifest's `complete`: counts of a killed capture may trail (warnings)
+ * @param file `observed`: what the file holds; `complete`: the manifest's `complete` (counts of
+ * a killed capture may trail: warnings)
  * @returns findings about `channel.file`
  */
 export function checkManifestCounts(
   channel: ManifestChannelLike,
-  observed: ObservedChannel,
-  complete: boolean,
+  file: { observed: ObservedChannel; complete: boolean },
 ): Finding[] {
+  const { observed, complete } = file;
   const out: Finding[] = [];
   const severity = complete ? "error" : "warning";
   for (const what of ["packets", "bytes"] as const) {

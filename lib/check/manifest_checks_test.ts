@@ -56,11 +56,10 @@ Deno.test("checkManifestSchema names the bad field, and a bad version as manifes
 });
 
 Deno.test("checkManifestFiles reports missing and unlisted capture files only", () => {
-  const f = checkManifestFiles(
-    [channel],
-    ["session.json", "display.pcapng", "notes.txt"],
-    "s.json",
-  );
+  const f = checkManifestFiles([channel], {
+    dirFiles: ["session.json", "display.pcapng", "notes.txt"],
+    file: "s.json",
+  });
   assert.deepEqual(f.map((x) => x.message), [
     "listed channel file main.pcap does not exist",
     "capture file display.pcapng is not listed in the manifest",
@@ -74,11 +73,14 @@ Deno.test("checkManifestCounts compares counts and ports, warnings when incomple
     clientPorts: [10001, 20000],
     serverPorts: [5930],
   };
-  const f = checkManifestCounts(channel, observed, true);
+  const f = checkManifestCounts(channel, { observed, complete: true });
   assert.deepEqual(f.map((x) => [x.code, x.severity, x.expected, x.actual]), [
     ["manifest-count", "error", "5 (in the file)", "4 (in session.json)"],
     ["manifest-ports", "error", "[10001, 20000] (in the file)", "[10001] (in session.json)"],
   ]);
-  const g = checkManifestCounts(channel, { ...observed, clientPorts: [10001] }, false);
+  const g = checkManifestCounts(channel, {
+    observed: { ...observed, clientPorts: [10001] },
+    complete: false,
+  });
   assert.deepEqual(g.map((x) => [x.code, x.severity]), [["manifest-count", "warning"]]);
 });
