@@ -231,7 +231,7 @@ function markLossy(id: number, fromClient: boolean): void {
   entry.lossy = {
     file: type === undefined || r.clientPort === undefined
       ? null
-      : channelFileName(type, r.channelId ?? 0, options.format ?? "pcap"),
+      : channelFileName({ type, id: r.channelId ?? 0 }, options.format ?? "pcap"),
     channel: r.name,
     clientPort: r.clientPort ?? null,
     trigger: fromClient ? "toServer" : "toClient",

@@ -134,7 +134,7 @@ export async function writeSnapshot(
     maxBufferedBytes: 8 << 20,
   });
   const written: Written[] = view.channels.flatMap((ch) => {
-    const file = channelFileName(ch.type, ch.id, format);
+    const file = channelFileName(ch, format);
     return ch.connections.map((v) => ({ view: v, file, next: [0, 0] as [number, number] }));
   });
   const types = view.channels.flatMap((ch) => ch.connections.map(() => ch));

@@ -163,7 +163,7 @@ export interface ChannelFileOptions {
 /** Opens a channel's file and its writer, with zero counters and no connection yet. */
 export function openChannelFile(options: ChannelFileOptions): Channel {
   const { type, id, format, tsResolution, sinkFactory } = options;
-  const file = channelFileName(type, id, format);
+  const file = channelFileName({ type, id }, format);
   const sink = sinkFactory(`${options.dir}/${file}`);
   const writer = createWriter(format, sink, {
     tsResolution,

@@ -19,19 +19,16 @@ const CHANNEL_ID_STRIDE = 16;
 /**
  * File name of a channel's capture: `main.pcap`, `display.pcap`, `display-1.pcap`, …
  *
- * @param channelType SPICE channel type number
- * @param channelId SPICE channel id
+ * @param channel SPICE channel type number and id
  * @param format capture format, which decides the extension
  * @returns the file name (no directory)
  */
 export function channelFileName(
-  channelType: number,
-  channelId: number,
+  channel: { type: number; id: number },
   format: CaptureFormat,
 ): string {
-  const base = channelId === 0
-    ? channelName(channelType)
-    : `${channelName(channelType)}-${channelId}`;
+  const { type, id } = channel;
+  const base = id === 0 ? channelName(type) : `${channelName(type)}-${id}`;
   return `${base}.${format}`;
 }
 
