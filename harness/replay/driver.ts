@@ -2,7 +2,6 @@
  * Replay: re-drive the recorded client side of a session against a live server, recording the
  * new conversation as a session directory. See `deno task replay --help` for the rules.
  */
-import { hasRedactedSecret, restoreSecrets, startQemu } from "../processes/qemu.ts";
 import type { Manifest } from "../../lib/capture/manifest.ts";
 import { readCaptureFile } from "../../lib/pcap/reader.ts";
 import { readSpiceMessages } from "../../lib/session/messages.ts";
@@ -11,9 +10,11 @@ import { CHANNEL_TYPES as CHANNEL } from "../../lib/spice/tables.ts";
 import { UsageError } from "../errors.ts";
 import { PlanBuilder, type ReplayPlan } from "../../lib/replay/plan.ts";
 import { realTimer } from "../../lib/replay/schedule.ts";
-import { abortableDelay, connLabel, ReplayRun, type ReplayRunContext } from "./replay_run.ts";
+import { connLabel, ReplayRun, type ReplayRunContext } from "./replay_run.ts";
+import type { ReplayDivergence } from "./live_connection.ts";
+import { type BootedServer, bootOwnServer } from "./own_server.ts";
 import { ScreenWatch } from "./screen_watch.ts";
-import type { ReplayOptions, ReplayResult, ReplayServer } from "./types.ts";
+import type { ReplayOptions, ReplayResult } from "./types.ts";
 
 export type { ReplayOptions, ReplayResult, ReplayServer } from "./types.ts";
 
@@ -81,19 +82,23 @@ export async function replaySession(options: ReplayOptions): Promise<ReplayResul
   const screens = options.gate === "none"
     ? undefined
     : await ScreenWatch.load(options.source, { plan, masks: options.screenMasks ?? [], outDir });
-  let server: ReplayServer | undefined;
+  let booted: BootedServer = {};
   if (!options.target) {
-    server = await startOwnServer(options.serverCommandLine, {
+    booted = await bootOwnServer({
+      source: options.source,
+      commandLine: options.serverCommandLine,
       password: options.password,
       timeoutMs,
       signal: options.signal,
+      manifest,
+      plan,
+      screens,
+      screenMasks: options.screenMasks ?? [],
+      outDir,
+      log: options.log,
     });
-    const delay = manifest?.server?.firstConnectionDelayMs;
-    if (delay !== undefined && server) {
-      const left = server.spawnedAtMs + delay - performance.now();
-      if (left > 0) await abortableDelay(left, options.signal);
-    }
   }
+  const { server, divergence: preLinkDivergence } = booted;
   try {
     // Interrupted before the first link (while QEMU started, during the recorded delay): the
     // run still writes its session, empty, with `replay.interrupted`, and stops our QEMU.
@@ -109,7 +114,7 @@ export async function replaySession(options: ReplayOptions): Promise<ReplayResul
       warnings,
       warn,
       screens,
-    });
+    }, preLinkDivergence);
   } catch (e) {
     // Anything unexpected: never leave our QEMU behind.
     await server?.stop();
@@ -118,48 +123,13 @@ export async function replaySession(options: ReplayOptions): Promise<ReplayResul
 }
 
 /**
- * Starts our own QEMU from the vetted recorded command line (its password, which session.json
- * never holds, put back from `password`), or the capture default when nothing was recorded.
+ * The replay proper, once the server is up: link, wait, finish (only finish if interrupted, or
+ * when the pre-link gate failed: nothing is linked then).
  */
-async function startOwnServer(
-  recorded: readonly string[] | undefined,
-  { password, timeoutMs, signal }: { password?: string; timeoutMs: number; signal?: AbortSignal },
-): Promise<ReplayServer | undefined> {
-  let commandLine = recorded;
-  if (commandLine && hasRedactedSecret(commandLine)) {
-    if (password === undefined) {
-      throw new UsageError(
-        "the recorded server had a SPICE password, which session.json does not keep: " +
-          "pass it with --password",
-      );
-    }
-    commandLine = restoreSecrets(commandLine, password);
-  }
-  const spawnedAtMs = performance.now();
-  // The vetted line's serial file (moved into the replay directory by the policy) stays: the
-  // Linux guest's resolution would otherwise send it to null.
-  const serialIndex = commandLine?.findIndex((a, i) =>
-    commandLine[i - 1] === "-serial" && a.startsWith("file:")
-  ) ?? -1;
-  const serialLog = serialIndex < 0 ? undefined : commandLine![serialIndex].slice("file:".length);
-  const starting = startQemu({ commandLine, serialLog, startTimeoutMs: timeoutMs });
-  if (!signal) return { ...await starting, spawnedAtMs };
-  // An interrupt while QEMU boots: let the start settle (it is bounded by the timeout), then
-  // stop what it started.
-  const interrupted = new Promise<"interrupted">((resolve) => {
-    if (signal.aborted) resolve("interrupted");
-    signal.addEventListener("abort", () => resolve("interrupted"), { once: true });
-  });
-  const first = await Promise.race([starting, interrupted]);
-  if (first !== "interrupted") return { ...first, spawnedAtMs };
-  await starting.then((s) => s.stop(), () => {});
-  return undefined;
-}
-
-/** The replay proper, once the server is up: link, wait, finish (only finish if interrupted). */
-async function drive(ctx: ReplayRunContext): Promise<ReplayResult> {
+async function drive(ctx: ReplayRunContext, preLink?: ReplayDivergence): Promise<ReplayResult> {
   const run = await ReplayRun.start(ctx);
-  if (!ctx.options.signal?.aborted) {
+  if (preLink) run.diverged(preLink);
+  else if (!ctx.options.signal?.aborted) {
     await run.link();
     await run.wait();
   }

@@ -292,6 +292,11 @@ export class ReplayRun {
     this.#ctx.options.verbose?.(verboseLine(relNs, conn.label, pc.channelType, u));
   }
 
+  /** Stops the run at a divergence found before it linked anything (the pre-link gate). */
+  diverged(e: ReplayDivergence): void {
+    this.#fail(e);
+  }
+
   /**
    * A divergence stops the run (the first one is reported); anything else is rethrown. After
    * an interrupt nothing counts as a divergence: the run was stopped, not refused.

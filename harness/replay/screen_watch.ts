@@ -7,6 +7,7 @@
  * @module
  */
 import { DEFAULT_CODECS } from "../../lib/display/default_codecs.ts";
+import type { DisplaySnapshot } from "../../lib/display/display_model.ts";
 import { encodePng } from "../../lib/display/image_files.ts";
 import { screenDiffImage, type ScreenMask } from "../../lib/display/masks.ts";
 import { readDisplaySession, unitMessages } from "../../lib/display/session_display.ts";
@@ -104,6 +105,11 @@ export class ScreenWatch {
       ms: options.timeoutMs,
       signal: options.signal,
     });
+  }
+
+  /** The recorded screens the inputs wait for, in order (the pre-link gate's later screens). */
+  get recordedScreens(): DisplaySnapshot[] {
+    return this.#gate.states.flatMap((s) => (s.snapshot ? [s.snapshot] : []));
   }
 
   /** Gating so far. */
