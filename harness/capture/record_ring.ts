@@ -118,6 +118,8 @@ export class RingWriter {
    * @param payload bytes to copy in (may be reused by the caller at once)
    * @param reserve bytes that must stay free after this record (control records pass 0)
    * @returns false when the ring is too full: nothing was written
+   *
+   * Positional parameters: this runs for every relayed chunk.
    */
   write(kind: number, conn: number, flags: number, payload?: Uint8Array, reserve = 0): boolean {
     const size = this.#size;

@@ -249,14 +249,20 @@ export class Recording {
     return this.#closing;
   }
 
-  /** @internal Copies a chunk into the ring unless it does not fit (or the worker is gone). */
+  /**
+   * @internal Copies a chunk into the ring unless it does not fit (or the worker is gone).
+   * Positional parameters: this runs for every relayed chunk.
+   */
   _data(id: number, fromClient: boolean, bytes: Uint8Array): boolean {
     if (this.#dead || this.#closing) return false;
     const flags = fromClient ? FROM_CLIENT : 0;
     return this.#ring.write(RECORD_KIND.data, id, flags, bytes, CONTROL_RESERVE_BYTES);
   }
 
-  /** @internal Appends an open, close or lossy record (they may use the control reserve). */
+  /**
+   * @internal Appends an open, close or lossy record (they may use the control reserve).
+   * Positional parameters, as the ring's `write` that it shares with the per-chunk path.
+   */
   _control(kind: number, id: number, flags: number, payload?: Uint8Array): void {
     if (this.#dead || this.#closing) return;
     if (!this.#ring.write(kind, id, flags, payload)) {

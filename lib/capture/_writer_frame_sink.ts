@@ -22,6 +22,7 @@ export class WriterFrameSink implements FrameSink {
     return this.writer.recordBytes;
   }
 
+  // Positional parameters: TcpFlow calls this for every frame it builds.
   reserve(frameLength: number, direction: Direction, payloadLength: number): number {
     const info = this.#info;
     info.direction = direction === "toServer" ? "outbound" : "inbound";

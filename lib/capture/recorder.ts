@@ -219,7 +219,7 @@ export class ConnectionRecorder {
         for (const c of early) this.#serverChunk(c);
       }
     } catch (e) {
-      this.#failed(true, chunk, e);
+      this.#failed(chunk, { fromClient: true, error: e });
     }
   }
 
@@ -233,7 +233,7 @@ export class ConnectionRecorder {
       if (this.#raw[1]) return void this.#conn.received(chunk, this.#comment(false, "raw"));
       for (const u of this.#framer.pushServer(chunk)) this.#record(u);
     } catch (e) {
-      this.#failed(false, chunk, e);
+      this.#failed(chunk, { fromClient: false, error: e });
     }
   }
 
@@ -340,7 +340,8 @@ export class ConnectionRecorder {
     this.#o.onSessionId?.(id);
   }
 
-  #failed(fromClient: boolean, chunk: Uint8Array, e: unknown): void {
+  #failed(chunk: Uint8Array, how: { fromClient: boolean; error: unknown }): void {
+    const { fromClient, error: e } = how;
     this.#raw[fromClient ? 0 : 1] = true;
     const where = this.#conn ? `${this.#name} channel` : "a connection before its link";
     this.#error(`${where}: not SPICE, recording the rest unframed: ${describe(e)}`);
