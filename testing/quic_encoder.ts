@@ -87,7 +87,7 @@ function encodePixel(w: BitWriter, g: Group, i: number, first: boolean): void {
 
 function updateAll(g: Group, i: number): void {
   for (const ch of g.channels) {
-    updateModel(g.state, ch, { family: g.family, ctx: ch.corr[i], value: ch.corr[i + 1] });
+    updateModel(g.state, ch, g.family, ch.corr[i], ch.corr[i + 1]);
   }
 }
 

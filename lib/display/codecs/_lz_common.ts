@@ -108,6 +108,7 @@ export interface LiteralKind {
   copy(src: Uint8Array, s: number, px: Uint32Array, op: number, count: number): void;
 }
 
+// The literal copiers take positional parameters: they run for every literal run of an image.
 function rgbLiterals(src: Uint8Array, s: number, px: Uint32Array, op: number, n: number): void {
   const end = op + n;
   for (; op < end; op++, s += 3) {

@@ -70,7 +70,7 @@ export function paletteTable(
   return table;
 }
 
-/** Writes the xRGB colour `c` as B,G,R,0xff at byte `o`. */
+/** Writes the xRGB colour `c` as B,G,R,0xff at byte `o`. Positional: runs per pixel. */
 export function putColor(out: Uint8Array, o: number, c: number): void {
   out[o] = c & 0xff;
   out[o + 1] = (c >>> 8) & 0xff;

@@ -126,7 +126,7 @@ function paletteRowDecoder(format: number, width: number, table: Uint32Array): R
   };
 }
 
-/** Writes the x1r5g5b5 value `v` as B,G,R at byte `o`. */
+/** Writes the x1r5g5b5 value `v` as B,G,R at byte `o`. Positional: runs per pixel. */
 export function put555(out: Uint8Array, o: number, v: number): void {
   out[o] = expand5(v & 0x1f);
   out[o + 1] = expand5((v >> 5) & 0x1f);

@@ -22,6 +22,7 @@ function fail(offset: number, expected: string): ImageDecodeError {
   return new ImageDecodeError(CODEC, { offset, expected });
 }
 
+/** An LZ4 length extension at `s`: the sum and where it ends. Positional: runs per sequence. */
 function readLength(src: Uint8Array, s: number, end: number): [number, number] {
   let add = 0, b: number;
   do {

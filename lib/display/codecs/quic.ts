@@ -149,11 +149,11 @@ function newGroup(family: QuicFamily, width: number, count: number): Group {
 
 function updateAll(g: Group, i: number): void {
   for (const ch of g.channels) {
-    updateModel(g.state, ch, { family: g.family, ctx: ch.corr[i], value: ch.corr[i + 1] });
+    updateModel(g.state, ch, g.family, ch.corr[i], ch.corr[i + 1]);
   }
 }
 
-/** Decodes pixel i of every channel; `first` selects the row-0 predictor. */
+/** Decodes pixel i of every channel; `first` selects the row-0 predictor. Positional: per pixel. */
 function decodePixel(r: BitReader, g: Group, i: number, first: boolean): void {
   const f = g.family, mask = (1 << f.bpc) - 1;
   for (let c = 0; c < g.channels.length; c++) {
@@ -168,12 +168,16 @@ function decodePixel(r: BitReader, g: Group, i: number, first: boolean): void {
   }
 }
 
+/** Whether pixels a and b are equal in every plane. Positional: runs per pixel. */
 function samePixel(planes: Uint8Array[], a: number, b: number): boolean {
   for (const p of planes) if (p[a] !== p[b]) return false;
   return true;
 }
 
-/** Pixel 0 of a segment that starts a row, then the wait-count bookkeeping; returns stopidx. */
+/**
+ * Pixel 0 of a segment that starts a row, then the wait-count bookkeeping; returns stopidx.
+ * Positional: runs per segment of every row.
+ */
 function startSegment(r: BitReader, g: Group, first: boolean, waitMask: number): number {
   decodePixel(r, g, 0, first);
   const st = g.state;
@@ -246,7 +250,7 @@ function rowSegment(r: BitReader, g: Group, seg: { i: number; end: number }): vo
   }
 }
 
-/** Decodes one row of a group, splitting it where the wait-mask index grows. */
+/** Decodes one row of a group, splitting it where the wait-mask index grows. Positional: per row. */
 function decodeRow(r: BitReader, g: Group, first: boolean): void {
   const st = g.state;
   const seg = first ? row0Segment : rowSegment;

@@ -471,15 +471,19 @@ export function newChannel(family: QuicFamily, width: number): QuicChannel {
   };
 }
 
-/** Adds `value`'s codeword lengths to the bucket of context `ctx` and picks its best code. */
+/**
+ * Adds `value`'s codeword lengths to the bucket of context `ctx` and picks its best code.
+ * Positional parameters: this runs for every pixel of every channel.
+ */
 export function updateModel(
   st: QuicState,
   ch: QuicChannel,
-  at: { family: QuicFamily; ctx: number; value: number },
+  family: QuicFamily,
+  ctx: number,
+  value: number,
 ): void {
-  const { family, value } = at;
   const bpc = family.bpc;
-  const b = family.bucketOf[at.ctx & ((1 << bpc) - 1)];
+  const b = family.bucketOf[ctx & ((1 << bpc) - 1)];
   const c = ch.counters, base = b * 8, lens = family.codeLen, row = value * 8;
   let best = bpc - 1;
   let bestLen = (c[base + best] += lens[row + best]);
