@@ -152,14 +152,51 @@ async function streamHuge(
 const MB = 1e6;
 /** Each measurement is repeated and the best run kept, on both sides (warms our JIT too). */
 const RUNS = 3;
+/** Reads are short: more rounds, so that both sides get a quiet moment on a busy machine. */
+const READ_RUNS = 5;
 
-async function best<T extends { ms: number }>(runs: number, f: () => Promise<T>): Promise<T> {
-  let top: T | undefined;
-  for (let i = 0; i < runs; i++) {
-    const r = await f();
-    if (top === undefined || r.ms < top.ms) top = r;
+/** The read variants: each format through the batch and the per-record API. */
+const READ_VARIANTS = [
+  { format: "pcap", batches: true },
+  { format: "pcap", batches: false },
+  { format: "pcapng", batches: true },
+  { format: "pcapng", batches: false },
+] as const;
+
+/**
+ * Reads `<base>.pcap` / `<base>.pcapng` with each variant and the C reference (the .pcap), in
+ * rounds where C and ours alternate, as the writes do, so load changes hit both sides alike;
+ * the best run of each is kept.
+ */
+async function readBench(
+  ref: string | undefined,
+  base: string,
+  payload: number,
+  count: number,
+): Promise<BenchRow[]> {
+  let cMs = Infinity;
+  const ours = READ_VARIANTS.map(() => ({ packets: 0, ms: Infinity, peakRss: 0 }));
+  for (let round = 0; round < READ_RUNS; round++) {
+    if (ref !== undefined) {
+      const [packets, ns] = await runReference(ref, ["read", `${base}.pcap`]);
+      if (packets !== count) throw new Error(`C read ${packets} of ${count} packets`);
+      cMs = Math.min(cMs, ns / 1e6);
+    }
+    for (const [i, { format, batches }] of READ_VARIANTS.entries()) {
+      const run = await readOurs(`${base}.${format}`, batches);
+      if (run.packets !== count) throw new Error(`read ${run.packets} of ${count} packets`);
+      const top = ours[i];
+      ours[i] = {
+        packets: run.packets,
+        ms: Math.min(top.ms, run.ms),
+        peakRss: Math.max(top.peakRss, run.peakRss),
+      };
+    }
   }
-  return top!;
+  const cPps = ref === undefined ? undefined : count / (cMs / 1000);
+  return READ_VARIANTS.flatMap(({ format, batches }, i) =>
+    readRows(format, payload, batches, ours[i], cPps)
+  );
 }
 
 function writeRows(
@@ -255,24 +292,7 @@ export const bench: Bench = async ({ quick }) => {
         rows.push(...writeRows(format, mode, payload, count / (ourMs[i] / 1000), cPps, source));
       }
       const ourPcap = `${dir}/ours_${payload}.pcap`;
-      const cRead = ref === undefined ? undefined : await best(RUNS, async () => {
-        const [packets, ns] = await runReference(ref, ["read", ourPcap]);
-        if (packets !== count) throw new Error(`C read ${packets} of ${count} packets`);
-        return { ms: ns / 1e6 };
-      });
-      const cReadPps = cRead === undefined ? undefined : count / (cRead.ms / 1000);
-      for (const format of ["pcap", "pcapng"] as const) {
-        for (const batches of [true, false]) {
-          let peakRss = 0;
-          const r = await best(RUNS, async () => {
-            const run = await readOurs(`${dir}/ours_${payload}.${format}`, batches);
-            if (run.packets !== count) throw new Error(`read ${run.packets} of ${count} packets`);
-            peakRss = Math.max(peakRss, run.peakRss);
-            return run;
-          });
-          rows.push(...readRows(format, payload, batches, { ...r, peakRss }, cReadPps));
-        }
-      }
+      rows.push(...await readBench(ref, `${dir}/ours_${payload}`, payload, count));
       for (const f of [cPath, ourPcap, `${dir}/ours_${payload}.pcapng`]) {
         await Deno.remove(f).catch(() => {});
       }

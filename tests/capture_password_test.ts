@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { readManifest } from "../lib/capture/manifest.ts";
-import { readU32 } from "../lib/spice/link.ts";
+import { u32le } from "../lib/bytes.ts";
 import { startQemu } from "../harness/processes/qemu.ts";
 import { captureInProcess, tshark, unitsOf } from "../testing/capture_harness.ts";
 import { missingTools } from "../harness/processes/tools.ts";
@@ -23,7 +23,7 @@ Deno.test({
       const results = (await unitsOf(`${dir}/main.pcap`)).units.filter((u) =>
         u.kind === "linkResult"
       );
-      assert.deepEqual(results.map((u) => readU32(u.bytes)), [0]);
+      assert.deepEqual(results.map((u) => u32le(u.bytes, 0)), [0]);
       const ticket = (await unitsOf(`${dir}/display.pcap`)).units.find((u) => u.kind === "ticket");
       assert.ok(ticket?.bytes.every((b) => b === 0), "ticket scrubbed");
       const manifestText = await Deno.readTextFile(`${dir}/session.json`);

@@ -3,9 +3,9 @@ import { numberFlag, parseCommandArgs } from "../args.ts";
 import { channelFlag, messageNameFlag } from "../names.ts";
 import { decodePacket } from "../../lib/net/decode.ts";
 import { FilterSyntaxError, type Matcher, parseFilter } from "../../lib/net/filter.ts";
+import { formatTextLine } from "../../lib/net/text_line.ts";
 import type { DecodedPacket } from "../../lib/net/types.ts";
 import { readCaptureFileBatches } from "../../lib/pcap/reader.ts";
-import { formatTextLine } from "../../lib/pcap/text_writer.ts";
 import type { CaptureRecord } from "../../lib/pcap/types.ts";
 import { mergeByTime } from "../../lib/session/merge.ts";
 import {
@@ -20,6 +20,8 @@ import type { ConnectionInfo, MessageEvent } from "../../lib/session/types.ts";
 import { channelName } from "../../lib/spice/tables.ts";
 import { openSession, type SessionFile } from "../../lib/session/session_files.ts";
 import { UsageError } from "../errors.ts";
+import { describeInputsEvent, TypedTextCollector } from "../../lib/session/input_text.ts";
+import { readSessionMessages } from "../../lib/session/session_files.ts";
 import type { Io } from "../io.ts";
 
 const HELP = `Usage: deno task inspect [options] PATH
@@ -38,6 +40,8 @@ Options:
   --relative-time      times relative to the first packet
   -v, --verbose        more detail (IP header, packet numbers, endpoints)
   --ascii              add the payload (or message body) as printable ASCII
+  --typed              print the text the recorded client typed (US layout, Shift and
+                       Caps Lock followed), nothing else
   -h, --help           show this help
 
 Exit status: 0 printed, 2 unreadable input or bad usage
@@ -47,6 +51,8 @@ Examples:
 `;
 
 interface Options {
+  /** `--typed`: only the typed text. */
+  typed?: boolean;
   messages: boolean;
   json: boolean;
   verbose: boolean;
@@ -93,9 +99,13 @@ function parse(args: string[]): { options: Options; path?: string; help: boolean
     "relative-time": { type: "boolean" },
     verbose: { type: "boolean", short: "v" },
     ascii: { type: "boolean" },
+    typed: { type: "boolean" },
     help: { type: "boolean", short: "h" },
   });
   if (values.help) return { options: {} as Options, help: true };
+  if (values.typed && positionals.length === 1) {
+    return { options: { typed: true } as Options, path: positionals[0], help: false };
+  }
   if (positionals.length !== 1) throw new UsageError("expected exactly one PATH (file or dir)");
   const count = numberFlag("count", values.count, "non-negative integer") ?? Infinity;
   const options: Options = {
@@ -192,6 +202,7 @@ export async function run(args: string[], io: Io): Promise<number> {
     return 0;
   }
   const o = parsed.options;
+  if (o.typed) return await printTyped(parsed.path!, io);
   const listing = await openSession(parsed.path!);
   const files = listing.files;
   const multi = files.length > 1;
@@ -247,21 +258,10 @@ export async function run(args: string[], io: Io): Promise<number> {
     for (const reader of readers) addMessages(sink, reader.finish(), o, origin);
   }
   await sink.flush();
+  if (o.messages) await reportUnframed(io, { files, readers, unframed });
   return 0;
 }
 
-function addMessages(
-  sink: LineSink,
-  events: MessageEvent[],
-  o: Options,
-  origin: bigint | undefined,
-): void {
-  for (const ev of events) {
-    if (sink.full) return;
-  if (o.messages) await reportUnframed(io, { files, readers, unframed });
-    if (o.channel !== undefined && !isChannel(ev.connection, o.channel)) continue;
-    if (o.type !== undefined && unitName(ev.unit) !== o.type) continue;
-    sink.add(
 /**
  * Names on stderr each connection `--messages` could not frame (a capture that starts
  * mid-session, a framing error), so that its messages do not vanish silently.
@@ -284,11 +284,22 @@ async function reportUnframed(
   }
 }
 
+function addMessages(
+  sink: LineSink,
+  events: MessageEvent[],
+  o: Options,
+  origin: bigint | undefined,
+): void {
+  for (const ev of events) {
+    if (sink.full) return;
+    if (o.channel !== undefined && !isChannel(ev.connection, o.channel)) continue;
+    if (o.type !== undefined && unitName(ev.unit) !== o.type) continue;
+    sink.add(
       o.json ? messageJson(ev) : formatMessageLine(ev, {
         relativeToNs: origin,
         verbose: o.verbose,
         ascii: o.ascii,
-        describe: describeDisplayEvent,
+        describe: (ev) => describeInputsEvent(ev) ?? describeDisplayEvent(ev),
       }),
     );
   }
@@ -298,4 +309,12 @@ async function reportUnframed(
 function isChannel(info: ConnectionInfo | undefined, wanted: string): boolean {
   if (info?.channelType === undefined) return false;
   return channelLabel(info) === wanted || channelName(info.channelType) === wanted;
+}
+
+/** `--typed`: the text the session's inputs channel typed, as one block. */
+async function printTyped(path: string, io: Io): Promise<number> {
+  const typed = new TypedTextCollector();
+  for await (const ev of readSessionMessages(path)) typed.push(ev);
+  await io.out(typed.text.endsWith("\n") || typed.text === "" ? typed.text : `${typed.text}\n`);
+  return 0;
 }

@@ -2,6 +2,7 @@
  * Comparing one normalised actual unit with one golden unit: type, length, serial, bytes outside
  * the masked ranges, and one-to-one mapped identifiers (session ids).
  */
+import { u32le } from "../bytes.ts";
 import { fieldAt, fieldLayout } from "./fields.ts";
 import type { NormalisedUnit, OwnedRange } from "./types.ts";
 
@@ -49,10 +50,6 @@ export class BindingMap {
 
 function hex32(n: number): string {
   return `0x${n.toString(16).padStart(8, "0")}`;
-}
-
-function u32(bytes: Uint8Array, at: number): number {
-  return (bytes[at] | (bytes[at + 1] << 8) | (bytes[at + 2] << 16) | (bytes[at + 3] << 24)) >>> 0;
 }
 
 /** Ranges skipped by the byte comparison: masks and binds, sorted. */
@@ -158,7 +155,7 @@ export function compareUnits(
   }
   for (const r of golden.binds) {
     if (r.end - r.start !== 4) continue;
-    const conflict = bindings.check(u32(a, ao + r.start), u32(g, go + r.start), commit);
+    const conflict = bindings.check(u32le(a, ao + r.start), u32le(g, go + r.start), commit);
     if (conflict) {
       return {
         kind: "binding",

@@ -5,6 +5,7 @@
  * messages, the whole unit for link-phase units). Variable parts are named by their first field
  * and run to the end.
  */
+import { u32le } from "../bytes.ts";
 import type { SpiceUnitKind } from "../spice/types.ts";
 import type { UnitClass } from "./types.ts";
 
@@ -231,10 +232,6 @@ const RECT_BYTES = 16;
 /** Size of an image descriptor's id. */
 export const IMAGE_ID_BYTES = 8;
 
-function u32at(b: Uint8Array, at: number): number {
-  return (b[at] | (b[at + 1] << 8) | (b[at + 2] << 16) | (b[at + 3] << 24)) >>> 0;
-}
-
 /**
  * Offset (in the body) of the source image descriptor's u64 id in a DRAW_* message, or -1 when
  * the body is too short or the offset points nowhere.
@@ -249,10 +246,10 @@ export function imageIdOffset(bytes: Uint8Array, bodyOffset: number, srcField: n
   let at = CLIP_TYPE_OFFSET + 1;
   if (bytes[bodyOffset + CLIP_TYPE_OFFSET] === CLIP_RECTS) {
     if (length < at + 4) return -1;
-    at += 4 + RECT_BYTES * u32at(bytes, bodyOffset + at);
+    at += 4 + RECT_BYTES * u32le(bytes, bodyOffset + at);
   }
   at += srcField;
   if (length < at + 4) return -1;
-  const offset = u32at(bytes, bodyOffset + at);
+  const offset = u32le(bytes, bodyOffset + at);
   return offset === 0 || offset + IMAGE_ID_BYTES > length ? -1 : offset;
 }

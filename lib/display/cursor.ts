@@ -87,7 +87,8 @@ export class CursorModel {
     return this.#problems;
   }
 
-  #report(m: DisplayMessage, kind: string, message: string): void {
+  #report(m: DisplayMessage, problem: { kind: string; message: string }): void {
+    const { kind, message } = problem;
     this.#problems.push({ messageIndex: m.index, messageName: m.name, kind, message });
   }
 
@@ -103,7 +104,7 @@ export class CursorModel {
       this.#apply(m, c);
     } catch (e) {
       if (!(e instanceof DisplayParseError)) throw e;
-      this.#report(m, "parse", e.message);
+      this.#report(m, { kind: "parse", message: e.message });
     }
   }
 
@@ -150,14 +151,17 @@ export class CursorModel {
     if (flags & CURSOR_FLAGS.FROM_CACHE) {
       this.#shape = this.#cache.get(unique);
       if (!this.#shape) {
-        this.#report(m, "cache-miss", `cursor ${unique} is not in the cursor cache`);
+        this.#report(m, {
+          kind: "cache-miss",
+          message: `cursor ${unique} is not in the cursor cache`,
+        });
       }
       return;
     }
     const shape = decodeShape(c, { type, width, height });
     if (typeof shape === "string") {
       this.#shape = undefined;
-      return this.#report(m, "unimplemented", shape);
+      return this.#report(m, { kind: "unimplemented", message: shape });
     }
     this.#shape = { ...shape, hotX, hotY };
     if (flags & CURSOR_FLAGS.CACHE_ME) this.#cache.set(unique, this.#shape);

@@ -33,8 +33,7 @@ function readPalette(c: BodyCursor, field: string): Palette | undefined {
 /** Palette id (PAL_FROM_CACHE) or an inline palette pointer, as both BITMAP and LZ_PLT carry. */
 function readPaletteChoice(
   c: BodyCursor,
-  flags: number,
-  field: string,
+  { flags, field }: { flags: number; field: string },
 ): { paletteId?: bigint; palette?: Palette } {
   if (flags & BITMAP_FLAGS.PAL_FROM_CACHE) return { paletteId: c.u64(`${field}.palette_id`) };
   return { palette: readPalette(c, field) };
@@ -55,7 +54,7 @@ const IMAGE_DATA_READERS: ReadonlyMap<number, DataReader> = new Map<number, Data
     const width = c.u32(`${f}.bitmap.x`);
     const height = c.u32(`${f}.bitmap.y`);
     const stride = c.u32(`${f}.bitmap.stride`);
-    const pal = readPaletteChoice(c, flags, `${f}.bitmap`);
+    const pal = readPaletteChoice(c, { flags, field: `${f}.bitmap` });
     const data = c.bytes(stride * height, `${f}.bitmap.data`);
     return { kind: "bitmap", format, flags, width, height, stride, ...pal, data };
   }],
@@ -67,7 +66,7 @@ const IMAGE_DATA_READERS: ReadonlyMap<number, DataReader> = new Map<number, Data
   [IMAGE_TYPES.LZ_PLT, (c, f) => {
     const flags = c.u8(`${f}.lz_plt.flags`);
     const size = c.u32(`${f}.lz_plt.data_size`);
-    const pal = readPaletteChoice(c, flags, `${f}.lz_plt`);
+    const pal = readPaletteChoice(c, { flags, field: `${f}.lz_plt` });
     return { kind: "lzPlt", flags, ...pal, data: c.bytes(size, `${f}.lz_plt.data`) };
   }],
   [IMAGE_TYPES.ZLIB_GLZ_RGB, (c, f) => {

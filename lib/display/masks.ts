@@ -128,7 +128,10 @@ export function masksAt(
 }
 
 /** A mask of `width × height` bytes, 1 where any rectangle covers the pixel. */
-function maskBitmap(width: number, height: number, rects: readonly Rect[]): Uint8Array {
+function maskBitmap(
+  { width, height }: { width: number; height: number },
+  rects: readonly Rect[],
+): Uint8Array {
   const bits = new Uint8Array(width * height);
   for (const r of rects) {
     const top = Math.max(0, r.top);
@@ -161,7 +164,7 @@ export function screensMatch(
     for (let i = 0; i < pa.length; i++) if (pa[i] !== pb[i]) return false;
     return true;
   }
-  const skip = maskBitmap(a.width, a.height, rects);
+  const skip = maskBitmap(a, rects);
   for (let i = 0; i < pa.length; i++) if (pa[i] !== pb[i] && skip[i] === 0) return false;
   return true;
 }
@@ -182,7 +185,7 @@ export function screenDiffImage(
 ): { width: number; height: number; pixels: Uint8Array; differing: number } {
   const width = Math.max(expected.width, actual.width);
   const height = Math.max(expected.height, actual.height);
-  const skip = maskBitmap(width, height, [...masks, ...expected.unknown, ...actual.unknown]);
+  const skip = maskBitmap({ width, height }, [...masks, ...expected.unknown, ...actual.unknown]);
   const pixels = new Uint8Array(width * height * 4);
   let differing = 0;
   for (let y = 0; y < height; y++) {

@@ -1,20 +1,11 @@
 /** Transport-layer decoding shared by the IPv4 and IPv6 paths of decode.ts (private). */
+import { u16be, u32be } from "../bytes.ts";
 import { checksumSum, foldChecksum } from "./checksum.ts";
 import { type DecodedPacket, IP_PROTOCOL } from "./types.ts";
 
 const TCP_MIN_HEADER = 20;
 const UDP_HEADER_BYTES = 8;
 const ICMP_HEADER_BYTES = 8;
-
-/** Big-endian 16-bit value at `o`. */
-export function u16(d: Uint8Array, o: number): number {
-  return (d[o] << 8) | d[o + 1];
-}
-
-/** Big-endian unsigned 32-bit value at `o`. */
-export function u32(d: Uint8Array, o: number): number {
-  return ((d[o] << 24) | (d[o + 1] << 16) | (d[o + 2] << 8) | d[o + 3]) >>> 0;
-}
 
 function hex4(v: number): string {
   return "0x" + v.toString(16).padStart(4, "0");
@@ -52,8 +43,8 @@ export function decodeTransport(
   const protocol = p.protocol;
   if (protocol === IP_PROTOCOL.TCP) {
     if (avail >= 4) {
-      p.srcPort = u16(data, t);
-      p.dstPort = u16(data, t + 2);
+      p.srcPort = u16be(data, t);
+      p.dstPort = u16be(data, t + 2);
     }
     if (avail < TCP_MIN_HEADER) {
       p.problems.push(`TCP header needs ${TCP_MIN_HEADER} bytes, has ${avail}`);
@@ -61,10 +52,10 @@ export function decodeTransport(
     }
     const headerLength = (data[t + 12] >>> 4) * 4;
     p.tcp = {
-      seq: u32(data, t + 4),
-      ack: u32(data, t + 8),
+      seq: u32be(data, t + 4),
+      ack: u32be(data, t + 8),
       flags: data[t + 13],
-      window: u16(data, t + 14),
+      window: u16be(data, t + 14),
       headerLength,
     };
     if (headerLength < TCP_MIN_HEADER) {
@@ -77,16 +68,16 @@ export function decodeTransport(
     }
     p.payload = data.subarray(t + headerLength, end);
     if (checkable) {
-      checksumProblem(p, "TCP", pseudo + checksumSum(data, t, end), u16(data, t + 16));
+      checksumProblem(p, "TCP", pseudo + checksumSum(data, t, end), u16be(data, t + 16));
     }
   } else if (protocol === IP_PROTOCOL.UDP) {
     if (avail < UDP_HEADER_BYTES) {
       p.problems.push(`UDP header needs ${UDP_HEADER_BYTES} bytes, has ${avail}`);
       return;
     }
-    p.srcPort = u16(data, t);
-    p.dstPort = u16(data, t + 2);
-    const udpLength = u16(data, t + 4);
+    p.srcPort = u16be(data, t);
+    p.dstPort = u16be(data, t + 2);
+    const udpLength = u16be(data, t + 4);
     if (udpLength < UDP_HEADER_BYTES) {
       p.problems.push(`UDP length ${udpLength} is below ${UDP_HEADER_BYTES}`);
       return;
@@ -100,7 +91,7 @@ export function decodeTransport(
       checkable = false;
     }
     p.payload = data.subarray(t + UDP_HEADER_BYTES, udpEnd);
-    const field = u16(data, t + 6);
+    const field = u16be(data, t + 6);
     if (field === 0) {
       if (ipv6) p.problems.push("UDP checksum 0x0000 (absent), required over IPv6");
     } else if (checkable) {
@@ -118,7 +109,7 @@ export function decodeTransport(
     if (checkable) {
       const base = protocol === IP_PROTOCOL.ICMP6 ? pseudo : 0;
       const what = protocol === IP_PROTOCOL.ICMP6 ? "ICMPv6" : "ICMP";
-      checksumProblem(p, what, base + checksumSum(data, t, end), u16(data, t + 2));
+      checksumProblem(p, what, base + checksumSum(data, t, end), u16be(data, t + 2));
     }
   } else {
     p.payload = data.subarray(t, end);

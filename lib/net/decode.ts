@@ -5,7 +5,8 @@
  * lengths that disagree, bad checksums, fragments, unknown link types) becomes a line in
  * `problems`; decoding never throws.
  */
-import { checksumProblem, decodeTransport, u16, u32 } from "./_transport.ts";
+import { u16be, u32be, u32le } from "../bytes.ts";
+import { checksumProblem, decodeTransport } from "./_transport.ts";
 import { checksumSum } from "./checksum.ts";
 import { ETHERTYPE_IPV4, ETHERTYPE_IPV6 } from "./frame.ts";
 import { formatIpv6, numberToIpv4 } from "./ipv4.ts";
@@ -49,10 +50,8 @@ interface LinkLayer {
 function loopbackFamily(data: Uint8Array): number {
   // DLT_NULL stores the family in the capturing host's byte order (LOOP in network order);
   // families are small, so a big-endian value above 0xffff was written little-endian.
-  const big = u32(data, 0);
-  const family = big > 0xffff
-    ? ((data[3] << 24) | (data[2] << 16) | (data[1] << 8) | data[0]) >>> 0
-    : big;
+  const big = u32be(data, 0);
+  const family = big > 0xffff ? u32le(data, 0) : big;
   return LOOPBACK_FAMILIES.get(family) ?? RAW_IP;
 }
 
@@ -60,15 +59,15 @@ function loopbackFamily(data: Uint8Array): number {
 const LINK_LAYERS: ReadonlyMap<number, LinkLayer> = new Map<number, LinkLayer>([
   [0, { name: "NULL", headerBytes: 4, etherType: loopbackFamily }],
   // Ethernet II: destination, source, EtherType.
-  [1, { name: "Ethernet", headerBytes: 14, etherType: (d) => u16(d, 12) }],
+  [1, { name: "Ethernet", headerBytes: 14, etherType: (d) => u16be(d, 12) }],
   [101, { name: "raw IP", headerBytes: 0, etherType: () => RAW_IP }],
   [108, { name: "LOOP", headerBytes: 4, etherType: loopbackFamily }],
   // Linux cooked v1: packet type, ARPHRD, address length, 8 address bytes, protocol.
-  [113, { name: "Linux SLL", headerBytes: 16, etherType: (d) => u16(d, 14) }],
+  [113, { name: "Linux SLL", headerBytes: 16, etherType: (d) => u16be(d, 14) }],
   [228, { name: "IPv4", headerBytes: 0, etherType: () => ETHERTYPE_IPV4 }],
   [229, { name: "IPv6", headerBytes: 0, etherType: () => ETHERTYPE_IPV6 }],
   // Linux cooked v2: protocol, reserved, ifindex, ARPHRD, packet type, address length, address.
-  [276, { name: "Linux SLL2", headerBytes: 20, etherType: (d) => u16(d, 0) }],
+  [276, { name: "Linux SLL2", headerBytes: 20, etherType: (d) => u16be(d, 0) }],
 ]);
 
 const EMPTY = new Uint8Array(0);
@@ -143,7 +142,7 @@ export function decodePacket(
       p.problems.push(`VLAN tag needs ${VLAN_TAG_BYTES} bytes, captured ${data.length - n}`);
       return p;
     }
-    etherType = u16(data, n + 2);
+    etherType = u16be(data, n + 2);
     n += VLAN_TAG_BYTES;
   }
   if (etherType === RAW_IP) {
@@ -166,6 +165,27 @@ export function decodePacket(
   else if (etherType === ETHERTYPE_IPV6) decodeIpv6(p, data, n, verify, snapCut, originalLength);
   // Other EtherTypes (ARP, LLC, …) carry no IP: not a problem, just nothing to decode.
   return p;
+}
+
+/**
+ * Offset of the network-layer (IP) header in a captured frame: past the link header and up to
+ * two VLAN tags, found as {@link decodePacket} finds it.
+ *
+ * @param data the captured bytes
+ * @param linkType LINKTYPE_* number of the capture interface
+ * @returns the offset, or -1 for an unsupported link type or a frame that ends before it
+ */
+export function networkOffset(data: Uint8Array, linkType: number): number {
+  const link = LINK_LAYERS.get(linkType);
+  if (link === undefined || data.length < link.headerBytes) return -1;
+  let etherType = link.etherType(data);
+  let n = link.headerBytes;
+  for (let tags = 0; VLAN_ETHERTYPES.has(etherType); tags++) {
+    if (tags === MAX_VLAN_TAGS || data.length < n + VLAN_TAG_BYTES) return -1;
+    etherType = u16be(data, n + 2);
+    n += VLAN_TAG_BYTES;
+  }
+  return n;
 }
 
 /** Records that the IP packet ends after the captured bytes; a problem unless the snap cut it. */
@@ -203,16 +223,16 @@ function decodeIpv4(
     return;
   }
   p.ipVersion = 4;
-  const src = u32(data, n + 12);
-  const dst = u32(data, n + 16);
+  const src = u32be(data, n + 12);
+  const dst = u32be(data, n + 16);
   p.srcIpNumber = src;
   p.dstIpNumber = dst;
   p.srcIp = numberToIpv4(src);
   p.dstIp = numberToIpv4(dst);
   p.protocol = data[n + 9];
   p.ttl = data[n + 8];
-  p.ipId = u16(data, n + 4);
-  const totalLength = u16(data, n + 2);
+  p.ipId = u16be(data, n + 4);
+  const totalLength = u16be(data, n + 2);
   p.ipLength = totalLength;
   const ihl = (data[n] & 0x0f) * 4;
   if (ihl < 20) {
@@ -223,7 +243,7 @@ function decodeIpv4(
     p.problems.push(`IPv4 header length ${ihl} exceeds captured ${avail}`);
     return;
   }
-  if (verify) checksumProblem(p, "IPv4 header", checksumSum(data, n, n + ihl), u16(data, n + 10));
+  if (verify) checksumProblem(p, "IPv4 header", checksumSum(data, n, n + ihl), u16be(data, n + 10));
   if (totalLength < ihl) {
     p.problems.push(`IPv4 total length ${totalLength} is below its header length ${ihl}`);
     return;
@@ -233,7 +253,7 @@ function decodeIpv4(
     noteTruncation(p, `IPv4 total length ${totalLength}`, end, avail, snapCut, originalLength);
     end = data.length;
   }
-  const fragment = u16(data, n + 6);
+  const fragment = u16be(data, n + 6);
   const fragmentOffset = (fragment & 0x1fff) * 8;
   const moreFragments = (fragment & 0x2000) !== 0;
   if (fragmentOffset !== 0 || moreFragments) {
@@ -275,7 +295,7 @@ function decodeIpv6(
   p.srcIp = formatIpv6(data, n + 8);
   p.dstIp = formatIpv6(data, n + 24);
   p.ttl = data[n + 7];
-  const payloadLength = u16(data, n + 4);
+  const payloadLength = u16be(data, n + 4);
   p.ipLength = payloadLength + IPV6_HEADER_BYTES;
   let end = n + IPV6_HEADER_BYTES + payloadLength;
   if (end > data.length) {
@@ -302,7 +322,7 @@ function decodeIpv6(
     if (next === IPV6_AH) length = (data[t + 1] + 2) * 4;
     if (next === IPV6_FRAGMENT) {
       length = 8;
-      const fragmentOffset = u16(data, t + 2) & 0xfff8;
+      const fragmentOffset = u16be(data, t + 2) & 0xfff8;
       const more = (data[t + 3] & 1) !== 0;
       p.problems.push(
         `IPv6 fragment at offset ${fragmentOffset}${more ? ", more fragments follow" : ""}`,

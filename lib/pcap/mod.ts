@@ -1,8 +1,8 @@
 /**
  * pcap and pcapng for spicecap: a streaming reader that detects the format, byte order and
  * timestamp resolution (memory stays flat for any file size, records are views that are
- * never overwritten), buffered writers whose `write()` never awaits, the codecs both sides
- * share, and a tcpdump-like text formatter.
+ * never overwritten), and buffered writers whose `write()` never awaits. Both sides share one
+ * codec per format.
  *
  * Fast paths: read with `readCaptureBatches` (one await per up to 512 records; `readCapture`
  * pays a promise per record); write frames in place with `beginRecord` / `commitRecord`
@@ -11,7 +11,7 @@
  *
  * @example
  * ```ts
- * import { PcapWriter, readCapture } from "./lib/pcap/mod.ts";
+ * import { PcapWriter, readCaptureFile } from "./lib/pcap/mod.ts";
  * const w = new PcapWriter(file.writable, { tsResolution: "ns" });
  * w.write({ tsNs: 1_700_000_000_000_000_000n, data: frame });
  * await w.close();
@@ -20,16 +20,6 @@
  *
  * @module
  */
-export * from "./types.ts";
-export * from "./pcap_codec.ts";
-export * from "./pcapng_codec.ts";
-export { PcapWriter, type PcapWriterOptions } from "./pcap_writer.ts";
-export {
-  type PcapngInterfaceOptions,
-  PcapngWriter,
-  type PcapngWriterOptions,
-} from "./pcapng_writer.ts";
-export { createWriter, type CreateWriterOptions } from "./writer.ts";
 export {
   type CaptureSource,
   DEFAULT_MAX_RECORD_BYTES,
@@ -39,4 +29,24 @@ export {
   readCaptureFileBatches,
   type ReadOptions,
 } from "./reader.ts";
-export { asciiLines, formatClock, formatTextLine, type TextLineOptions } from "./text_writer.ts";
+export { createWriter, type CreateWriterOptions } from "./writer.ts";
+export { PcapWriter, type PcapWriterOptions } from "./pcap_writer.ts";
+export {
+  type PcapngInterfaceOptions,
+  PcapngWriter,
+  type PcapngWriterOptions,
+} from "./pcapng_writer.ts";
+export {
+  type CaptureFormat,
+  CaptureFormatError,
+  type CaptureRecord,
+  type CaptureWriter,
+  type InPlaceCaptureWriter,
+  type InterfaceInfo,
+  LINKTYPE,
+  type PacketDirection,
+  type PacketToWrite,
+  type RecordInfo,
+  TruncatedCaptureError,
+  type TsResolution,
+} from "./types.ts";

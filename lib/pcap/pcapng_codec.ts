@@ -8,7 +8,7 @@
  * @module
  */
 import type { PacketDirection, TsResolution } from "./types.ts";
-import { concatBytes } from "../bytes.ts";
+import { concatBytes, u32be, u32le } from "../bytes.ts";
 
 /** Block type numbers. */
 export const BLOCK_TYPE: Readonly<
@@ -392,10 +392,7 @@ export function packetOptions(
   for (const o of options) {
     if (o.code === OPTION.COMMENT) out.comment = utf8Decoder.decode(o.value);
     else if (o.code === OPTION.EPB_FLAGS && o.value.length >= 4) {
-      const flags = new DataView(o.value.buffer, o.value.byteOffset, 4).getUint32(
-        0,
-        littleEndian,
-      );
+      const flags = littleEndian ? u32le(o.value, 0) : u32be(o.value, 0);
       const d = FLAG_DIRECTIONS.get(flags & 3);
       if (d !== undefined) out.direction = d;
     }

@@ -266,6 +266,32 @@ Deno.test("readCapture() converts binary if_tsresol and applies if_tsoffset", as
   assert.deepEqual(records.map((r) => r.tsNs), [2_000_000_000n, 100_000_001_000n]);
 });
 
+Deno.test("readCapture() converts decimal timestamps exactly, below and above 2^53 units", async () => {
+  const cases: [tsresol: number, tsOffsetSeconds: bigint, units: bigint[]][] = [
+    [6, 0n, [1_700_000_000_999_999n, 1_700_000_001_000_000n, 1_700_000_001_000_000n]],
+    [6, -5n, [2n ** 53n - 1n, 2n ** 53n, 2n ** 53n + 1_000_001n, 2n ** 64n - 1n]],
+    [9, 0n, [999_999_999n, 1_000_000_000n, 1_700_000_000_123_456_789n]],
+    [3, 7n, [1_700_000_000_999n, 2n ** 53n - 1n]],
+    [0, 0n, [0n, 1n, 2n ** 53n + 3n]],
+    [12, 0n, [1_000_000_000_999n, 2n ** 60n + 1_999n]], // ps: the BigInt path, truncated
+  ];
+  for (const [tsresol, tsOffsetSeconds, units] of cases) {
+    const { mul, div } = tsresolToNs(tsresol);
+    const bytes = concatBytes([
+      encodeShb({ littleEndian: true }),
+      idb(tsresol, tsOffsetSeconds),
+      ...units.map((u) => epb({ iface: 0, units: u, data: [1] })),
+    ]);
+    const { records, error } = await readAll([bytes]);
+    assert.equal(error, undefined);
+    assert.deepEqual(
+      records.map((r) => r.tsNs),
+      units.map((u) => u * mul / div + tsOffsetSeconds * 1_000_000_000n),
+      `if_tsresol ${tsresol}`,
+    );
+  }
+});
+
 Deno.test("readCapture() reads simple and obsolete packet blocks", async () => {
   const spbBody = new Uint8Array(8);
   new DataView(spbBody.buffer).setUint32(0, 3, true); // original length 3

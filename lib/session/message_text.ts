@@ -1,5 +1,6 @@
 /** One line of text or one NDJSON object per SPICE unit, for `inspect --messages`. */
-import { asciiLines, formatClock } from "../pcap/text_writer.ts";
+import { u32le } from "../bytes.ts";
+import { asciiLines, formatClock } from "../net/text_line.ts";
 import { parseLinkMessage, parseLinkReply } from "../spice/link.ts";
 import { decodeMessage, messageBody, summarizeFields } from "../spice/messages.ts";
 import {
@@ -38,7 +39,6 @@ export function channelLabel(c: ConnectionInfo): string {
   return c.channelId ? `${name}-${c.channelId}` : name;
 }
 
-/** The printed name of a unit: the message name, or LINK, LINK_REPLY, … */
 /**
  * Every name {@link unitName} can print: the link-phase units and every message of every channel
  * in both directions, each once, sorted. `inspect --type` and `diff --ignore-type` check against it.
@@ -54,12 +54,9 @@ export function knownUnitNames(): string[] {
   return [...names].sort();
 }
 
+/** The printed name of a unit: the message name, or LINK, LINK_REPLY, … */
 export function unitName(u: SpiceUnit): string {
   return u.kind === "message" ? u.name : UNIT_NAMES[u.kind];
-}
-
-function u32(b: Uint8Array, at: number): number {
-  return (b[at] | (b[at + 1] << 8) | (b[at + 2] << 16) | (b[at + 3] << 24)) >>> 0;
 }
 
 /**
@@ -97,9 +94,9 @@ export function unitFields(ev: MessageEvent): Record<string, unknown> | undefine
       };
     }
     case "authMechanism":
-      return { mechanism: u32(u.bytes, 0) };
+      return { mechanism: u32le(u.bytes, 0) };
     case "linkResult": {
-      const result = u32(u.bytes, 0);
+      const result = u32le(u.bytes, 0);
       return { result, name: linkErrorName(result) };
     }
     case "ticket":
@@ -176,10 +173,10 @@ export function messageJson(ev: MessageEvent): string {
     connection: c.index,
     channel: c.channelType !== undefined ? channelName(c.channelType) : undefined,
     channelId: c.channelId,
-    index: u.kind === "message" ? u.index : undefined,
     direction: u.fromClient ? "toServer" : "toClient",
     kind: u.kind,
     name: unitName(u),
+    index: u.kind === "message" ? u.index : undefined,
     messageType: u.kind === "message" ? u.type : undefined,
     serial: u.kind === "message" ? u.serial?.toString() : undefined,
     size: u.bytes.length,

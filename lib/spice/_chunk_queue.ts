@@ -1,14 +1,4 @@
-/** Byte queue and little-endian peeks for the SPICE framer (private to lib/spice). */
-
-/** Little-endian u16 at `i`. */
-export function u16(b: Uint8Array, i: number): number {
-  return b[i] | (b[i + 1] << 8);
-}
-
-/** Little-endian u32 at `i`. */
-export function u32(b: Uint8Array, i: number): number {
-  return (b[i] | (b[i + 1] << 8) | (b[i + 2] << 16) | (b[i + 3] << 24)) >>> 0;
-}
+/** Byte queue for the SPICE framer (private to lib/spice). */
 
 /** Bytes of one direction not yet framed, as the list of pushed chunks (no copying on push). */
 export class ChunkQueue {

@@ -2,7 +2,7 @@
  * Unpacking a message's sub-message list (a full header's sub_list, or the body of a LIST)
  * into sub-messages (private to lib/spice).
  */
-import { u16, u32 } from "./_chunk_queue.ts";
+import { u16le, u32le } from "../bytes.ts";
 import { messageName } from "./tables.ts";
 import { SpiceFramingError, type SpiceMessage, type SpiceSubMessage } from "./types.ts";
 
@@ -34,17 +34,17 @@ export function unpackSubMessages(
   if (listAt + SUB_LIST_COUNT_BYTES > body.length) {
     bad(listAt, `sub-message list inside the ${body.length}-byte body`);
   }
-  const count = u16(body, listAt);
+  const count = u16le(body, listAt);
   const entries = listAt + SUB_LIST_COUNT_BYTES;
   if (entries + count * SUB_LIST_ENTRY_BYTES > body.length) {
     bad(listAt, `${count} sub-message offsets inside the ${body.length}-byte body`);
   }
   const subs: SpiceSubMessage[] = [];
   for (let k = 0; k < count; k++) {
-    const at = u32(body, entries + k * SUB_LIST_ENTRY_BYTES);
+    const at = u32le(body, entries + k * SUB_LIST_ENTRY_BYTES);
     if (at + SUB_HEADER_BYTES > body.length) bad(at, `sub-message ${k} header inside the body`);
-    const type = u16(body, at);
-    const size = u32(body, at + SUB_SIZE_FIELD);
+    const type = u16le(body, at);
+    const size = u32le(body, at + SUB_SIZE_FIELD);
     const start = at + SUB_HEADER_BYTES;
     if (start + size > body.length) {
       bad(at, `sub-message ${k} body of ${size} bytes inside the body`);

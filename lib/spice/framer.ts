@@ -24,7 +24,8 @@ import {
   SPICE_MAGIC,
   TICKET_BYTES,
 } from "./link.ts";
-import { ChunkQueue, u16, u32 } from "./_chunk_queue.ts";
+import { u16le, u32le } from "../bytes.ts";
+import { ChunkQueue } from "./_chunk_queue.ts";
 import { unpackSubMessages } from "./_sub_messages.ts";
 import { linkErrorName, messageName } from "./tables.ts";
 import {
@@ -238,7 +239,7 @@ export class SpiceConnectionFramer {
     this.#checkMagic(side);
     const b = q.peek(LINK_HEADER_BYTES);
     const i = q.peeked;
-    const size = u32(b, i + LINK_SIZE_FIELD);
+    const size = u32le(b, i + LINK_SIZE_FIELD);
     if (size < minSize || size > MAX_LINK_SIZE) {
       this.#fail(
         side,
@@ -252,7 +253,7 @@ export class SpiceConnectionFramer {
   #checkMagic(side: Side): void {
     const b = side.queue.peek(MAGIC_BYTES);
     const i = side.queue.peeked;
-    const magic = u32(b, i);
+    const magic = u32le(b, i);
     if (magic !== SPICE_MAGIC) {
       this.#fail(side, 0, `link magic "REDQ", found 0x${magic.toString(16).padStart(8, "0")}`);
     }
@@ -288,7 +289,7 @@ export class SpiceConnectionFramer {
         if (q.length < AUTH_MECHANISM_BYTES) return undefined;
         const b = q.peek(AUTH_MECHANISM_BYTES);
         const i = q.peeked;
-        const mechanism = u32(b, i);
+        const mechanism = u32le(b, i);
         if (mechanism === AUTH_MECHANISM_SASL) {
           this.#fail(
             side,
@@ -338,13 +339,13 @@ export class SpiceConnectionFramer {
         if (q.length < LINK_RESULT_BYTES) return undefined;
         const b = q.peek(LINK_RESULT_BYTES);
         const i = q.peeked;
-        if (u32(b, i) === SPICE_MAGIC) {
+        if (u32le(b, i) === SPICE_MAGIC) {
           // spice-server answers an unknown auth mechanism with a second, failing link reply.
           this.#serverState = "reply";
           return this.#nextServer(side);
         }
         const unit = this.#take(side, "linkResult", LINK_RESULT_BYTES);
-        const result = u32(unit.bytes, 0);
+        const result = u32le(unit.bytes, 0);
         this.#linkResult = result;
         if (result !== 0) this.#closeBoth(`link result ${result} (${linkErrorName(result)})`, true);
         else this.#serverState = "messages";
@@ -381,7 +382,7 @@ export class SpiceConnectionFramer {
     if (q.length < headerSize) return undefined;
     const h = q.peek(headerSize);
     const i = q.peeked;
-    const size = u32(h, i + (mini ? MINI_SIZE_FIELD : FULL_SIZE_FIELD));
+    const size = u32le(h, i + (mini ? MINI_SIZE_FIELD : FULL_SIZE_FIELD));
     if (size > this.#maxMessageBytes) {
       this.#fail(
         side,
@@ -389,11 +390,11 @@ export class SpiceConnectionFramer {
         `message size ≤ ${this.#maxMessageBytes} (maxMessageBytes), found ${size}`,
       );
     }
-    const type = u16(h, i + (mini ? 0 : FULL_TYPE_FIELD));
+    const type = u16le(h, i + (mini ? 0 : FULL_TYPE_FIELD));
     const serial = mini
       ? undefined
-      : BigInt(u32(h, i)) + (BigInt(u32(h, i + FULL_SERIAL_HIGH)) << 32n);
-    const subList = mini ? 0 : u32(h, i + FULL_SUB_LIST_FIELD);
+      : BigInt(u32le(h, i)) + (BigInt(u32le(h, i + FULL_SERIAL_HIGH)) << 32n);
+    const subList = mini ? 0 : u32le(h, i + FULL_SUB_LIST_FIELD);
     if (q.length < headerSize + size) return undefined;
     const offset = side.consumed;
     const bytes = q.take(headerSize + size);

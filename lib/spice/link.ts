@@ -322,11 +322,6 @@ export function buildU32(value: number): Uint8Array {
   return out;
 }
 
-/** Reads a little-endian u32 at `offset` (auth mechanism, link result). */
-export function readU32(bytes: Uint8Array, offset = 0): number {
-  return view(bytes).getUint32(offset, true);
-}
-
 /**
  * Whether capability `bit` is set in `words` (bit n in word n/32, bit n%32).
  *

@@ -78,14 +78,17 @@ export function decodeBitmap(bitmap: BitmapInput): DecodedImage {
       expected: `${need} bytes of rows, found ${data.length}`,
     });
   }
-  const row = rowDecoder(format, width, bitmap.palette);
+  const row = rowDecoder(format, { width, palette: bitmap.palette });
   for (let y = 0; y < height; y++) row(data, y * stride, out, y * width * 4);
   const hasAlpha = format === BITMAP_FORMATS.RGBA || format === BITMAP_FORMATS["8BIT_A"];
   const topDown = (bitmap.flags & BITMAP_FLAGS.TOP_DOWN) !== 0;
   return finishImage(out, { width, height, topDown, hasAlpha });
 }
 
-function rowDecoder(format: number, width: number, palette: Palette | undefined): RowDecoder {
+function rowDecoder(
+  format: number,
+  { width, palette }: { width: number; palette: Palette | undefined },
+): RowDecoder {
   switch (format) {
     case BITMAP_FORMATS["32BIT"]:
     case BITMAP_FORMATS.RGBA:
@@ -107,11 +110,17 @@ function rowDecoder(format: number, width: number, palette: Palette | undefined)
         for (let x = 0; x < width; x++, o += 4) out[o + 3] = src[s + x];
       };
     default:
-      return paletteRowDecoder(format, width, paletteTable(CODEC, { palette, offset: 0 }));
+      return paletteRowDecoder(format, {
+        width,
+        table: paletteTable(CODEC, { palette, offset: 0 }),
+      });
   }
 }
 
-function paletteRowDecoder(format: number, width: number, table: Uint32Array): RowDecoder {
+function paletteRowDecoder(
+  format: number,
+  { width, table }: { width: number; table: Uint32Array },
+): RowDecoder {
   const bpp = BITS_PER_PIXEL[format];
   const perByte = 8 / bpp;
   const mask = (1 << bpp) - 1;

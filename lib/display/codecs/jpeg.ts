@@ -70,7 +70,7 @@ export function decodeJpegAlpha(
     );
   }
   const alpha = new Uint32Array(width * height);
-  lzDecompress(cur, alpha, ALPHA_KIND);
+  lzDecompress(cur, { px: alpha, kind: ALPHA_KIND });
   const px = image.pixels;
   for (let r = 0; r < height; r++) {
     const y = topDown ? r : height - 1 - r;

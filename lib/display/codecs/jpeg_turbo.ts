@@ -100,7 +100,7 @@ export interface TurboImage {
  * Decodes in `t`. A -1 status (a header TurboJPEG refuses, or a warning such as a truncated
  * stream) throws an {@link ImageDecodeError}; an error exit throws {@link TurboAbort}.
  */
-function decodeIn(t: Turbo, data: Uint8Array, flags: number): TurboImage {
+function decodeIn(t: Turbo, { data, flags }: { data: Uint8Array; flags: number }): TurboImage {
   const { x, handle, meta } = t;
   const src = x.malloc(data.length);
   let dst = 0;
@@ -141,7 +141,7 @@ export function turboDecode(data: Uint8Array, options: JpegDecodeOptions = {}): 
   const flags = options.streamFrame ? TJFLAG_FASTDCT | TJFLAG_FASTUPSAMPLE : 0;
   const t = live ??= open();
   try {
-    return decodeIn(t, data, flags);
+    return decodeIn(t, { data, flags });
   } catch (e) {
     // unwound mid-decode (its stack and heap are not to be trusted), or its handle stopped
     // mid-header: a fresh instance is cheaper than knowing which

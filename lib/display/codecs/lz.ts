@@ -91,7 +91,11 @@ export function readLzHeader(data: Uint8Array, start = 0): LzHeader {
  *
  * @throws {ImageDecodeError} on truncation, a reference before the start or past the end
  */
-export function lzDecompress(cur: ByteCursor, px: Uint32Array, kind: LiteralKind): void {
+export function lzDecompress(
+  cur: ByteCursor,
+  into: { px: Uint32Array; kind: LiteralKind },
+): void {
+  const { px, kind } = into;
   const limit = px.length;
   const { unit, bytes, alphaOnly } = kind;
   const lenBias = kind.lenBias;
@@ -164,14 +168,14 @@ export function decodeLz(data: Uint8Array, options: { palette?: Palette } = {}):
     if (!options.palette || options.palette.colors.length === 0) {
       throw cur.error("a palette for this PLT image", 8);
     }
-    lzDecompress(cur, px, paletteKind(type, options.palette.colors));
+    lzDecompress(cur, { px, kind: paletteKind(type, options.palette.colors) });
   } else if (type === LZ_TYPES.A8) {
-    lzDecompress(cur, px, A8_KIND);
+    lzDecompress(cur, { px, kind: A8_KIND });
   } else if (type === LZ_TYPES.XXXA) {
-    lzDecompress(cur, px, ALPHA_KIND);
+    lzDecompress(cur, { px, kind: ALPHA_KIND });
   } else {
-    lzDecompress(cur, px, rgbKind(type));
-    if (type === LZ_TYPES.RGBA) lzDecompress(cur, px, ALPHA_KIND);
+    lzDecompress(cur, { px, kind: rgbKind(type) });
+    if (type === LZ_TYPES.RGBA) lzDecompress(cur, { px, kind: ALPHA_KIND });
   }
   const hasAlpha = type === LZ_TYPES.RGBA || type === LZ_TYPES.XXXA || type === LZ_TYPES.A8;
   const pixels = cropRows(gross, { grossWidth: grossPixels / height, width, height });

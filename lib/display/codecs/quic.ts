@@ -136,7 +136,7 @@ interface Group {
   prev: Uint8Array[];
 }
 
-function newGroup(family: QuicFamily, width: number, count: number): Group {
+function newGroup(family: QuicFamily, { width, count }: { width: number; count: number }): Group {
   const planes = () => Array.from({ length: count }, () => new Uint8Array(width));
   return {
     family,
@@ -322,8 +322,8 @@ export function decodeQuic(data: Uint8Array): DecodedImage {
   const { type, width, height } = readHeader(r);
   const out = new Uint8Array(width * height * 4);
   const family = type === QUIC_TYPES.RGB16 ? FAMILY_5 : FAMILY_8;
-  const color = newGroup(family, width, type === QUIC_TYPES.GRAY ? 1 : 3);
-  const alpha = type === QUIC_TYPES.RGBA ? newGroup(FAMILY_8, width, 1) : null;
+  const color = newGroup(family, { width, count: type === QUIC_TYPES.GRAY ? 1 : 3 });
+  const alpha = type === QUIC_TYPES.RGBA ? newGroup(FAMILY_8, { width, count: 1 }) : null;
   for (let y = 0; y < height; y++) {
     decodeRow(r, color, y === 0);
     if (alpha) decodeRow(r, alpha, y === 0);

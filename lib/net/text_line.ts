@@ -1,7 +1,24 @@
-/** tcpdump-like text lines for decoded packets (`inspect`, `capture --text`). */
-import { IP_PROTOCOL, TCP_FLAGS } from "../net/types.ts";
-import type { DecodedPacket } from "../net/types.ts";
-import { type CaptureRecord, LINKTYPE } from "./types.ts";
+/** tcpdump-like lines for decoded packets (`inspect`), with their clock and ASCII helpers. */
+import { u16be } from "../bytes.ts";
+import { checksumSum, foldChecksum } from "./checksum.ts";
+import { networkOffset } from "./decode.ts";
+import { IPV4_HEADER_BYTES, TCP_HEADER_BYTES } from "./frame.ts";
+import { type DecodedPacket, IP_PROTOCOL, TCP_FLAGS } from "./types.ts";
+
+/**
+ * What a text line shows of a captured record: its time, link type, bytes and wire length. A
+ * capture reader's record has all of them.
+ */
+export interface TextLineRecord {
+  /** Timestamp in nanoseconds since the Unix epoch. */
+  tsNs: bigint;
+  /** LINKTYPE_* number of the interface the packet was captured on. */
+  linkType: number;
+  /** Captured bytes (verbose output reads the IP and TCP headers from them). */
+  data: Uint8Array;
+  /** Length of the packet on the wire. */
+  originalLength: number;
+}
 
 /** Options of {@link formatTextLine}. */
 export interface TextLineOptions {
@@ -33,21 +50,13 @@ const PROTOCOL_NAMES: ReadonlyMap<number, string> = new Map([
   [IP_PROTOCOL.ICMP6, "ICMP6"],
 ]);
 
-/** Link header length before the IP header, by link type (Ethernet handled apart). */
-const LINK_HEADER_BYTES: ReadonlyMap<number, number> = new Map([
-  [LINKTYPE.NULL, 4],
-  [LINKTYPE.LOOP, 4],
-  [LINKTYPE.RAW, 0],
-  [LINKTYPE.IPV4, 0],
-  [LINKTYPE.IPV6, 0],
-  [LINKTYPE.LINUX_SLL, 16],
-  [LINKTYPE.LINUX_SLL2, 20],
-]);
-
-const ETHERNET_HEADER_BYTES = 14;
-const VLAN_TAG_BYTES = 4;
-const VLAN_ETHERTYPES: ReadonlySet<number> = new Set([0x8100, 0x88a8]);
 const ASCII_LINE_CHARS = 64;
+const IPV6_HEADER_BYTES = 40;
+/** Offsets in the IPv4 header: checksum, then source and destination addresses. */
+const IPV4_CHECKSUM = 10;
+const IPV4_ADDRESSES = 12;
+/** Offset of the checksum in the TCP header. */
+const TCP_CHECKSUM = 16;
 const NS_PER_SECOND = 1_000_000_000n;
 
 /**
@@ -61,7 +70,7 @@ const NS_PER_SECOND = 1_000_000_000n;
  * @returns one or more lines joined by "\n"
  */
 export function formatTextLine(
-  record: CaptureRecord,
+  record: TextLineRecord,
   decoded: DecodedPacket,
   options: TextLineOptions = {},
 ): string {
@@ -129,80 +138,62 @@ function tcpText(decoded: DecodedPacket, checksum: string | undefined): string {
   return parts.join(", ");
 }
 
-/** Offset of the IP header in the record's bytes, or -1 when unknown. */
-function ipOffset(record: CaptureRecord): number {
-  const fixed = LINK_HEADER_BYTES.get(record.linkType);
-  if (fixed !== undefined) return fixed;
-  if (record.linkType !== LINKTYPE.ETHERNET) return -1;
-  const d = record.data;
-  let at = ETHERNET_HEADER_BYTES;
-  while (at <= d.length && VLAN_ETHERTYPES.has((d[at - 2] << 8) | d[at - 1])) {
-    at += VLAN_TAG_BYTES;
-  }
-  return at;
-}
-
-/** Ones' complement sum of 16-bit big-endian words, folded (not inverted). */
-function onesComplementSum(bytes: Uint8Array, start: number, end: number, seed = 0): number {
-  let sum = seed;
-  let i = start;
-  for (; i + 1 < end; i += 2) sum += (bytes[i] << 8) | bytes[i + 1];
-  if (i < end) sum += bytes[i] << 8;
-  while (sum > 0xffff) sum = (sum & 0xffff) + (sum >>> 16);
-  return sum;
-}
-
 /**
- * Checksum state in tcpdump's words. `sumWithoutField` is the ones' complement sum of the
- * covered bytes with the checksum field left out.
+ * Checksum state in tcpdump's words. `sum` is the plain sum (see `checksumSum`) of the covered
+ * bytes, pseudo header included, with the checksum field left out.
  */
-function checksumText(stored: number, sumWithoutField: number): string {
+function checksumText(stored: number, sum: number): string {
   const h = (n: number) => `0x${n.toString(16).padStart(4, "0")}`;
-  const expected = ~sumWithoutField & 0xffff;
+  const expected = ~foldChecksum(sum) & 0xffff;
   return stored === expected
     ? `${h(stored)} (correct)`
     : `${h(stored)} (incorrect -> ${h(expected)})`;
 }
 
-/** Sum of `[start, end)` without the 16-bit field at `field`. */
-function sumWithout(bytes: Uint8Array, start: number, end: number, field: number, seed = 0) {
-  return onesComplementSum(bytes, field + 2, end, onesComplementSum(bytes, start, field, seed));
+/** Plain sum of `bytes[start, end)` without the 16-bit field at `field` (an even distance in). */
+function sumWithout(bytes: Uint8Array, start: number, end: number, field: number): number {
+  const sum = checksumSum(bytes, start, end);
+  return field + 2 <= end ? sum - u16be(bytes, field) : sum;
 }
 
 /** IP header details for verbose output, and the TCP checksum state when checkable. */
 function ipDetails(
-  record: CaptureRecord,
+  record: TextLineRecord,
   decoded: DecodedPacket,
 ): { text: string; tcpChecksum?: string } {
   const d = record.data;
-  const at = ipOffset(record);
-  const v = new DataView(d.buffer, d.byteOffset, d.byteLength);
+  const at = networkOffset(d, record.linkType);
   const name = PROTOCOL_NAMES.get(decoded.protocol) ?? "unknown";
   const proto = `${name} (${decoded.protocol})`;
-  if (at < 0 || at + 20 > d.length) return { text: `proto ${proto}, header not captured` };
+  if (at < 0 || at + IPV4_HEADER_BYTES > d.length) {
+    return { text: `proto ${proto}, header not captured` };
+  }
   if (decoded.ipVersion === 6) {
-    if (at + 40 > d.length) return { text: `next-header ${proto}, header not captured` };
+    if (at + IPV6_HEADER_BYTES > d.length) {
+      return { text: `next-header ${proto}, header not captured` };
+    }
     return {
-      text: `hlim ${d[at + 7]}, next-header ${proto} payload length: ${v.getUint16(at + 4)}`,
+      text: `hlim ${d[at + 7]}, next-header ${proto} payload length: ${u16be(d, at + 4)}`,
     };
   }
   const ihl = (d[at] & 0x0f) * 4;
-  const totalLength = v.getUint16(at + 2);
-  const fragment = v.getUint16(at + 6);
+  const totalLength = u16be(d, at + 2);
+  const fragment = u16be(d, at + 6);
   const flags = [(fragment & 0x4000) !== 0 ? "DF" : "", (fragment & 0x2000) !== 0 ? "+" : ""]
     .filter((f) => f !== "").join("");
-  const ipSum = sumWithout(d, at, Math.min(at + ihl, d.length), at + 10);
-  const text = `tos 0x${d[at + 1].toString(16)}, ttl ${d[at + 8]}, id ${v.getUint16(at + 4)}, ` +
+  const ipSum = sumWithout(d, at, Math.min(at + ihl, d.length), at + IPV4_CHECKSUM);
+  const text = `tos 0x${d[at + 1].toString(16)}, ttl ${d[at + 8]}, id ${u16be(d, at + 4)}, ` +
     `offset ${(fragment & 0x1fff) * 8}, flags [${flags || "none"}], proto ${proto}, ` +
-    `length ${totalLength}, cksum ${checksumText(v.getUint16(at + 10), ipSum)}`;
+    `length ${totalLength}, cksum ${checksumText(u16be(d, at + IPV4_CHECKSUM), ipSum)}`;
   const tcpStart = at + ihl;
   const tcpEnd = at + totalLength;
-  if (decoded.tcp === undefined || tcpEnd > d.length || tcpStart + 20 > tcpEnd) {
+  if (decoded.tcp === undefined || tcpEnd > d.length || tcpStart + TCP_HEADER_BYTES > tcpEnd) {
     return { text, tcpChecksum: decoded.tcp === undefined ? undefined : "(unverified)" };
   }
-  const pseudo = onesComplementSum(d, at + 12, at + 20) + IP_PROTOCOL.TCP + (tcpEnd - tcpStart);
-  const tcpSum = sumWithout(d, tcpStart, tcpEnd, tcpStart + 16, pseudo);
-  return { text, tcpChecksum: checksumText(v.getUint16(tcpStart + 16), tcpSum) };
+  const pseudo = checksumSum(d, at + IPV4_ADDRESSES, at + IPV4_HEADER_BYTES) + IP_PROTOCOL.TCP +
+    (tcpEnd - tcpStart);
+  const tcpSum = pseudo + sumWithout(d, tcpStart, tcpEnd, tcpStart + TCP_CHECKSUM);
+  return { text, tcpChecksum: checksumText(u16be(d, tcpStart + TCP_CHECKSUM), tcpSum) };
 }
 
 /**

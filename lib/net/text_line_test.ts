@@ -1,8 +1,9 @@
 import assert from "node:assert/strict";
-import type { DecodedPacket } from "../net/types.ts";
-import { buildFrame } from "../net/frame.ts";
-import { asciiLines, formatClock, formatTextLine } from "./text_writer.ts";
-import type { CaptureRecord } from "./types.ts";
+import { concatBytes } from "../bytes.ts";
+import { decodePacket } from "./decode.ts";
+import type { DecodedPacket } from "./types.ts";
+import { buildFrame } from "./frame.ts";
+import { asciiLines, formatClock, formatTextLine, type TextLineRecord } from "./text_line.ts";
 
 /** 2023-11-14 22:13:20.123456789 UTC. */
 const T = 1_700_000_000_123_456_789n;
@@ -19,15 +20,7 @@ function tcpCase(flags: number, payload = PAYLOAD) {
     flags,
     ipId: 7,
   }, payload);
-  const record: CaptureRecord = {
-    packetNumber: 1,
-    offset: 24,
-    tsNs: T,
-    interfaceId: 0,
-    linkType: 1,
-    data,
-    originalLength: data.length,
-  };
+  const record: TextLineRecord = { tsNs: T, linkType: 1, data, originalLength: data.length };
   const decoded: DecodedPacket = {
     ipVersion: 4,
     srcIp: "10.0.0.1",
@@ -116,4 +109,25 @@ Deno.test("formatTextLine() prints UDP, non-IP frames and decoder problems", () 
     formatTextLine(record, none),
     "22:13:20.123456 link type 1, length 66 [ethertype 0x0806 not decoded]",
   );
+});
+
+Deno.test("formatTextLine() verbose finds the IP header behind VLAN tags and cooked headers", () => {
+  const { record } = tcpCase(0x18);
+  const frame = record.data;
+  // 802.1Q: the tag (TPID 0x8100, TCI) sits between the MAC addresses and the EtherType.
+  const tagged = concatBytes([frame.subarray(0, 12), Uint8Array.of(0x81, 0x00, 0x00, 0x05)]);
+  const vlan = concatBytes([tagged, frame.subarray(12)]);
+  // Linux SLL: packet type, ARPHRD, address length, 8 address bytes, protocol (IPv4).
+  const sllHeader = Uint8Array.of(0, 0, 0, 1, 0, 6, 2, 0, 0, 0, 0, 1, 0, 0, 0x08, 0x00);
+  const sll = concatBytes([sllHeader, frame.subarray(14)]);
+  for (const [linkType, data] of [[1, vlan], [113, sll]] as const) {
+    const decoded = decodePacket(data, linkType);
+    const line = formatTextLine({ ...record, linkType, data }, decoded, { verbose: true });
+    assert.match(line, /proto TCP \(6\), length 52, cksum 0x[0-9a-f]{4} \(correct\)\)\n/, line);
+    assert.match(line, /Flags \[P\.\], cksum 0x[0-9a-f]{4} \(correct\), seq 1000:1012/, line);
+  }
+  const unknown = formatTextLine({ ...record, linkType: 147 }, decodePacket(frame, 1), {
+    verbose: true,
+  });
+  assert.match(unknown, /\(proto TCP \(6\), header not captured\)/);
 });
