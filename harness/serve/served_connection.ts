@@ -226,7 +226,7 @@ export class ServedConnection {
 
   #onClientMessage(u: SpiceMessage): void {
     this.#lastClientMs = performance.now();
-    const verdict = this.progress.onClient(u.type, u.name, u.index);
+    const verdict = this.progress.onClient(u);
     if (verdict.kind === "divergence") this.#opts.onDivergence(this, verdict.divergence);
     const body = u.bytes.subarray(u.headerSize);
     if (u.type === COMMON.ACK_SYNC && body.length >= 4) {

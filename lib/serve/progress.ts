@@ -52,11 +52,10 @@ export class ConnectionProgress {
    * Takes one live client message: answers are counted apart; anything else is compared by
    * type with the recorded client message at the same position.
    *
-   * @param type live message type
-   * @param name live message name
-   * @param index live message index in its direction
+   * @param message the live message: its type, name and index in its direction
    */
-  onClient(type: number, name: string, index: number): ClientVerdict {
+  onClient(message: { type: number; name: string; index: number }): ClientVerdict {
+    const { type, name, index } = message;
     const answer = GENERATED_CLIENT_TYPES.get(type);
     if (answer) {
       this.answers[answer] = (this.answers[answer] ?? 0) + 1;

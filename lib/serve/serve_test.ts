@@ -144,20 +144,23 @@ Deno.test("ConnectionProgress: waits for the recorded client messages; a wrong t
   p.markSent(); // INIT
   p.markSent(); // PING
   assert.match(p.waitingFor()!, /ATTACH_CHANNELS/);
-  assert.deepEqual(p.onClient(3, "PONG", 0), { kind: "answer", name: "PONG" });
+  assert.deepEqual(p.onClient({ type: 3, name: "PONG", index: 0 }), {
+    kind: "answer",
+    name: "PONG",
+  });
   assert.match(p.waitingFor()!, /ATTACH_CHANNELS/, "a PONG is not waited for");
-  assert.deepEqual(p.onClient(104, "ATTACH_CHANNELS", 1), { kind: "match" });
+  assert.deepEqual(p.onClient({ type: 104, name: "ATTACH_CHANNELS", index: 1 }), { kind: "match" });
   assert.equal(p.waitingFor(), undefined);
   p.markSent();
   assert.ok(p.drained && p.clientComplete);
-  const extra = p.onClient(105, "MOUSE_MODE_REQUEST", 2);
+  const extra = p.onClient({ type: 105, name: "MOUSE_MODE_REQUEST", index: 2 });
   assert.equal(extra.kind, "divergence");
   assert.equal(
     extra.kind === "divergence" && extra.divergence.message,
     "main: client message #2 is MOUSE_MODE_REQUEST, the recording has no more",
   );
   const d = new ConnectionProgress(display);
-  const wrong = d.onClient(103, "PREFERRED_COMPRESSION", 0);
+  const wrong = d.onClient({ type: 103, name: "PREFERRED_COMPRESSION", index: 0 });
   assert.equal(wrong.kind === "divergence" && wrong.divergence.expected, "INIT");
   assert.match(d.where(), /server 0\/2 sent \(next #0 SET_ACK\), client 1\/1 received/);
 });
