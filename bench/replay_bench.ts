@@ -30,7 +30,11 @@ async function scheduleRun(count: number, spanMs: number): Promise<number[]> {
   const start = timer.nowNs() + 10_000_000n;
   const late: number[] = [];
   for (let i = 0; i < count; i++) {
-    const target = targetNs(start, t0, t0 + BigInt(i) * stepNs, { kind: "factor", factor: 1 })!;
+    const target = targetNs(t0 + BigInt(i) * stepNs, {
+      startNs: start,
+      t0Ns: t0,
+      speed: { kind: "factor", factor: 1 },
+    })!;
     late.push(Number(await waitUntil(timer, target)));
     await conn.write(message);
   }

@@ -56,7 +56,9 @@ function verboseLine(relNs: bigint, label: string, channelType: number, u: Spice
 function awaited(m: PlannedMessage, conn: LiveConnection, pc: PlannedConnection) {
   return {
     index: m.index,
-    awaited: `${m.name}: ${causalityMet(m, conn, pc.channelType) ?? "nothing"}`,
+    awaited: `${m.name}: ${
+      causalityMet(m, { live: conn, channelType: pc.channelType }) ?? "nothing"
+    }`,
   };
 }
 
@@ -245,11 +247,14 @@ export class ReplayRun {
       const immediate = k === 0 && pc.channelType === CHANNEL.display &&
         m.type === REPLAY_MESSAGES.DISPLAY_INIT;
       if (!immediate) {
-        await conn.waitFor(() => causalityMet(m, conn, pc.channelType) === undefined, {
-          timeoutMs,
-          describe: () => awaited(m, conn, pc),
-          signal,
-        });
+        await conn.waitFor(
+          () => causalityMet(m, { live: conn, channelType: pc.channelType }) === undefined,
+          {
+            timeoutMs,
+            describe: () => awaited(m, conn, pc),
+            signal,
+          },
+        );
         if (this.#ctx.screens?.gates(pc.channelType, m)) {
           await this.#ctx.screens.waitFor(m, { label: conn.label, timeoutMs, signal });
         }
@@ -270,7 +275,7 @@ export class ReplayRun {
   /** Waits until the recording's time `tNs` comes at the replay's speed (max: at once). */
   async #waitSchedule(tNs: bigint): Promise<void> {
     const { plan, speed, timer } = this.#ctx;
-    const t = targetNs(this.#startNs, plan.t0Ns, tNs, speed);
+    const t = targetNs(tNs, { startNs: this.#startNs, t0Ns: plan.t0Ns, speed });
     if (t !== undefined) this.#latenessNs.push(await waitUntil(timer, t, this.#abort.signal));
   }
 

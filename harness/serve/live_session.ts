@@ -173,7 +173,11 @@ export class LiveSession {
   }
 
   async #schedule(step: ServerStep, signal: AbortSignal): Promise<boolean> {
-    const t = targetNs(this.#startNs, this.#o.plan.t0Ns, step.tsNs, this.#o.speed);
+    const t = targetNs(step.tsNs, {
+      startNs: this.#startNs,
+      t0Ns: this.#o.plan.t0Ns,
+      speed: this.#o.speed,
+    });
     if (t === undefined || t <= this.#o.timer.nowNs()) return false;
     await waitUntil(this.#o.timer, t, signal);
     return true;
@@ -252,7 +256,11 @@ export class LiveSession {
       (c.progress.drained && (c.progress.clientComplete || now - c.lastActivityMs > this.#o.idleMs))
     );
     if (!settled || now - this.#lastLinkMs < this.#o.holdMs) return undefined;
-    const end = targetNs(this.#startNs, this.#o.plan.t0Ns, this.#o.plan.endNs, this.#o.speed);
+    const end = targetNs(this.#o.plan.endNs, {
+      startNs: this.#startNs,
+      t0Ns: this.#o.plan.t0Ns,
+      speed: this.#o.speed,
+    });
     if (end !== undefined && this.#o.timer.nowNs() < end) return undefined;
     return { status: "served" };
   }

@@ -242,15 +242,15 @@ export interface LiveCounts {
  * What a planned message still waits for, or undefined when it may be sent.
  *
  * @param m the planned message
- * @param live what the live server has sent on that connection
- * @param channelType for naming sync types
+ * @param on `live`: what the live server has sent on that connection; `channelType`: for
+ * naming sync types
  * @returns a description such as "2 more counted server messages" or "server INIT"
  */
 export function causalityMet(
   m: PlannedMessage,
-  live: LiveCounts,
-  channelType: number,
+  on: { live: LiveCounts; channelType: number },
 ): string | undefined {
+  const { live, channelType } = on;
   const missing = m.afterSyncTypes.filter((t) => !live.syncSeen.has(t));
   if (missing.length > 0) {
     return `server ${missing.map((t) => messageName(channelType, false, t)).join(", ")}`;

@@ -88,12 +88,18 @@ Deno.test("causalityMet() names the missing sync point, then the missing count",
     afterServerCount: 2,
     afterSyncTypes: [314],
   };
-  assert.equal(causalityMet(m, { counted: 5, syncSeen: new Set() }, 2), "server SURFACE_CREATE");
   assert.equal(
-    causalityMet(m, { counted: 1, syncSeen: new Set([314]) }, 2),
+    causalityMet(m, { live: { counted: 5, syncSeen: new Set() }, channelType: 2 }),
+    "server SURFACE_CREATE",
+  );
+  assert.equal(
+    causalityMet(m, { live: { counted: 1, syncSeen: new Set([314]) }, channelType: 2 }),
     "2 counted server messages (have 1)",
   );
-  assert.equal(causalityMet(m, { counted: 2, syncSeen: new Set([314]) }, 2), undefined);
+  assert.equal(
+    causalityMet(m, { live: { counted: 2, syncSeen: new Set([314]) }, channelType: 2 }),
+    undefined,
+  );
   assert.equal(isCounted(2, 304), false, "DRAW_COPY is timing noise");
   assert.equal(isCounted(2, 314), true);
   assert.equal(isCounted(1, 4), false, "PING is never counted");

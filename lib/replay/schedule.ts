@@ -10,17 +10,15 @@ export type Speed = { kind: "max" } | { kind: "factor"; factor: number };
 /**
  * Target time of a recorded event: start + (t − t0) / factor; undefined at max speed.
  *
- * @param startNs replay start (when the first connection was opened)
- * @param t0Ns recorded time of the first packet
  * @param tNs recorded time of the event
- * @param speed the speed
+ * @param schedule `startNs`: replay start (when the first connection was opened); `t0Ns`:
+ * recorded time of the first packet; `speed`: the speed
  */
 export function targetNs(
-  startNs: bigint,
-  t0Ns: bigint,
   tNs: bigint,
-  speed: Speed,
+  schedule: { startNs: bigint; t0Ns: bigint; speed: Speed },
 ): bigint | undefined {
+  const { startNs, t0Ns, speed } = schedule;
   if (speed.kind === "max") return undefined;
   const rel = tNs > t0Ns ? tNs - t0Ns : 0n;
   if (speed.factor === 1) return startNs + rel;

@@ -19,14 +19,24 @@ function fakeTimer(startNs = 0n) {
 
 Deno.test("targetNs() anchors every event at the first packet, scaled by the speed", () => {
   const s = 1_000_000_000n;
-  assert.equal(targetNs(s, 500n, 500n, { kind: "factor", factor: 1 }), s);
-  assert.equal(targetNs(s, 500n, 2_000_500n, { kind: "factor", factor: 1 }), s + 2_000_000n);
-  assert.equal(targetNs(s, 0n, 3_000_000n, { kind: "factor", factor: 3 }), s + 1_000_000n);
-  assert.equal(targetNs(s, 0n, 3_000_000n, { kind: "max" }), undefined);
+  assert.equal(targetNs(500n, { startNs: s, t0Ns: 500n, speed: { kind: "factor", factor: 1 } }), s);
+  assert.equal(
+    targetNs(2_000_500n, { startNs: s, t0Ns: 500n, speed: { kind: "factor", factor: 1 } }),
+    s + 2_000_000n,
+  );
+  assert.equal(
+    targetNs(3_000_000n, { startNs: s, t0Ns: 0n, speed: { kind: "factor", factor: 3 } }),
+    s + 1_000_000n,
+  );
+  assert.equal(targetNs(3_000_000n, { startNs: s, t0Ns: 0n, speed: { kind: "max" } }), undefined);
   // 10 000 events 1.1 ms apart at ×3: the target is computed from t0 each time, so no drift.
   let last = 0n;
   for (let i = 0; i <= 10_000; i++) {
-    last = targetNs(0n, 0n, BigInt(i) * 1_100_000n, { kind: "factor", factor: 3 })!;
+    last = targetNs(BigInt(i) * 1_100_000n, {
+      startNs: 0n,
+      t0Ns: 0n,
+      speed: { kind: "factor", factor: 3 },
+    })!;
   }
   assert.equal(last, 3_666_666_667n);
 });
@@ -54,7 +64,11 @@ Deno.test("a realtime schedule over a fake clock has no accumulated error", asyn
   const start = timer.nowNs();
   const errors: number[] = [];
   for (let i = 1; i <= 2000; i++) {
-    const t = targetNs(start, 0n, BigInt(i) * 1_000_000n, { kind: "factor", factor: 1 })!;
+    const t = targetNs(BigInt(i) * 1_000_000n, {
+      startNs: start,
+      t0Ns: 0n,
+      speed: { kind: "factor", factor: 1 },
+    })!;
     errors.push(Number(await waitUntil(timer, t)));
   }
   errors.sort((a, b) => a - b);
