@@ -3,7 +3,7 @@
  * beside its target and renames it into place only once everything succeeded, so a failed
  * command leaves nothing behind and never touches what it did not create.
  */
-import { UsageError } from "./errors.ts";
+import { InputError } from "./errors.ts";
 
 /** The directory holding `path` ("." for a bare name) and its last component. */
 function splitPath(path: string): { parent: string; name: string } {
@@ -28,7 +28,7 @@ export async function writeFileAtomically<T>(
 ): Promise<T> {
   const { parent, name } = splitPath(path);
   if ((await lstatOrUndefined(path))?.isDirectory) {
-    throw new UsageError(`${path}: is a directory, expected a file to write`);
+    throw new InputError(`${path}: is a directory, expected a file to write`);
   }
   const tmp = await Deno.makeTempFile({ dir: parent, prefix: `.${name}.`, suffix: ".partial" });
   let done = false;

@@ -16,7 +16,7 @@ import { SpiceFramingError } from "../lib/spice/types.ts";
 import { killChildrenNow } from "./processes/children.ts";
 import { interruptCounter } from "./interrupts.ts";
 import { closestName, helpHint } from "./args.ts";
-import { EnvironmentError, UsageError } from "./errors.ts";
+import { EnvironmentError, InputError, UsageError } from "./errors.ts";
 import { type Command, type Io, processIo } from "./io.ts";
 
 /** Command name → module exporting `run`. Loaded lazily so one command's imports never slow another. */
@@ -142,8 +142,9 @@ export async function main(argv: string[], io: Io): Promise<number> {
   } catch (e) {
     if (isBrokenPipe(e)) return 0;
     if (isKnownError(e)) {
-      // A usage error always says where the options are.
-      const hint = e instanceof UsageError && !e.message.includes("--help")
+      // A usage error says where the options are; a refused path is not about the options.
+      const hint = e instanceof UsageError && !(e instanceof InputError) &&
+          !e.message.includes("--help")
         ? `\n${helpHint(name)}`
         : "";
       await io.err(`spicecap ${name}: ${e.message}${hint}\n`).catch(() => {});

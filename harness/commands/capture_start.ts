@@ -3,7 +3,7 @@
  * recording worker and its session directory, our own QEMU, the proxy's listeners, the client's
  * tools.
  */
-import { EnvironmentError, UsageError } from "../errors.ts";
+import { EnvironmentError, InputError } from "../errors.ts";
 import { Recording } from "../capture/recording.ts";
 import { type QemuServer, redactSecrets, startQemu } from "../processes/qemu.ts";
 import { sessionSerialLog } from "../processes/linux_guest.ts";
@@ -47,7 +47,7 @@ export async function createRecording(
   } catch (e) {
     // prepareOutputDir's refusals name the directory and what is wrong with it
     if (e instanceof Deno.errors.AlreadyExists || e instanceof Deno.errors.NotADirectory) {
-      throw new UsageError(`${e.message} (--out)`);
+      throw new InputError(`${e.message} (--out)`);
     }
     const why = e instanceof Error ? e.message : String(e);
     throw new EnvironmentError(`output directory ${dir} is not writable: ${why}`);

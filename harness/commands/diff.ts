@@ -7,7 +7,7 @@ import { UnknownNormaliserError } from "../../lib/diff/normalise_plan.ts";
 import { formatDiffSummary, formatRecord, recordJson } from "../../lib/diff/report.ts";
 import { parseRules, RulesError } from "../../lib/diff/rules.ts";
 import { sessionDiffSource } from "../../lib/diff/session_source.ts";
-import { MANIFEST_FILE, ManifestError, readManifest } from "../../lib/capture/manifest.ts";
+import { MANIFEST_FILE, readManifest } from "../../lib/capture/manifest.ts";
 import { UsageError } from "../errors.ts";
 import type { Io } from "../io.ts";
 import { messageNameFlag } from "../names.ts";
@@ -128,14 +128,8 @@ export async function run(args: string[], io: Io): Promise<number> {
   const onProblem = (file: string, p: { packetNumber: number; message: string }) => {
     void io.err(`spicecap diff: warning: ${file}: packet ${p.packetNumber}: ${p.message}\n`);
   };
-  let actual, golden;
-  try {
-    actual = await sessionDiffSource(actualPath, { onProblem });
-    golden = await sessionDiffSource(goldenPath, { onProblem });
-  } catch (e) {
-    if (e instanceof ManifestError) throw new UsageError(e.message);
-    throw e;
-  }
+  const actual = await sessionDiffSource(actualPath, { onProblem });
+  const golden = await sessionDiffSource(goldenPath, { onProblem });
 
   const shown = new Map<string, number>();
   let same = true;

@@ -3,7 +3,7 @@ import { numberFlag, parseCommandArgs } from "../args.ts";
 import { readCaptureFile } from "../../lib/pcap/reader.ts";
 import { importCapture } from "../../lib/session/import_capture.ts";
 import { fillDirAtomically } from "../atomic_output.ts";
-import { UsageError } from "../errors.ts";
+import { InputError, UsageError } from "../errors.ts";
 import type { Io } from "../io.ts";
 
 const HELP = `Usage: deno task import [options] PCAP
@@ -37,7 +37,7 @@ async function statInput(input: string): Promise<void> {
   try {
     info = await Deno.stat(input);
   } catch (e) {
-    if (e instanceof Deno.errors.NotFound) throw new UsageError(`${input}: no such file`);
+    if (e instanceof Deno.errors.NotFound) throw new InputError(`${input}: no such file`);
     throw e;
   }
   if (info.isDirectory) {

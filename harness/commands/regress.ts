@@ -7,7 +7,7 @@ import { fileURLToPath } from "node:url";
 import { parseCommandArgs } from "../args.ts";
 import { UsageError } from "../errors.ts";
 import type { Io } from "../io.ts";
-import { prepareOutputDir } from "../../lib/capture/out_dir.ts";
+import { prepareOutputDirFlag } from "../output_dir.ts";
 import { QEMU_BINARY_PATTERN } from "../../lib/replay/qemu_policy.ts";
 import { junitXml } from "../../lib/regress/junit.ts";
 import {
@@ -155,12 +155,7 @@ export async function run(args: string[], io: Io): Promise<number> {
   const shardNote = p.shard ? ` (shard ${p.shard.index}/${p.shard.count} of ${all.length})` : "";
   err(`${goldens.length} golden${goldens.length === 1 ? "" : "s"}${shardNote}, ${p.jobs} at once`);
   if (p.artifacts !== undefined) {
-    await prepareOutputDir(p.artifacts).catch((e) => {
-      if (e instanceof Deno.errors.AlreadyExists || e instanceof Deno.errors.NotADirectory) {
-        throw new UsageError(`${e.message} (--artifacts)`);
-      }
-      throw e;
-    });
+    await prepareOutputDirFlag(p.artifacts, "--artifacts");
   }
   const startedAt = new Date();
   const workDir = p.artifacts ?? await Deno.makeTempDir({ prefix: "spicecap-regress-" });

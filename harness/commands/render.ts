@@ -11,7 +11,7 @@ import {
 } from "../../lib/display/display_stream.ts";
 import type { Frame } from "../../lib/display/timeline.ts";
 import { writeNewFile } from "../../lib/capture/file_sink.ts";
-import { prepareOutputDir } from "../../lib/capture/out_dir.ts";
+import { prepareOutputDirFlag } from "../output_dir.ts";
 import { UsageError } from "../errors.ts";
 import type { Io } from "../io.ts";
 
@@ -148,12 +148,7 @@ export async function run(args: string[], io: Io): Promise<number> {
   const startNs = stream.startNs ?? 0n;
   const request = frameRequest(o, startNs);
   if (o.cursor) request.cursor = cursorModel;
-  await prepareOutputDir(o.out).catch((e) => {
-    if (e instanceof Deno.errors.AlreadyExists || e instanceof Deno.errors.NotADirectory) {
-      throw new UsageError(`${e.message} (--out)`);
-    }
-    throw e;
-  });
+  await prepareOutputDirFlag(o.out, "--out");
   const frames = await writeFrames(streamFrames(stream, { model, request }), { o, io, startNs });
   if (stream.seen.displayMessages === 0) return await io.err(noDisplay), 2;
   if (stream.seen.displayConnections > 1) {

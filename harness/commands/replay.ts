@@ -9,6 +9,7 @@ import { defaultReplayDir, type ReplayResult, replaySession } from "../replay/dr
 import { vetQemuCommandLine } from "../../lib/replay/qemu_policy.ts";
 import { openSession } from "../../lib/session/session_files.ts";
 import { prepareOutputDir } from "../../lib/capture/out_dir.ts";
+import { prepareOutputDirFlag } from "../output_dir.ts";
 import { parseScreenMasks, type ScreenMask, ScreenMaskError } from "../../lib/display/masks.ts";
 import { pinnedCommandLine } from "../replay/environment.ts";
 
@@ -212,12 +213,7 @@ export async function run(args: string[], io: Io): Promise<number> {
     ignoreEnv: values["ignore-env"] === true,
   });
   // Refuse a used --out before anything starts (a vetted line has prepared it already).
-  await prepareOutputDir(outDir).catch((e) => {
-    if (e instanceof Deno.errors.AlreadyExists || e instanceof Deno.errors.NotADirectory) {
-      throw new UsageError(`${e.message} (--out)`);
-    }
-    throw e;
-  });
+  await prepareOutputDirFlag(outDir, "--out");
   let result;
   try {
     result = await replaySession({

@@ -1,9 +1,9 @@
 /** `deno task serve DIR`: play the recorded server side of a session to a real SPICE client. */
 import { numberFlag, parseCommandArgs, parseSpeed } from "../args.ts";
 import { ManifestError } from "../../lib/capture/manifest.ts";
-import { prepareOutputDir } from "../../lib/capture/out_dir.ts";
+import { prepareOutputDirFlag } from "../output_dir.ts";
 import { ServePlanError } from "../../lib/serve/plan.ts";
-import { EnvironmentError, UsageError } from "../errors.ts";
+import { EnvironmentError, InputError, UsageError } from "../errors.ts";
 import type { Io } from "../io.ts";
 import { defaultReplayDir } from "../replay/driver.ts";
 import { loadServePlan, type ServedSession, serveRecording } from "../serve/server.ts";
@@ -158,21 +158,16 @@ export async function run(args: string[], io: Io): Promise<number> {
   const idleMs = numberFlag("idle", values.idle, "non-negative integer");
   const plan = await loadServePlan(source).catch((e) => {
     if (e instanceof Deno.errors.NotFound) {
-      throw new UsageError(`${source}: no such file or directory`);
+      throw new InputError(`${source}: no such file or directory`);
     }
     if (e instanceof ServePlanError || e instanceof ManifestError) {
-      throw new UsageError(`${source}: ${e.message}`);
+      throw new InputError(`${source}: ${e.message}`);
     }
     throw e;
   });
   for (const line of plan.plan.unusable) err(`warning: not served: ${line}`);
   const outDir = values.out ?? defaultServeDir(source, new Date());
-  await prepareOutputDir(outDir).catch((e) => {
-    if (e instanceof Deno.errors.AlreadyExists || e instanceof Deno.errors.NotADirectory) {
-      throw new UsageError(`${e.message} (--out)`);
-    }
-    throw e;
-  });
+  await prepareOutputDirFlag(outDir, "--out");
   let printing = Promise.resolve();
   let vvWritten: Promise<void> = Promise.resolve();
   const sessions = await serveRecording({

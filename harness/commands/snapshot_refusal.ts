@@ -4,25 +4,18 @@
  *
  * @module
  */
-import { ManifestError } from "../../lib/capture/manifest.ts";
 import { snapshotReplayRefusal } from "../../lib/capture/manifest_snapshot.ts";
 import { openSession } from "../../lib/session/session_files.ts";
-import { UsageError } from "../errors.ts";
+import { InputError } from "../errors.ts";
 
 /**
  * Throws when `source` is a snapshot whose ring did not keep the whole session.
  *
  * @param source session directory or channel file
- * @throws {UsageError} naming the snapshot and why it cannot be replayed
+ * @throws {InputError} naming the snapshot and why it cannot be replayed
  */
 export async function refuseSnapshotReplay(source: string): Promise<void> {
-  let manifest;
-  try {
-    manifest = (await openSession(source)).manifest;
-  } catch (e) {
-    if (e instanceof ManifestError) throw new UsageError(e.message);
-    throw e;
-  }
+  const { manifest } = await openSession(source);
   const refusal = snapshotReplayRefusal(manifest?.snapshot);
-  if (refusal !== undefined) throw new UsageError(`${source}: ${refusal}`);
+  if (refusal !== undefined) throw new InputError(`${source}: ${refusal}`);
 }

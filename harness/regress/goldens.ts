@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { MANIFEST_FILE, ManifestError, readManifest } from "../../lib/capture/manifest.ts";
+import { MANIFEST_FILE, readManifest } from "../../lib/capture/manifest.ts";
 import {
   defaultRegressConfig,
   parseRegressConfig,
@@ -12,7 +12,7 @@ import {
   type RegressConfig,
   RegressConfigError,
 } from "../../lib/regress/config.ts";
-import { UsageError } from "../errors.ts";
+import { InputError, UsageError } from "../errors.ts";
 
 /** One golden session to replay and diff. */
 export interface Golden {
@@ -62,13 +62,8 @@ async function readConfig(dir: string): Promise<RegressConfig> {
 }
 
 async function readDuration(dir: string): Promise<number> {
-  try {
-    const m = await readManifest(dir);
-    return m.stopped === undefined ? NaN : Date.parse(m.stopped) - Date.parse(m.started);
-  } catch (e) {
-    if (e instanceof ManifestError) throw new UsageError(e.message);
-    throw e;
-  }
+  const m = await readManifest(dir);
+  return m.stopped === undefined ? NaN : Date.parse(m.stopped) - Date.parse(m.started);
 }
 
 /**
@@ -84,14 +79,14 @@ export async function findGoldens(paths: readonly string[]): Promise<Golden[]> {
   for (const raw of paths) {
     const path = raw.replace(/\/+$/, "") || "/";
     const info = await statOrUndefined(path);
-    if (!info) throw new UsageError(`${raw}: no such file or directory`);
+    if (!info) throw new InputError(`${raw}: no such file or directory`);
     if (!info.isDirectory) {
-      throw new UsageError(`${raw}: not a session directory or a tree of them`);
+      throw new InputError(`${raw}: not a session directory or a tree of them`);
     }
     const found: string[] = [];
     await sessionDirs(path, found);
     if (found.length === 0) {
-      throw new UsageError(`${raw}: no session directory (session.json) in it`);
+      throw new InputError(`${raw}: no session directory (session.json) in it`);
     }
     dirs.push(...found);
   }

@@ -24,6 +24,11 @@ async function lstatOrUndefined(path: string): Promise<Deno.FileInfo | undefined
     return await Deno.lstat(path);
   } catch (e) {
     if (e instanceof Deno.errors.NotFound) return undefined;
+    if (e instanceof Deno.errors.NotADirectory) {
+      throw new Deno.errors.PermissionDenied(
+        `output directory ${path} is not writable: a parent of it is not a directory`,
+      );
+    }
     throw e;
   }
 }
