@@ -22,7 +22,7 @@ import {
   firstScreenMasks,
   opaque,
 } from "../../lib/replay/first_screen.ts";
-import { abortableDelay } from "./replay_run.ts";
+import { abortableDelay } from "./abortable_delay.ts";
 import { ReplayDivergence } from "./live_connection.ts";
 import type { QmpClient } from "./qmp_client.ts";
 

@@ -14,7 +14,7 @@ import { hasRedactedSecret, restoreSecrets, startQemu } from "../processes/qemu.
 import { FirstScreenWatch, type PreLinkStats } from "./first_screen_watch.ts";
 import { ReplayDivergence } from "./live_connection.ts";
 import { QmpClient } from "./qmp_client.ts";
-import { abortableDelay } from "./replay_run.ts";
+import { abortableDelay } from "./abortable_delay.ts";
 import type { ScreenWatch } from "./screen_watch.ts";
 import type { ReplayServer } from "./types.ts";
 

@@ -7,9 +7,7 @@
  */
 import { CaptureSession } from "../../lib/capture/session.ts";
 import type { Manifest } from "../../lib/capture/manifest.ts";
-import { unitName } from "../../lib/session/message_text.ts";
-import { decodeMessage, summarizeFields } from "../../lib/spice/messages.ts";
-import { CHANNEL_TYPES as CHANNEL, channelName } from "../../lib/spice/tables.ts";
+import { CHANNEL_TYPES as CHANNEL } from "../../lib/spice/tables.ts";
 import type { SpiceUnit } from "../../lib/spice/types.ts";
 import {
   causalityMet,
@@ -22,6 +20,8 @@ import { type Speed, targetNs, type Timer, waitUntil } from "../../lib/replay/sc
 import { redactSecrets } from "../processes/qemu.ts";
 import { LiveConnection, ReplayDivergence } from "./live_connection.ts";
 import type { ScreenWatch } from "./screen_watch.ts";
+import { abortableDelay } from "./abortable_delay.ts";
+import { connLabel, verboseLine } from "./replay_text.ts";
 import type { ReplayOptions, ReplayResult, ReplayServer } from "./types.ts";
 
 /** Channels whose server messages a matching screen accounts for. */
@@ -31,28 +31,6 @@ function u32(b: Uint8Array, at: number): number {
   return (b[at] | (b[at + 1] << 8) | (b[at + 2] << 16) | (b[at + 3] << 24)) >>> 0;
 }
 
-/** `display`, `display-1`: a connection's channel as the replay names it. */
-export function connLabel(c: { channelType: number; channelId: number }): string {
-  return c.channelId === 0
-    ? channelName(c.channelType)
-    : `${channelName(c.channelType)}-${c.channelId}`;
-}
-
-/**
- * One line per unit, as `inspect --messages` prints it: time, channel, direction (→ client to
- * server, ← server to client), `#N` index, the name as inspect spells it (`LINK_REPLY`), the
- * size on the wire with the header, the fields.
- */
-function verboseLine(relNs: bigint, label: string, channelType: number, u: SpiceUnit): string {
-  const t = (Number(relNs) / 1e9).toFixed(6);
-  const dir = u.fromClient ? "→" : "←";
-  if (u.kind !== "message") return `${t} ${label} ${dir} ${unitName(u)} ${u.bytes.length}\n`;
-  const body = u.bytes.subarray(u.headerSize);
-  const fields = decodeMessage(channelType, u.fromClient, u.type, body);
-  const summary = fields ? ` ${summarizeFields(fields)}` : "";
-  return `${t} ${label} ${dir} #${u.index} ${u.name} ${u.bytes.length}${summary}\n`;
-}
-
 function awaited(m: PlannedMessage, conn: LiveConnection, pc: PlannedConnection) {
   return {
     index: m.index,
@@ -60,25 +38,6 @@ function awaited(m: PlannedMessage, conn: LiveConnection, pc: PlannedConnection)
       causalityMet(m, { live: conn, channelType: pc.channelType }) ?? "nothing"
     }`,
   };
-}
-
-/**
- * Waits `ms`, or less when `signal` fires.
- *
- * @param ms longest wait
- * @param signal ends the wait early
- */
-export function abortableDelay(ms: number, signal?: AbortSignal): Promise<void> {
-  if (signal?.aborted) return Promise.resolve();
-  return new Promise((resolve) => {
-    const done = () => {
-      clearTimeout(timer);
-      signal?.removeEventListener("abort", done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    signal?.addEventListener("abort", done, { once: true });
-  });
 }
 
 /** The server replayed against: `options.target`, else our QEMU on loopback. */
@@ -294,7 +253,9 @@ export class ReplayRun {
     }
     this.#ctx.screens?.onUnit({ channelType: pc.channelType, label: conn.label }, u);
     const relNs = this.#ctx.timer.nowNs() - this.#startNs;
-    this.#ctx.options.verbose?.(verboseLine(relNs, conn.label, pc.channelType, u));
+    this.#ctx.options.verbose?.(
+      verboseLine(u, { relNs, label: conn.label, channelType: pc.channelType }),
+    );
   }
 
   /** Stops the run at a divergence found before it linked anything (the pre-link gate). */
