@@ -3,9 +3,7 @@
  * new conversation as a session directory. See `deno task replay --help` for the rules.
  */
 import type { Manifest } from "../../lib/capture/manifest.ts";
-import { readCaptureFile } from "../../lib/pcap/reader.ts";
-import { readSpiceMessages } from "../../lib/session/messages.ts";
-import { openSession } from "../../lib/session/session_files.ts";
+import { openSession, readRecordedUnits } from "../../lib/session/session_files.ts";
 import { CHANNEL_TYPES as CHANNEL } from "../../lib/spice/tables.ts";
 import { UsageError } from "../errors.ts";
 import { PlanBuilder, type ReplayPlan } from "../../lib/replay/plan.ts";
@@ -28,19 +26,7 @@ export type { ReplayOptions, ReplayResult, ReplayServer } from "./types.ts";
 export async function loadPlan(source: string): Promise<{ plan: ReplayPlan; manifest?: Manifest }> {
   const listing = await openSession(source);
   const builder = new PlanBuilder();
-  for (const f of listing.files) {
-    const events = readSpiceMessages(readCaptureFile(f.path, { file: f.file }), { file: f.file });
-    for await (const ev of events) {
-      builder.add({
-        file: f.file,
-        connection: ev.connection.index,
-        channelType: ev.connection.channelType ?? f.channelType,
-        channelId: ev.connection.channelId ?? f.channelId,
-        unit: ev.unit,
-        tsNs: ev.tsNs,
-      });
-    }
-  }
+  for await (const unit of readRecordedUnits(listing)) builder.add(unit);
   return { plan: builder.build(), manifest: listing.manifest };
 }
 

@@ -4,10 +4,8 @@
  */
 import { CaptureSession } from "../../lib/capture/session.ts";
 import type { Manifest } from "../../lib/capture/manifest.ts";
-import { readCaptureFile } from "../../lib/pcap/reader.ts";
 import { realTimer, type Speed, type Timer } from "../../lib/replay/schedule.ts";
-import { readSpiceMessages } from "../../lib/session/messages.ts";
-import { openSession } from "../../lib/session/session_files.ts";
+import { openSession, readRecordedUnits } from "../../lib/session/session_files.ts";
 import { SpiceConnectionFramer } from "../../lib/spice/framer.ts";
 import type { SpiceUnit } from "../../lib/spice/types.ts";
 import { CHANNEL_TYPES as CHANNEL } from "../../lib/spice/tables.ts";
@@ -73,19 +71,7 @@ export async function loadServePlan(
 ): Promise<{ plan: ServePlan; manifest?: Manifest }> {
   const listing = await openSession(source);
   const builder = new ServePlanBuilder();
-  for (const f of listing.files) {
-    const events = readSpiceMessages(readCaptureFile(f.path, { file: f.file }), { file: f.file });
-    for await (const ev of events) {
-      builder.add({
-        file: f.file,
-        connection: ev.connection.index,
-        channelType: ev.connection.channelType ?? f.channelType,
-        channelId: ev.connection.channelId ?? f.channelId,
-        unit: ev.unit,
-        tsNs: ev.tsNs,
-      });
-    }
-  }
+  for await (const unit of readRecordedUnits(listing)) builder.add(unit);
   return { plan: builder.build(), manifest: listing.manifest };
 }
 

@@ -3,6 +3,7 @@ import { type Manifest, MANIFEST_FILE, readManifest } from "../capture/manifest.
 import { readCaptureFile } from "../pcap/reader.ts";
 import { readSpiceMessages } from "./messages.ts";
 import type { MessageEvent, ReadMessagesOptions } from "./types.ts";
+import type { SpiceUnit } from "../spice/types.ts";
 
 /** One capture file to read. */
 export interface SessionFile {
@@ -83,5 +84,45 @@ export async function* readSessionMessages(
       ...options,
       file: f.file,
     });
+  }
+}
+
+/** One recorded unit of a session, with the file and connection it came from. */
+export interface RecordedUnit {
+  /** Channel file name. */
+  file: string;
+  /** Connection index within the file. */
+  connection: number;
+  /** Channel type, from the link or else from the file. */
+  channelType?: number;
+  /** Channel id, from the link or else from the file. */
+  channelId?: number;
+  /** The unit. */
+  unit: SpiceUnit;
+  /** Capture time, ns. */
+  tsNs: bigint;
+}
+
+/**
+ * Every recorded unit of a listed session, file after file: what replay and serve plan from.
+ *
+ * @param listing the session, from {@link openSession}
+ * @returns the units with their file, connection and channel
+ */
+export async function* readRecordedUnits(
+  listing: SessionListing,
+): AsyncGenerator<RecordedUnit> {
+  for (const f of listing.files) {
+    const events = readSpiceMessages(readCaptureFile(f.path, { file: f.file }), { file: f.file });
+    for await (const ev of events) {
+      yield {
+        file: f.file,
+        connection: ev.connection.index,
+        channelType: ev.connection.channelType ?? f.channelType,
+        channelId: ev.connection.channelId ?? f.channelId,
+        unit: ev.unit,
+        tsNs: ev.tsNs,
+      };
+    }
   }
 }
