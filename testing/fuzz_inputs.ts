@@ -107,11 +107,14 @@ export const CLI_EVERY = 8;
  * Rebuilds input `index` of the run `runSeed`: the same numbers always give the same input.
  *
  * @param seeds from {@link fuzzSeeds}
- * @param runSeed the run's seed
- * @param index 0-based input number
+ * @param which `runSeed`: the run's seed; `index`: 0-based input number
  * @returns the input
  */
-export function fuzzInput(seeds: readonly FuzzSeed[], runSeed: number, index: number): FuzzInput {
+export function fuzzInput(
+  seeds: readonly FuzzSeed[],
+  which: { runSeed: number; index: number },
+): FuzzInput {
+  const { runSeed, index } = which;
   const rng = new Rng(inputSeed(runSeed, index));
   const cli = index % CLI_EVERY === 0;
   const seed = rng.pick(cli ? seeds : seeds.filter((s) => !s.session));

@@ -83,6 +83,6 @@ self.onmessage = async (event: MessageEvent<FuzzRequest>) => {
   const seeds = await fuzzSeeds();
   await loop(request, (i) =>
     Promise.resolve(
-      i < request.maxInputs ? fuzzInput(seeds, request.runSeed, i) : undefined,
+      i < request.maxInputs ? fuzzInput(seeds, { runSeed: request.runSeed, index: i }) : undefined,
     ));
 };

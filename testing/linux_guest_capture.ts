@@ -62,8 +62,11 @@ function readText(path: string): string {
   }
 }
 
-/** Polls the serial log until it holds `text`. */
-export function waitForSerial(serialLog: string, text: string, timeoutMs: number): Promise<true> {
+/** Polls the serial log until it holds `text`, at most `timeoutMs`. */
+export function waitForSerial(
+  serialLog: string,
+  { text, timeoutMs }: { text: string; timeoutMs: number },
+): Promise<true> {
   return pollUntil(
     () => readText(serialLog).includes(text) || undefined,
     timeoutMs,
@@ -72,7 +75,10 @@ export function waitForSerial(serialLog: string, text: string, timeoutMs: number
 }
 
 /** Reads a number from capture's stderr once it is printed. */
-function fromStderr(cap: InProcessCapture, pattern: RegExp, what: string): Promise<number> {
+function fromStderr(
+  cap: InProcessCapture,
+  { pattern, what }: { pattern: RegExp; what: string },
+): Promise<number> {
   return pollUntil(
     () => {
       const m = pattern.exec(cap.io.stderr());
@@ -103,17 +109,19 @@ export async function captureTyping(
     ...["--duration", String(CAPTURE_LIMIT_S), ...(options.captureArgs ?? [])],
   ]);
   try {
-    const qemuPort = await fromStderr(cap, QEMU_LINE, "QEMU's port");
+    const qemuPort = await fromStderr(cap, { pattern: QEMU_LINE, what: "QEMU's port" });
     const startMs = performance.now();
-    await waitForSerial(serialLog, LINUX_GUEST_READY, timeoutMs);
+    await waitForSerial(serialLog, { text: LINUX_GUEST_READY, timeoutMs });
     const bootMs = performance.now() - startMs;
-    const clientPid = await fromStderr(cap, CLIENT_LINE, "the client's pid");
+    const clientPid = await fromStderr(cap, { pattern: CLIENT_LINE, what: "the client's pid" });
     const display: XDisplay = Deno.env.get("DISPLAY")
       ? { display: Deno.env.get("DISPLAY")!, xauthority: Deno.env.get("XAUTHORITY") }
       : await waitForXvfbDisplay(clientPid);
     for (const line of options.lines) {
       await typeLine(display, line.type);
-      if (line.serial !== undefined) await waitForSerial(serialLog, line.serial, timeoutMs);
+      if (line.serial !== undefined) {
+        await waitForSerial(serialLog, { text: line.serial, timeoutMs });
+      }
     }
     await options.afterLines?.(cap);
     if (options.screenshot !== undefined) {

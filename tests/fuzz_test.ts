@@ -170,7 +170,7 @@ Deno.test(
       const seeds = await fuzzSeeds();
       const reports: string[] = [];
       for (const f of outcome.failures) {
-        const input = fuzzInput(seeds, RUN_SEED, f.index);
+        const input = fuzzInput(seeds, { runSeed: RUN_SEED, index: f.index });
         const path = await keep(input, f);
         reports.push(`${path} (${input.seed.name}; ${input.steps.join("; ")}):\n${f.reason}`);
       }

@@ -92,7 +92,7 @@ Deno.test({
     const qemu = await startQemu({ guest: "linux", serialLog });
     try {
       assert.ok(usesLinuxGuest(qemu.commandLine), qemu.commandLine.join(" "));
-      await waitForSerial(serialLog, LINUX_GUEST_READY, 40_000);
+      await waitForSerial(serialLog, { text: LINUX_GUEST_READY, timeoutMs: 40_000 });
       console.log(`linux guest: GUEST READY ${Math.round(performance.now() - t0)} ms after start`);
       const shot = await runClient("spicy-screenshot", {
         host: "127.0.0.1",

@@ -31,7 +31,9 @@ function u32(b: Uint8Array, at: number): number {
   return (b[at] | (b[at + 1] << 8) | (b[at + 2] << 16) | (b[at + 3] << 24)) >>> 0;
 }
 
-function awaited(m: PlannedMessage, conn: LiveConnection, pc: PlannedConnection) {
+/** What a planned message still waits for, for a causality timeout's report. */
+function awaited(m: PlannedMessage, on: { conn: LiveConnection; pc: PlannedConnection }) {
+  const { conn, pc } = on;
   return {
     index: m.index,
     awaited: `${m.name}: ${
@@ -210,7 +212,7 @@ export class ReplayRun {
           () => causalityMet(m, { live: conn, channelType: pc.channelType }) === undefined,
           {
             timeoutMs,
-            describe: () => awaited(m, conn, pc),
+            describe: () => awaited(m, { conn, pc }),
             signal,
           },
         );
