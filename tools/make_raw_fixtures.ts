@@ -8,24 +8,9 @@
  * lib/, so the fixtures are an independent reference for the readers. Every process started
  * here is stopped by its pid.
  */
+import { QEMU_BASE_ARGS } from "../harness/processes/qemu_command_line.ts";
 
 const OUT_DIR = new URL("../fixtures/raw/", import.meta.url).pathname;
-const QEMU_BASE = [
-  "-nodefaults",
-  "-no-user-config",
-  "-machine",
-  "pc",
-  "-accel",
-  "tcg",
-  "-m",
-  "128",
-  "-vga",
-  "qxl",
-  "-display",
-  "none",
-  "-nic",
-  "none",
-];
 const QEMU_ALL_CHANNELS = [
   "-audiodev",
   "spice,id=a",
@@ -179,7 +164,7 @@ async function record(spec: FixtureSpec): Promise<void> {
   await Deno.remove(out).catch(() => {});
   const qemu = new Deno.Command("qemu-system-x86_64", {
     args: [
-      ...QEMU_BASE,
+      ...QEMU_BASE_ARGS,
       "-spice",
       `port=${port},addr=127.0.0.1,disable-ticketing=on`,
       ...spec.qemuExtra,

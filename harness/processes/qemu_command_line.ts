@@ -182,6 +182,27 @@ export function displayCompressionOptions(c: DisplayCompression): string[] {
 }
 
 /**
+ * What every QEMU of ours runs with, before the SPICE options: a plain PC under TCG with 128 MiB,
+ * a QXL card, no local display, no network and no default devices or config files.
+ */
+export const QEMU_BASE_ARGS: readonly string[] = Object.freeze([
+  "-nodefaults",
+  "-no-user-config",
+  "-machine",
+  "pc",
+  "-accel",
+  "tcg",
+  "-m",
+  "128",
+  "-vga",
+  "qxl",
+  "-display",
+  "none",
+  "-nic",
+  "none",
+]);
+
+/**
  * The QEMU command line for `options` (binary first), with the ports already chosen.
  *
  * @param options how to start
@@ -192,23 +213,7 @@ export function displayCompressionOptions(c: DisplayCompression): string[] {
 export function qemuCommandLine(options: QemuLineOptions, launch: QemuLaunch): string[] {
   const { port, tlsPort, guestImage } = launch;
   const spice = [`port=${port}`, "addr=127.0.0.1"];
-  const args = [
-    QEMU_BINARY,
-    "-nodefaults",
-    "-no-user-config",
-    "-machine",
-    "pc",
-    "-accel",
-    "tcg",
-    "-m",
-    "128",
-    "-vga",
-    "qxl",
-    "-display",
-    "none",
-    "-nic",
-    "none",
-  ];
+  const args = [QEMU_BINARY, ...QEMU_BASE_ARGS];
   if (options.password !== undefined) {
     args.push("-object", `secret,id=spsec,data=${qemuEscape(options.password)}`);
     spice.push("password-secret=spsec");
