@@ -81,7 +81,7 @@ export class FirstScreenWatch {
     const recorded = await readDisplaySession(source);
     const first = firstRecordedScreen(recorded.messages, DEFAULT_CODECS);
     if (!first) return undefined;
-    const masks = firstScreenMasks(first, options.masks, options.t0Ns);
+    const masks = firstScreenMasks(first, { masks: options.masks, t0Ns: options.t0Ns });
     // A later screen matched at the first screen's masks: a guest already past the first
     // screen is not held back.
     return new FirstScreenWatch(first, masks, options.later);
@@ -127,8 +127,10 @@ export class FirstScreenWatch {
   }
 
   #shows(console: DisplaySnapshot): PreLinkStats["shown"] | undefined {
-    if (consoleShows(this.#want, console, this.#masks)) return "first";
-    return this.#later.some((s) => consoleShows(s, console, this.#masks)) ? "later" : undefined;
+    if (consoleShows(this.#want, console, { masks: this.#masks })) return "first";
+    return this.#later.some((s) => consoleShows(s, console, { masks: this.#masks }))
+      ? "later"
+      : undefined;
   }
 
   async #writePictures(console: DisplaySnapshot, outDir: string): Promise<string> {
@@ -137,7 +139,7 @@ export class FirstScreenWatch {
       Deno.writeFile(`${outDir}/${name}`, encodePng(image), { mode: 0o600 });
     await write("expected.png", this.#want);
     await write("actual.png", console);
-    const diff = screenDiffImage(this.#want, console, this.#masks);
+    const diff = screenDiffImage(this.#want, console, { masks: this.#masks });
     await write("diff.png", diff);
     if (console.width !== this.#want.width || console.height !== this.#want.height) {
       return `the console is ${console.width}×${console.height}`;

@@ -217,7 +217,7 @@ export class ScreenWatch {
     // No live surface yet: a black screen of the recorded size stands in.
     const actual = live ?? { ...want, pixels: new Uint8Array(want.pixels.length), unknown: [] };
     await write("actual.png", actual);
-    const diff = screenDiffImage(want, actual, this.#gate.masksFor(i));
+    const diff = screenDiffImage(want, actual, { masks: this.#gate.masksFor(i) });
     await write("diff.png", diff);
     if (!live) return "the replayed display has no surface yet";
     if (live.width !== want.width || live.height !== want.height) {

@@ -149,12 +149,12 @@ function maskBitmap(
  *
  * @param a one snapshot
  * @param b the other
- * @param masks rectangles to skip
+ * @param options `masks`: rectangles to skip
  */
 export function screensMatch(
   a: DisplaySnapshot,
   b: DisplaySnapshot,
-  masks: readonly Rect[] = [],
+  { masks = [] }: { masks?: readonly Rect[] } = {},
 ): boolean {
   if (a.width !== b.width || a.height !== b.height) return false;
   const rects = [...masks, ...a.unknown, ...b.unknown];
@@ -175,13 +175,13 @@ export function screensMatch(
  *
  * @param expected the snapshot wanted
  * @param actual the snapshot seen
- * @param masks rectangles that were skipped
+ * @param options `masks`: rectangles that were skipped
  * @returns RGBA of the larger width and height, and the number of differing pixels
  */
 export function screenDiffImage(
   expected: DisplaySnapshot,
   actual: DisplaySnapshot,
-  masks: readonly Rect[] = [],
+  { masks = [] }: { masks?: readonly Rect[] } = {},
 ): { width: number; height: number; pixels: Uint8Array; differing: number } {
   const width = Math.max(expected.width, actual.width);
   const height = Math.max(expected.height, actual.height);

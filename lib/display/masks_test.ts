@@ -40,7 +40,7 @@ Deno.test("screens match outside masks and unknown rects only", () => {
   const b = snap(4, 4, [[2, 1]]);
   assert.equal(screensMatch(a, a), true);
   assert.equal(screensMatch(a, b), false);
-  assert.equal(screensMatch(a, b, [{ top: 1, left: 2, bottom: 2, right: 3 }]), true);
+  assert.equal(screensMatch(a, b, { masks: [{ top: 1, left: 2, bottom: 2, right: 3 }] }), true);
   assert.equal(
     screensMatch(a, { ...b, unknown: [{ top: 0, left: 0, bottom: 4, right: 4 }] }),
     true,

@@ -78,14 +78,14 @@ export function firstRecordedScreen(
  * rules that apply to the primary surface then.
  *
  * @param first the first screen
- * @param masks every `"screen"` rule's mask
- * @param t0Ns the recording's first packet (rule windows count from it)
+ * @param rules `masks`: every `"screen"` rule's mask; `t0Ns`: the recording's first packet
+ * (rule windows count from it)
  */
 export function firstScreenMasks(
   first: FirstScreen,
-  masks: readonly ScreenMask[],
-  t0Ns: bigint,
+  rules: { masks: readonly ScreenMask[]; t0Ns: bigint },
 ): Rect[] {
+  const { masks, t0Ns } = rules;
   return masksAt(masks, {
     surfaceId: first.snapshot.surfaceId,
     primary: true,
@@ -128,12 +128,12 @@ export function opaque(s: DisplaySnapshot): DisplaySnapshot {
  *
  * @param want the first screen, made {@link opaque}
  * @param console the console, from {@link consoleSnapshot}
- * @param masks rectangles to skip ({@link firstScreenMasks})
+ * @param options `masks`: rectangles to skip ({@link firstScreenMasks})
  */
 export function consoleShows(
   want: DisplaySnapshot,
   console: DisplaySnapshot,
-  masks: readonly Rect[] = [],
+  { masks = [] }: { masks?: readonly Rect[] } = {},
 ): boolean {
-  return screensMatch(want, console, masks);
+  return screensMatch(want, console, { masks });
 }

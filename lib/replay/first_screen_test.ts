@@ -66,7 +66,7 @@ Deno.test("the console matches in RGB at the recorded size only; masks and unkno
   changed.rgb[(10 * 720 + 20) * 3] ^= 0xff;
   assert.equal(consoleShows(want, consoleSnapshot(changed)), false);
   const box = { top: 10, left: 20, bottom: 11, right: 21 };
-  assert.ok(consoleShows(want, consoleSnapshot(changed), [box]), "masked");
+  assert.ok(consoleShows(want, consoleSnapshot(changed), { masks: [box] }), "masked");
   assert.ok(consoleShows({ ...want, unknown: [box] }, consoleSnapshot(changed)), "unknown");
   const vga = { width: 640, height: 480, rgb: new Uint8Array(640 * 480 * 3) };
   assert.equal(consoleShows(want, consoleSnapshot(vga)), false, "another size never matches");
@@ -81,5 +81,5 @@ Deno.test("firstScreenMasks() takes the screen rules in force at the first scree
     { rect: { ...rect, top: 100 }, fromNs: 2_000_000_000n },
     { rect: { ...rect, top: 200 }, surface: 5 },
   ];
-  assert.deepEqual(firstScreenMasks(first, masks, t0), [rect]);
+  assert.deepEqual(firstScreenMasks(first, { masks, t0Ns: t0 }), [rect]);
 });

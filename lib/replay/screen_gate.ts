@@ -216,7 +216,7 @@ export class ScreenGate {
       const want = this.#states[j].snapshot;
       if (!want) continue;
       this.comparisons++;
-      if (screensMatch(want, live, this.masksFor(j))) {
+      if (screensMatch(want, live, { masks: this.masksFor(j) })) {
         this.#reached = j;
         this.#advanceTrivial();
         return true;
