@@ -187,7 +187,7 @@ function drain(budgetBytes: number): number {
         slabs.retained(key, r?.retainedBytes(fromClient) ?? 0, payload);
       } else if (rec.kind === RECORD_KIND.open) open(rec.conn);
       else if (rec.kind === RECORD_KIND.close) {
-        close(rec.conn, decodeDropped(rec.payload), resetBy(rec.flags));
+        close(rec.conn, { dropped: decodeDropped(rec.payload), reset: resetBy(rec.flags) });
       } else if (rec.kind === RECORD_KIND.lossy) {
         markLossy(rec.conn, (rec.flags & FROM_CLIENT) !== 0);
       }
@@ -267,10 +267,10 @@ function resetBy(flags: number): Direction | undefined {
   return flags & FROM_CLIENT ? "toServer" : "toClient";
 }
 
+/** Ends connection `id`'s recorder (reset or closed) and notes what its recording dropped. */
 function close(
   id: number,
-  dropped: ReturnType<typeof decodeDropped>,
-  reset?: Direction,
+  { dropped, reset }: { dropped: ReturnType<typeof decodeDropped>; reset?: Direction },
 ): void {
   const entry = conns.get(id);
   if (!entry) return;
@@ -315,7 +315,7 @@ async function end(req: number): Promise<void> {
   ring!.wake();
   if (flight) return endRing(req, flight);
   const s = session!;
-  for (const id of [...conns.keys()]) close(id, undefined);
+  for (const id of [...conns.keys()]) close(id, { dropped: undefined });
   s.setFacts({ recorderErrors });
   let manifest: Manifest = await s.close();
   if (lossy.length > 0) {
@@ -331,7 +331,7 @@ async function end(req: number): Promise<void> {
 /** The flight recorder's end: the connections close (no `disconnect`), last snapshots. */
 async function endRing(req: number, f: RingMode): Promise<void> {
   f.ring.stopping();
-  for (const id of [...conns.keys()]) close(id, undefined);
+  for (const id of [...conns.keys()]) close(id, { dropped: undefined });
   f.ring.setFacts({ recorderErrors });
   const manifest = await f.finish();
   post({ t: "ended", req, manifest, stats: f.stats() });

@@ -150,10 +150,12 @@ export class Recording {
   /** Recording problems reported so far (framing errors, lost ring events). */
   errors = 0;
 
-  private constructor(worker: Worker, options: RecordingOptions, ring: RingWriter) {
-    this.#worker = worker;
-    this.#o = options;
-    this.#ring = ring;
+  private constructor(
+    parts: { worker: Worker; options: RecordingOptions; ring: RingWriter },
+  ) {
+    this.#worker = parts.worker;
+    this.#o = parts.options;
+    this.#ring = parts.ring;
   }
 
   /**
@@ -168,7 +170,7 @@ export class Recording {
     const max = options.maxInFlightBytes ?? DEFAULT_MAX_IN_FLIGHT_BYTES;
     const ring = createRing(max);
     const worker = new Worker(WORKER_URL, { type: "module" });
-    const rec = new Recording(worker, options, new RingWriter(ring));
+    const rec = new Recording({ worker, options, ring: new RingWriter(ring) });
     const ready = new Promise<FromWorker | Error>((resolve) => rec.#pending.set(0, resolve));
     worker.onmessage = (e: MessageEvent<FromWorker>) => rec.#onMessage(e.data);
     worker.onerror = (e: ErrorEvent) => {

@@ -108,7 +108,11 @@ function noDottedKeys(parts: readonly QemuOptPart[]): void {
   if (dotted) refuse(`nested block options (${dotted.key}=) are not vetted`);
 }
 
-function format(parts: readonly QemuOptPart[], key: string, extra: string[] = []): void {
+/** Refuses a `key=` (format or driver) that is not a disk image format nor one of `extra`. */
+function format(
+  parts: readonly QemuOptPart[],
+  { key, extra = [] }: { key: string; extra?: string[] },
+): void {
   const f = optValue(parts, key);
   if (f !== undefined && !IMAGE_FORMATS.has(f) && !extra.includes(f)) {
     refuse(`${key}=${f} is not a disk image format`);
@@ -118,8 +122,8 @@ function format(parts: readonly QemuOptPart[], key: string, extra: string[] = []
 function drive(value: string, ctx: PolicyContext): string {
   const parts = parseQemuOpts(value);
   noDottedKeys(parts);
-  format(parts, "format");
-  format(parts, "driver");
+  format(parts, { key: "format" });
+  format(parts, { key: "driver" });
   const file = optValue(parts, "file");
   hostFile(file);
   const readOnly = isOn(optValue(parts, "readonly")) || isOn(optValue(parts, "read-only"));
@@ -135,7 +139,7 @@ function blockdev(value: string): string {
   if (value.trimStart().startsWith("{")) refuse("JSON block options are not vetted");
   const parts = parseQemuOpts(value, "driver");
   noDottedKeys(parts);
-  format(parts, "driver", ["file"]);
+  format(parts, { key: "driver", extra: ["file"] });
   hostFile(optValue(parts, "filename"));
   if (!isOn(optValue(parts, "read-only"))) {
     refuse("opens a host block device writable (add read-only=on)");
