@@ -237,7 +237,9 @@ export class ReplayRun {
   async #waitSchedule(tNs: bigint): Promise<void> {
     const { plan, speed, timer } = this.#ctx;
     const t = targetNs(tNs, { startNs: this.#startNs, t0Ns: plan.t0Ns, speed });
-    if (t !== undefined) this.#latenessNs.push(await waitUntil(timer, t, this.#abort.signal));
+    if (t !== undefined) {
+      this.#latenessNs.push(await waitUntil(timer, t, { signal: this.#abort.signal }));
+    }
   }
 
   /** Every unit sent or received: main's session id and channel list, the verbose line. */

@@ -179,7 +179,7 @@ export class LiveSession {
       speed: this.#o.speed,
     });
     if (t === undefined || t <= this.#o.timer.nowNs()) return false;
-    await waitUntil(this.#o.timer, t, signal);
+    await waitUntil(this.#o.timer, t, { signal });
     return true;
   }
 

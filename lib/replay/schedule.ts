@@ -54,13 +54,13 @@ export function realTimer(): Timer {
  *
  * @param timer clock and sleep
  * @param target target time, ns on the timer's clock
- * @param signal stops the wait early
+ * @param options `signal` stops the wait early
  * @returns how late the wait returned (now − target, ns; ≥ 0 unless aborted)
  */
 export async function waitUntil(
   timer: Timer,
   target: bigint,
-  signal?: AbortSignal,
+  { signal }: { signal?: AbortSignal } = {},
 ): Promise<bigint> {
   while (!signal?.aborted) {
     const left = target - timer.nowNs();

@@ -55,7 +55,7 @@ Deno.test("waitUntil() returns at once for a past target and stops on abort", as
   assert.equal(sleeps.length, 0);
   const ac = new AbortController();
   ac.abort();
-  await waitUntil(timer, 1_000_000_000_000n, ac.signal);
+  await waitUntil(timer, 1_000_000_000_000n, { signal: ac.signal });
   assert.equal(sleeps.length, 0);
 });
 
