@@ -81,10 +81,12 @@ interface Rule<T> {
 class Fields {
   constructor(readonly file: string, readonly obj: Record<string, Json>) {}
 
-  fail(field: string, expected: string, v?: Json): never {
+  /** Throws the error of `field`: what it must hold, and the value it held if any. */
+  fail(field: string, problem: { expected: string; value?: Json }): never {
+    const v = problem.value;
     throw new RegressConfigError(this.file, {
       field,
-      expected,
+      expected: problem.expected,
       actual: v === undefined ? undefined : describe(v),
     });
   }
@@ -93,7 +95,7 @@ class Fields {
     const v = this.obj[field];
     if (v === undefined) return undefined;
     if (typeof v !== "string" || (rule && !rule.test(v))) {
-      this.fail(field, rule?.expected ?? "a string", v);
+      this.fail(field, { expected: rule?.expected ?? "a string", value: v });
     }
     return v as string;
   }
@@ -101,18 +103,25 @@ class Fields {
   number(field: string, rule: Rule<number>): number | undefined {
     const v = this.obj[field];
     if (v === undefined) return undefined;
-    if (typeof v !== "number" || !rule.test(v)) this.fail(field, rule.expected, v);
+    if (typeof v !== "number" || !rule.test(v)) {
+      this.fail(field, { expected: rule.expected, value: v });
+    }
     return v as number;
   }
 
   names(field: string, known?: readonly string[]): string[] {
     const v = this.obj[field];
     if (v === undefined) return [];
-    if (!Array.isArray(v)) this.fail(field, "an array of names", v);
+    if (!Array.isArray(v)) this.fail(field, { expected: "an array of names", value: v });
     return (v as Json[]).map((item, i) => {
-      if (typeof item !== "string" || item === "") this.fail(`${field}[${i}]`, "a name", item);
+      if (typeof item !== "string" || item === "") {
+        this.fail(`${field}[${i}]`, { expected: "a name", value: item });
+      }
       if (known && !known.includes(item as string)) {
-        this.fail(`${field}[${i}]`, `a normaliser name (${known.join(", ")})`, item);
+        this.fail(`${field}[${i}]`, {
+          expected: `a normaliser name (${known.join(", ")})`,
+          value: item,
+        });
       }
       return item as string;
     });
@@ -153,7 +162,10 @@ function passwordSource(f: Fields): PasswordSource | undefined {
   if (!text.startsWith("env:")) return { kind: "literal", value: text };
   const name = text.slice("env:".length);
   if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) {
-    f.fail("password", '"env:NAME" with NAME an environment variable name', text);
+    f.fail("password", {
+      expected: '"env:NAME" with NAME an environment variable name',
+      value: text,
+    });
   }
   return { kind: "env", name };
 }
@@ -188,7 +200,7 @@ export function parseRegressConfig(text: string, file: string): RegressConfig {
   const f = new Fields(file, obj);
   for (const key of Object.keys(obj)) {
     if (!(FIELDS as readonly string[]).includes(key)) {
-      f.fail(key, `no such field (known: ${FIELDS.join(", ")})`);
+      f.fail(key, { expected: `no such field (known: ${FIELDS.join(", ")})` });
     }
   }
   f.number("version", { test: (n) => n === REGRESS_VERSION, expected: `${REGRESS_VERSION}` });
