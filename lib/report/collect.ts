@@ -97,7 +97,15 @@ export class MessageCollector {
   readonly #channels = new Map<string, CollectedChannel>();
   readonly #connectionsPerLabel = new Map<string, number>();
   readonly #nthOfConnection = new Map<string, number>();
-  readonly #columns: ReportMessages = { t: [], lane: [], name: [], size: [], text: [], packet: [] };
+  readonly #columns: ReportMessages = {
+    t: [],
+    lane: [],
+    name: [],
+    index: [],
+    size: [],
+    text: [],
+    packet: [],
+  };
   readonly #keys: ReportKey[] = [];
   readonly #packets = new Map<string, { packets: number[]; messages: number[] }>();
 
@@ -119,14 +127,16 @@ export class MessageCollector {
     const lane = this.#lane(ev, file);
     const name = unitName(u);
     const line = formatMessageLine(ev, { describe: this.#describe });
-    const head = `${this.#lanes[lane].label.padEnd(9)} ${u.fromClient ? "→" : "←"} ${name} ` +
-      `${u.bytes.length}`;
+    const number = u.kind === "message" ? `#${u.index} ` : "";
+    const head = `${this.#lanes[lane].label.padEnd(9)} ${u.fromClient ? "→" : "←"} ${number}` +
+      `${name} ${u.bytes.length}`;
     const at = line.indexOf(head);
     const text = at < 0 ? "" : line.slice(at + head.length + 1);
     const c = this.#columns;
     c.t.push(Number(ev.tsNs / 1000n));
     c.lane.push(lane);
     c.name.push(this.#names.of(name));
+    c.index.push(u.kind === "message" ? u.index : -1);
     c.size.push(u.bytes.length);
     c.text.push(this.#texts.of(text));
     c.packet.push(ev.packetNumber);

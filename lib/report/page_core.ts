@@ -39,7 +39,8 @@ function lineOf(i) {
   const l = D.lanes[M.lane[i]];
   const text = D.texts[M.text[i]];
   return clock(D.startUs + T[i]) + " " + l.label.padEnd(9) + " " + (l.toServer ? "→" : "←") +
-    " " + D.names[M.name[i]] + " " + M.size[i] + (text ? " " + text : "");
+    " " + (M.index[i] >= 0 ? "#" + M.index[i] + " " : "") + D.names[M.name[i]] + " " + M.size[i] +
+    (text ? " " + text : "");
 }
 /** First k with a[k] >= v, over a sorted numeric array (or index list keyed by key). */
 function lowerBound(a, v, key) {

@@ -52,6 +52,8 @@ export interface ReportMessages {
   lane: number[];
   /** Index into {@link ReportModel.names}. */
   name: number[];
+  /** The message's `#N` as inspect prints it (per connection and direction), -1 for link units. */
+  index: number[];
   /** Bytes on the wire, header included. */
   size: number[];
   /** Index into {@link ReportModel.texts}: the decoded fields as inspect prints them. */
