@@ -43,7 +43,8 @@ async function displayCounts(dir: string): Promise<Map<string, number>> {
   const counts = new Map<string, number>();
   const add = (key: string) => counts.set(key, (counts.get(key) ?? 0) + 1);
   for (const line of io.stdout().split("\n").filter(Boolean)) {
-    add(line.split(/\s+/)[3]);
+    const name = line.match(/[→←] (?:#\d+ )?(\S+)/)?.[1];
+    if (name) add(name);
     for (const m of line.matchAll(/image=([A-Z_0-9]+)/g)) add(m[1]);
   }
   return counts;
