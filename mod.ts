@@ -2,9 +2,10 @@
  * spicecap: record SPICE sessions as per-channel pcap/pcapng captures with synthetic TCP, read
  * them back as streams, check their invariants, and diff them against golden captures.
  *
- * Layers, lowest first (docs/architecture.md "Layers"): `lib/net` (frames, flows, filters),
- * `lib/pcap` (file formats) and `lib/spice` (protocol), `lib/capture` (recording),
- * `lib/session` (reading back as SPICE messages), `lib/check` and `lib/diff`.
+ * Layers, lowest first (docs/architecture.md "Layers"): `lib/net` (frames, flows, filters) and
+ * `lib/pcap` (file formats), `lib/spice` (protocol), `lib/capture` (recording),
+ * `lib/session` (reading back as SPICE messages), `lib/check`, `lib/diff` and `lib/display`
+ * (the display channel rendered to the screen the user saw: image codecs, surfaces, caches).
  *
  * The test fixtures of `harness/fixture` sit on top: `startQemu`, `capture`, `replay` and
  * `serve` give `AsyncDisposable` objects (`await using`), `assertMatchesGolden` compares a
@@ -28,4 +29,5 @@ export * from "./lib/capture/mod.ts";
 export * from "./lib/session/mod.ts";
 export * from "./lib/check/mod.ts";
 export * from "./lib/diff/mod.ts";
+export * from "./lib/display/mod.ts";
 export * from "./harness/fixture/mod.ts";

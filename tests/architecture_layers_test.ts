@@ -23,7 +23,7 @@ import {
 const LIB_LAYERS: Readonly<Record<string, number>> = Object.freeze({
   "lib": 0,
   "lib/net": 1,
-  "lib/pcap": 2,
+  "lib/pcap": 1,
   "lib/spice": 2,
   "lib/capture": 3,
   "lib/session": 4,

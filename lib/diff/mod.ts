@@ -50,6 +50,8 @@ export type {
   DiffRule,
   DiffSource,
   DiffSummary,
+  NormalisedUnit,
   NormaliseOptions,
+  OwnedRange,
   StreamSummary,
 } from "./types.ts";

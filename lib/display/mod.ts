@@ -27,6 +27,7 @@ export {
   type TimedDisplayMessage,
 } from "./session_display.ts";
 export { type Frame, type FrameReason, type FrameRequest, renderFrames } from "./timeline.ts";
+export { parseScreenMask, parseScreenMasks, type ScreenMask } from "./masks.ts";
 export { decodePpm, encodePng, encodePpm, type PpmImage, type RgbaImage } from "./image_files.ts";
 export type {
   Brush,
