@@ -30,7 +30,7 @@ export function message(
     offset: 0,
     index: extra.index ?? 0,
     type,
-    name: messageName(channelType, fromClient, type),
+    name: messageName(channelType, { fromClient, type }),
     headerSize: MINI_HEADER_BYTES,
     serial: extra.serial,
     subMessages: undefined,

@@ -110,7 +110,11 @@ Deno.test({
       assert.deepEqual(units.slice(0, 2).map((u) => u.kind), ["linkReply", "linkResult"]);
       const init = units.filter((u) => u.kind === "message").find((u) => u.name === "INIT")!;
       assert.equal(init.headerSize, 6);
-      const fields = decodeMessage(1, false, init.type, messageBody(init))!;
+      const fields = decodeMessage(1, {
+        fromClient: false,
+        type: init.type,
+        body: messageBody(init),
+      })!;
       assert.notEqual(fields.sessionId, 0);
       assert.equal(fields.agentTokens, 10);
       assert.equal(fields.truncated, undefined);
@@ -148,7 +152,11 @@ Deno.test({
       assert.equal(messages[0].name, "INIT");
       assert.equal(messages[0].headerSize, 18);
       assert.deepEqual(messages.map((u) => u.serial), messages.map((_, i) => BigInt(i + 1)));
-      const fields = decodeMessage(1, false, messages[0].type, messageBody(messages[0]))!;
+      const fields = decodeMessage(1, {
+        fromClient: false,
+        type: messages[0].type,
+        body: messageBody(messages[0]),
+      })!;
       assert.notEqual(fields.sessionId, 0);
     } finally {
       await qemu.stop();

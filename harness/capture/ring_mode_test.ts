@@ -16,8 +16,8 @@ import { formatSummary, summarize } from "../commands/capture_summary.ts";
 import { memoryIo } from "../io.ts";
 
 const DISPLAY = CHANNEL_TYPES.display;
-const SURFACE_CREATE = messageType(DISPLAY, false, "SURFACE_CREATE")!;
-const DRAW_FILL = messageType(DISPLAY, false, "DRAW_FILL")!;
+const SURFACE_CREATE = messageType(DISPLAY, { fromClient: false, name: "SURFACE_CREATE" })!;
+const DRAW_FILL = messageType(DISPLAY, { fromClient: false, name: "DRAW_FILL" })!;
 
 /** A display connection through a recorder into `ring`: link phase, then `after`. */
 function display(ring: FlightRing, after: (server: (b: Uint8Array) => void) => void) {

@@ -25,7 +25,7 @@ export function verboseLine(
   const dir = u.fromClient ? "→" : "←";
   if (u.kind !== "message") return `${t} ${label} ${dir} ${unitName(u)} ${u.bytes.length}\n`;
   const body = u.bytes.subarray(u.headerSize);
-  const fields = decodeMessage(channelType, u.fromClient, u.type, body);
+  const fields = decodeMessage(channelType, { fromClient: u.fromClient, type: u.type, body });
   const summary = fields ? ` ${summarizeFields(fields)}` : "";
   return `${t} ${label} ${dir} #${u.index} ${u.name} ${u.bytes.length}${summary}\n`;
 }

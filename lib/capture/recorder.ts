@@ -67,12 +67,12 @@ const INPUT_REDACTIONS: readonly RedactRule[] = Object.freeze([
 
 const REDACT_BY_TYPE: ReadonlyMap<number, RedactRule> = new Map(
   INPUT_REDACTIONS.flatMap((r) => {
-    const type = messageType(CHANNEL_TYPES.inputs, true, r.name);
+    const type = messageType(CHANNEL_TYPES.inputs, { fromClient: true, name: r.name });
     return type === undefined ? [] : [[type, r] as const];
   }),
 );
 
-const MAIN_INIT = messageType(CHANNEL_TYPES.main, false, "INIT") ?? 103;
+const MAIN_INIT = messageType(CHANNEL_TYPES.main, { fromClient: false, name: "INIT" }) ?? 103;
 
 /** A copy of a message with the rule's body ranges zeroed. */
 function redact(unit: SpiceMessage, rule: RedactRule): Uint8Array {

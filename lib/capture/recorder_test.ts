@@ -43,7 +43,7 @@ function fakeSession() {
 function mainInit(sessionId: number): Uint8Array {
   const body = new Uint8Array(32);
   new DataView(body.buffer).setUint32(0, sessionId, true);
-  const type = messageType(CHANNEL_TYPES.main, false, "INIT")!;
+  const type = messageType(CHANNEL_TYPES.main, { fromClient: false, name: "INIT" })!;
   const msg = syntheticMessage(type, 32);
   msg.set(body, 6);
   return msg;
@@ -65,7 +65,10 @@ Deno.test("ConnectionRecorder records one packet per link piece and message, tic
   const { rec, opened, packets, fields, errors, closed } = recorder({ comments: true });
   const l = syntheticLink(CHANNEL_TYPES.main);
   const init = mainInit(0x12345678);
-  const attach = syntheticMessage(messageType(CHANNEL_TYPES.main, true, "ATTACH_CHANNELS")!, 0);
+  const attach = syntheticMessage(
+    messageType(CHANNEL_TYPES.main, { fromClient: true, name: "ATTACH_CHANNELS" })!,
+    0,
+  );
   // The client writes link; the mechanism and ticket arrive in one chunk, split mid-unit.
   rec.client(l.link.subarray(0, 10));
   rec.client(l.link.subarray(10));
@@ -117,10 +120,26 @@ Deno.test("ConnectionRecorder names the link failure in the link result comment"
 
 Deno.test("ConnectionRecorder zeroes key codes and mouse buttons with redactInputs only", () => {
   const inputs = CHANNEL_TYPES.inputs;
-  const keyDown = syntheticMessage(messageType(inputs, true, "KEY_DOWN")!, 4, 0x1e);
-  const press = syntheticMessage(messageType(inputs, true, "MOUSE_PRESS")!, 3, 0x01);
-  const motion = syntheticMessage(messageType(inputs, true, "MOUSE_MOTION")!, 10, 0x07);
-  const modifiers = syntheticMessage(messageType(inputs, true, "KEY_MODIFIERS")!, 2, 0x02);
+  const keyDown = syntheticMessage(
+    messageType(inputs, { fromClient: true, name: "KEY_DOWN" })!,
+    4,
+    0x1e,
+  );
+  const press = syntheticMessage(
+    messageType(inputs, { fromClient: true, name: "MOUSE_PRESS" })!,
+    3,
+    0x01,
+  );
+  const motion = syntheticMessage(
+    messageType(inputs, { fromClient: true, name: "MOUSE_MOTION" })!,
+    10,
+    0x07,
+  );
+  const modifiers = syntheticMessage(
+    messageType(inputs, { fromClient: true, name: "KEY_MODIFIERS" })!,
+    2,
+    0x02,
+  );
   for (const redactInputs of [false, true]) {
     const { rec, packets } = recorder({ redactInputs });
     const l = syntheticLink(inputs);

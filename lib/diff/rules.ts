@@ -126,7 +126,7 @@ function resolveField(rule: DiffRule, field: string): { start: number; end?: num
     const prefix = `${channelName(ch).toUpperCase()}_`;
     const candidates = upper.startsWith(prefix) ? [upper, upper.slice(prefix.length)] : [upper];
     for (const name of candidates) {
-      const type = messageType(ch, fromClient, name);
+      const type = messageType(ch, { fromClient, name });
       if (type === undefined) continue;
       const r = fieldRange(
         fieldLayout({ channelType: ch, fromClient, kind: "message", type }),

@@ -253,7 +253,9 @@ export function causalityMet(
   const { live, channelType } = on;
   const missing = m.afterSyncTypes.filter((t) => !live.syncSeen.has(t));
   if (missing.length > 0) {
-    return `server ${missing.map((t) => messageName(channelType, false, t)).join(", ")}`;
+    return `server ${
+      missing.map((t) => messageName(channelType, { fromClient: false, type: t })).join(", ")
+    }`;
   }
   if (live.counted < m.afterServerCount) {
     return `${m.afterServerCount} counted server messages (have ${live.counted})`;

@@ -45,7 +45,7 @@ Deno.test("PlanBuilder drops PONG/ACK_SYNC/ACK and records what each message wai
     channelType,
     channelId: 0,
     // The framer names messages by the channel of their connection.
-    unit: u.kind === "message" ? { ...u, name: messageName(channelType, u.fromClient, u.type) } : u,
+    unit: u.kind === "message" ? { ...u, name: messageName(channelType, u) } : u,
     tsNs: t += 1_000n,
   });
   b.add(ev("display.pcap", 2, link(2)));

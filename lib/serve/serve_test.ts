@@ -68,9 +68,7 @@ function linkUnits(channelType: number): SpiceUnit[] {
 function screenshotPlan(builder = new ServePlanBuilder()) {
   let t = 0n;
   const add = (file: string, channelType: number, u: SpiceUnit) => {
-    const unit = u.kind === "message"
-      ? { ...u, name: messageName(channelType, u.fromClient, u.type) }
-      : u;
+    const unit = u.kind === "message" ? { ...u, name: messageName(channelType, u) } : u;
     const ev: PlanEvent = { file, connection: 0, channelType, channelId: 0, unit, tsNs: t += 10n };
     builder.add(ev);
   };

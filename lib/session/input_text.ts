@@ -35,7 +35,11 @@ function fieldsOf(ev: MessageEvent): Record<string, unknown> | undefined {
   const u = ev.unit;
   if (ev.connection.channelType !== CHANNEL_TYPES.inputs || u.kind !== "message") return undefined;
   if (u.type === undefined) return undefined;
-  return decodeMessage(CHANNEL_TYPES.inputs, u.fromClient, u.type, messageBody(u));
+  return decodeMessage(CHANNEL_TYPES.inputs, {
+    fromClient: u.fromClient,
+    type: u.type,
+    body: messageBody(u),
+  });
 }
 
 /** Fields of the decoder that name a number this text already names. */

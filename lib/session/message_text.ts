@@ -71,7 +71,7 @@ export function unitFields(ev: MessageEvent): Record<string, unknown> | undefine
     case "message": {
       const type = ev.connection.channelType;
       if (type === undefined || u.type === undefined) return undefined;
-      return decodeMessage(type, u.fromClient, u.type, messageBody(u));
+      return decodeMessage(type, { fromClient: u.fromClient, type: u.type, body: messageBody(u) });
     }
     case "link": {
       const l = parseLinkMessage(u.bytes);

@@ -166,7 +166,7 @@ export const DECODERS: ReadonlyMap<string, Decoder> = (() => {
   const add = (channel: number | "common" | number[], dir: Direction, type: number, d: Decoder) => {
     for (const ch of Array.isArray(channel) ? channel : [channel]) {
       // A decoder for a message the tables do not know is a typo in this table.
-      if (!messageTable(ch === "common" ? 0 : ch, dir === K, type).has(type)) {
+      if (!messageTable(ch === "common" ? 0 : ch, { fromClient: dir === K, type }).has(type)) {
         throw new Error(`decoder for unknown message ${ch}:${dir}:${type}`);
       }
       m.set(`${ch}:${dir}:${type}`, d);

@@ -51,7 +51,7 @@ export function unpackSubMessages(
     }
     subs.push({
       type,
-      name: messageName(channel, unit.fromClient, type),
+      name: messageName(channel, { fromClient: unit.fromClient, type }),
       body: body.subarray(start, start + size),
     });
   }

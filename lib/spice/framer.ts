@@ -408,7 +408,7 @@ export class SpiceConnectionFramer {
       offset,
       index: side.messages++,
       type,
-      name: messageName(channel, side.fromClient, type),
+      name: messageName(channel, { fromClient: side.fromClient, type }),
       headerSize,
       serial,
       subMessages: undefined,

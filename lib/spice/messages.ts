@@ -7,7 +7,7 @@
 import type { Direction } from "../net/types.ts";
 import { BodyReader, K, type MessageFields, S, ShortBody } from "./_body_reader.ts";
 import { decoderKey, DECODERS } from "./_decoders.ts";
-import { CHANNEL_TYPES } from "./tables.ts";
+import { CHANNEL_TYPES, type MessageKey } from "./tables.ts";
 import type { SpiceMessage } from "./types.ts";
 
 export type { MessageFields } from "./_body_reader.ts";
@@ -15,27 +15,25 @@ export type { MessageFields } from "./_body_reader.ts";
 const C = CHANNEL_TYPES;
 
 /** Whether {@link decodeMessage} has a decoder for this message. */
-export function hasDecoder(channelType: number, fromClient: boolean, type: number): boolean {
-  return DECODERS.has(decoderKey(channelType, fromClient, type));
+export function hasDecoder(channelType: number, message: MessageKey): boolean {
+  return DECODERS.has(decoderKey(channelType, message.fromClient, message.type));
 }
 
 /**
  * Decodes a message body into named fields.
  *
  * @param channelType channel type number
- * @param fromClient true for client → server
- * @param type message type
- * @param body body bytes, header excluded (see {@link messageBody})
+ * @param message `fromClient` (true for client → server), message `type`, and `body`: the body
+ *   bytes, header excluded (see {@link messageBody})
  * @returns the fields (plus `truncated: true` when the body ended early), or undefined when no
  *   decoder is registered (empty messages and opaque ones like DRAW_TEXT's glyphs)
- * @example decodeMessage(1, false, 103, body)?.sessionId
+ * @example decodeMessage(1, { fromClient: false, type: 103, body })?.sessionId
  */
 export function decodeMessage(
   channelType: number,
-  fromClient: boolean,
-  type: number,
-  body: Uint8Array,
+  message: MessageKey & { readonly body: Uint8Array },
 ): MessageFields | undefined {
+  const { fromClient, type, body } = message;
   const decoder = DECODERS.get(decoderKey(channelType, fromClient, type));
   if (!decoder) return undefined;
   const out: MessageFields = {};

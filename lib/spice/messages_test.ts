@@ -19,7 +19,11 @@ function decodedSession(fx: { client: Uint8Array; server: Uint8Array }) {
   return units.filter((u) => u.kind === "message").map((u) => ({
     name: u.name,
     fromClient: u.fromClient,
-    fields: decodeMessage(framer.channelType!, u.fromClient, u.type, messageBody(u)),
+    fields: decodeMessage(framer.channelType!, {
+      fromClient: u.fromClient,
+      type: u.type,
+      body: messageBody(u),
+    }),
   }));
 }
 
@@ -107,23 +111,34 @@ Deno.test("decodeMessage() reads the display channel's first messages", () => {
 });
 
 Deno.test("decodeMessage() covers inputs, cursor, audio, port and usbredir bodies", () => {
-  assert.deepEqual(decodeMessage(inputs, true, 101, le(["u32", 0x1e])), { scancode: 0x1e });
   assert.deepEqual(
-    decodeMessage(inputs, true, 111, le(["i32", -3], ["i32", 4], ["u16", 1])),
+    decodeMessage(inputs, { fromClient: true, type: 101, body: le(["u32", 0x1e]) }),
+    { scancode: 0x1e },
+  );
+  assert.deepEqual(
+    decodeMessage(inputs, {
+      fromClient: true,
+      type: 111,
+      body: le(["i32", -3], ["i32", 4], ["u16", 1]),
+    }),
     { dx: -3, dy: 4, buttons: 1, buttonNames: ["left"] },
   );
   assert.deepEqual(
-    decodeMessage(inputs, true, 112, le(["u32", 10], ["u32", 20], ["u16", 0], ["u8", 0])),
+    decodeMessage(inputs, {
+      fromClient: true,
+      type: 112,
+      body: le(["u32", 10], ["u32", 20], ["u16", 0], ["u8", 0]),
+    }),
     { x: 10, y: 20, buttons: 0, buttonNames: [], displayId: 0 },
   );
-  assert.deepEqual(decodeMessage(inputs, false, 101, le(["u16", 2])), {
+  assert.deepEqual(decodeMessage(inputs, { fromClient: false, type: 101, body: le(["u16", 2]) }), {
     modifiers: 2,
     modifierNames: ["NumLock"],
   });
   // CURSOR_INIT with flags NONE is 17 bytes on the wire (docs/protocol.md "Cursor, audio and the
   // byte-pipe channels").
   const init = le(["u16", 0], ["u16", 0], ["u16", 0], ["u16", 0], ["u8", 1], ["u16", 1]);
-  assert.deepEqual(decodeMessage(cursor, false, 101, init), {
+  assert.deepEqual(decodeMessage(cursor, { fromClient: false, type: 101, body: init }), {
     x: 0,
     y: 0,
     trailLength: 0,
@@ -136,7 +151,7 @@ Deno.test("decodeMessage() covers inputs, cursor, audio, port and usbredir bodie
     le(["u16", 32], ["u16", 1], ["u16", 2]),
     new Uint8Array(100),
   ]);
-  assert.deepEqual(decodeMessage(cursor, false, 103, shape)?.cursor, {
+  assert.deepEqual(decodeMessage(cursor, { fromClient: false, type: 103, body: shape })?.cursor, {
     flags: 2,
     flagNames: ["CACHE_ME"],
     unique: 9n,
@@ -149,61 +164,92 @@ Deno.test("decodeMessage() covers inputs, cursor, audio, port and usbredir bodie
     dataBytes: 100,
   });
   assert.deepEqual(
-    decodeMessage(playback, false, 103, le(["u32", 2], ["u16", 1], ["u32", 48000], ["u32", 77])),
+    decodeMessage(playback, {
+      fromClient: false,
+      type: 103,
+      body: le(["u32", 2], ["u16", 1], ["u32", 48000], ["u32", 77]),
+    }),
     { channels: 2, format: 1, frequency: 48000, time: 77 },
   );
   assert.deepEqual(
-    decodeMessage(
-      playback,
-      false,
-      102,
-      concatBytes([le(["u32", 5], ["u16", 3]), new Uint8Array(9)]),
-    ),
+    decodeMessage(playback, {
+      fromClient: false,
+      type: 102,
+      body: concatBytes([le(["u32", 5], ["u16", 3]), new Uint8Array(9)]),
+    }),
     { time: 5, mode: 3, dataBytes: 9 },
   );
-  assert.deepEqual(decodeMessage(record, true, 103, le(["u32", 8])), { time: 8 });
+  assert.deepEqual(decodeMessage(record, { fromClient: true, type: 103, body: le(["u32", 8]) }), {
+    time: 8,
+  });
   assert.deepEqual(
-    decodeMessage(playback, false, 105, le(["u8", 2], ["u16", 100], ["u16", 200])),
+    decodeMessage(playback, {
+      fromClient: false,
+      type: 105,
+      body: le(["u8", 2], ["u16", 100], ["u16", 200]),
+    }),
     { count: 2, volumes: [100, 200] },
   );
-  assert.deepEqual(decodeMessage(usbredir, false, 101, new Uint8Array(80)), { dataBytes: 80 });
+  assert.deepEqual(
+    decodeMessage(usbredir, { fromClient: false, type: 101, body: new Uint8Array(80) }),
+    { dataBytes: 80 },
+  );
   const portName = new TextEncoder().encode("org.qemu.x\0");
   assert.deepEqual(
-    decodeMessage(
-      port,
-      false,
-      201,
-      concatBytes([le(["u32", portName.length]), portName, le(["u8", 1])]),
-    ),
+    decodeMessage(port, {
+      fromClient: false,
+      type: 201,
+      body: concatBytes([le(["u32", portName.length]), portName, le(["u8", 1])]),
+    }),
     { nameSize: 11, name: "org.qemu.x", opened: 1 },
   );
-  assert.deepEqual(decodeMessage(port, true, 201, le(["u8", 1])), { event: 1 });
-  assert.equal(decodeMessage(usbredir, true, 201, le(["u8", 1])), undefined);
+  assert.deepEqual(decodeMessage(port, { fromClient: true, type: 201, body: le(["u8", 1]) }), {
+    event: 1,
+  });
+  assert.equal(
+    decodeMessage(usbredir, { fromClient: true, type: 201, body: le(["u8", 1]) }),
+    undefined,
+  );
 });
 
 Deno.test("decodeMessage() returns the fields read so far and truncated on a short body", () => {
   const body = le(["u32", 7], ["u32", 1], ["u32", 1]);
-  assert.deepEqual(decodeMessage(main, false, 103, body), {
+  assert.deepEqual(decodeMessage(main, { fromClient: false, type: 103, body }), {
     sessionId: 7,
     displayChannelsHint: 1,
     supportedMouseModes: 1,
     truncated: true,
   });
-  assert.deepEqual(decodeMessage(main, false, 4, new Uint8Array(6)), { id: 0, truncated: true });
-  assert.deepEqual(decodeMessage(main, false, 104, le(["u32", 1000], ["u8", 2], ["u8", 0])), {
-    count: 1000,
-    channels: [{ type: 2, name: "display", id: 0 }],
+  assert.deepEqual(decodeMessage(main, { fromClient: false, type: 4, body: new Uint8Array(6) }), {
+    id: 0,
     truncated: true,
   });
+  assert.deepEqual(
+    decodeMessage(main, {
+      fromClient: false,
+      type: 104,
+      body: le(["u32", 1000], ["u8", 2], ["u8", 0]),
+    }),
+    {
+      count: 1000,
+      channels: [{ type: 2, name: "display", id: 0 }],
+      truncated: true,
+    },
+  );
   const copy = drawCopyBody();
-  const cut = decodeMessage(display, false, 304, copy.subarray(0, 60));
+  const cut = decodeMessage(display, { fromClient: false, type: 304, body: copy.subarray(0, 60) });
   assert.equal(cut?.truncated, true);
   assert.deepEqual(cut?.box, { top: 0, left: 0, bottom: 400, right: 720 });
-  for (let n = 0; n < copy.length; n++) decodeMessage(display, false, 304, copy.subarray(0, n));
-  assert.deepEqual(decodeMessage(main, false, 113, le(["u32", 50], ["u8", 65])), {
-    nameLength: 50,
-    name: "A",
-  });
+  for (let n = 0; n < copy.length; n++) {
+    decodeMessage(display, { fromClient: false, type: 304, body: copy.subarray(0, n) });
+  }
+  assert.deepEqual(
+    decodeMessage(main, { fromClient: false, type: 113, body: le(["u32", 50], ["u8", 65]) }),
+    {
+      nameLength: 50,
+      name: "A",
+    },
+  );
 });
 
 Deno.test("no decoder throws on any short or garbage body", () => {
@@ -211,10 +257,10 @@ Deno.test("no decoder throws on any short or garbage body", () => {
   for (const ch of Object.values(CHANNEL_TYPES)) {
     for (const fromClient of [false, true]) {
       for (let type = 1; type < 330; type++) {
-        if (!hasDecoder(ch, fromClient, type)) continue;
-        assert.ok(!messageName(ch, fromClient, type).startsWith("unknown"));
+        if (!hasDecoder(ch, { fromClient, type })) continue;
+        assert.ok(!messageName(ch, { fromClient, type }).startsWith("unknown"));
         for (let n = 0; n <= garbage.length; n += 3) {
-          decodeMessage(ch, fromClient, type, garbage.subarray(0, n));
+          decodeMessage(ch, { fromClient, type, body: garbage.subarray(0, n) });
         }
       }
     }
@@ -247,11 +293,11 @@ Deno.test("NONDETERMINISTIC_FIELDS byte ranges match what the decoders read", ()
   const dv = new DataView(body.buffer);
   for (const f of NONDETERMINISTIC_FIELDS) {
     const ch = f.channel === "common" ? main : f.channel;
-    const fields = decodeMessage(ch, f.fromClient, f.type, body);
+    const fields = decodeMessage(ch, { fromClient: f.fromClient, type: f.type, body });
     assert.ok(fields, `${f.field}: no decoder`);
     const [start, end] = f.byteRange;
     const expected = end - start === 8 ? dv.getBigUint64(start, true) : dv.getUint32(start, true);
-    assert.equal(fields[f.field], expected, `${messageName(ch, f.fromClient, f.type)}.${f.field}`);
+    assert.equal(fields[f.field], expected, `${messageName(ch, f)}.${f.field}`);
     assert.ok(f.why.length > 0);
   }
   const names = NONDETERMINISTIC_FIELDS.map((f) =>

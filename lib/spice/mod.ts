@@ -11,7 +11,7 @@
  * framer.pushClient(clientLinkBytes);
  * for (const unit of framer.pushServer(serverBytes)) {
  *   if (unit.kind === "message") {
- *     console.log(unit.name, decodeMessage(framer.channelType!, false, unit.type, messageBody(unit)));
+ *     console.log(unit.name, decodeMessage(framer.channelType!, { ...unit, body: messageBody(unit) }));
  *   }
  * }
  * ```
@@ -36,6 +36,7 @@ export {
   channelType,
   FIRST_CHANNEL_MESSAGE,
   linkErrorName,
+  type MessageKey,
   messageName,
   messageType,
 } from "./tables.ts";

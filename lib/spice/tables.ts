@@ -351,10 +351,20 @@ export function channelType(name: string): number | undefined {
 }
 
 /**
+ * One message number in one direction: `fromClient` true for client → server (MSGC), false for
+ * server → client (MSG), and the `type` from the header. A message unit is one.
+ */
+export interface MessageKey {
+  readonly fromClient: boolean;
+  readonly type: number;
+}
+
+/**
  * The name table that holds `type` for this channel and direction: the common table below 101,
  * the channel's own table from 101 on (empty for an unknown channel).
  */
-export function messageTable(channelType: number, fromClient: boolean, type: number): NameTable {
+export function messageTable(channelType: number, message: MessageKey): NameTable {
+  const { fromClient, type } = message;
   if (type < FIRST_CHANNEL_MESSAGE) {
     return fromClient ? COMMON_CLIENT_MESSAGES : COMMON_SERVER_MESSAGES;
   }
@@ -366,13 +376,12 @@ export function messageTable(channelType: number, fromClient: boolean, type: num
  * Name of a message type, upper snake case without prefix ("INIT", "SET_ACK", "DRAW_COPY").
  *
  * @param channelType channel type number (1 main … 11 webdav)
- * @param fromClient true for client → server (MSGC), false for server → client (MSG)
- * @param type message type from the header
+ * @param message direction and message type from the header (a message unit will do)
  * @returns the name, or `unknown(n)`
- * @example messageName(1, false, 103) // "INIT"
+ * @example messageName(1, { fromClient: false, type: 103 }) // "INIT"
  */
-export function messageName(channelType: number, fromClient: boolean, type: number): string {
-  return messageTable(channelType, fromClient, type).get(type) ?? unknownName(type);
+export function messageName(channelType: number, message: MessageKey): string {
+  return messageTable(channelType, message).get(message.type) ?? unknownName(message.type);
 }
 
 /**
@@ -382,9 +391,9 @@ export function messageName(channelType: number, fromClient: boolean, type: numb
  */
 export function messageType(
   channelType: number,
-  fromClient: boolean,
-  name: string,
+  message: { readonly fromClient: boolean; readonly name: string },
 ): number | undefined {
+  const { fromClient, name } = message;
   const common = fromClient ? COMMON_CLIENT_MESSAGES : COMMON_SERVER_MESSAGES;
   const own = CHANNEL_MESSAGES.get(channelType)?.[fromClient ? 1 : 0] ?? EMPTY;
   for (const t of [common, own]) {

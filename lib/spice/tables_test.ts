@@ -68,8 +68,8 @@ Deno.test("messageType() inverts messageName() for every table entry", () => {
       const own = CHANNEL_MESSAGES.get(type)![fromClient ? 1 : 0];
       const common = fromClient ? COMMON_CLIENT_MESSAGES : COMMON_SERVER_MESSAGES;
       for (const [n, name] of [...common, ...own]) {
-        assert.equal(messageName(type, fromClient, n), name);
-        assert.equal(messageType(type, fromClient, name), n);
+        assert.equal(messageName(type, { fromClient, type: n }), name);
+        assert.equal(messageType(type, { fromClient, name }), n);
       }
     }
   }
@@ -118,18 +118,21 @@ Deno.test("messageName() matches the numbers of docs/protocol.md", () => {
     [smartcard, true, 101, "DATA"],
   ];
   for (const [ch, fromClient, n, name] of cases) {
-    assert.equal(messageName(ch, fromClient, n), name, `${channelName(ch)} ${n}`);
+    assert.equal(messageName(ch, { fromClient, type: n }), name, `${channelName(ch)} ${n}`);
   }
 });
 
 Deno.test("unknown numbers, channels and names fall back without throwing", () => {
-  assert.equal(messageName(1, false, 9), "unknown(9)");
-  assert.equal(messageName(1, false, 150), "unknown(150)");
-  assert.equal(messageName(99, false, 4), "PING");
-  assert.equal(messageName(99, false, 101), "unknown(101)");
-  assert.equal(messageName(CHANNEL_TYPES.cursor, true, 101), "unknown(101)");
-  assert.equal(messageName(CHANNEL_TYPES.usbredir, false, 201), "unknown(201)");
-  assert.equal(messageType(1, false, "NOPE"), undefined);
+  assert.equal(messageName(1, { fromClient: false, type: 9 }), "unknown(9)");
+  assert.equal(messageName(1, { fromClient: false, type: 150 }), "unknown(150)");
+  assert.equal(messageName(99, { fromClient: false, type: 4 }), "PING");
+  assert.equal(messageName(99, { fromClient: false, type: 101 }), "unknown(101)");
+  assert.equal(messageName(CHANNEL_TYPES.cursor, { fromClient: true, type: 101 }), "unknown(101)");
+  assert.equal(
+    messageName(CHANNEL_TYPES.usbredir, { fromClient: false, type: 201 }),
+    "unknown(201)",
+  );
+  assert.equal(messageType(1, { fromClient: false, name: "NOPE" }), undefined);
   assert.equal(channelName(12), "unknown(12)");
   assert.equal(channelName(2), "display");
   assert.equal(channelType("webdav"), 11);
@@ -176,5 +179,5 @@ Deno.test("tables cannot be modified", () => {
   assert.throws(() => {
     (CHANNEL_TYPES as Record<string, number>).main = 5;
   }, TypeError);
-  assert.equal(messageName(1, false, 99), "unknown(99)");
+  assert.equal(messageName(1, { fromClient: false, type: 99 }), "unknown(99)");
 });

@@ -21,11 +21,13 @@ function agent(type: number, data: Uint8Array, size = data.length): Uint8Array {
 }
 
 function fromClient(body: Uint8Array) {
-  return decodeMessage(MAIN, true, AGENT_DATA_TO_SERVER, body)?.agent as Record<string, unknown>;
+  return decodeMessage(MAIN, { fromClient: true, type: AGENT_DATA_TO_SERVER, body })
+    ?.agent as Record<string, unknown>;
 }
 
 function toClient(body: Uint8Array) {
-  return decodeMessage(MAIN, false, AGENT_DATA_TO_CLIENT, body)?.agent as Record<string, unknown>;
+  return decodeMessage(MAIN, { fromClient: false, type: AGENT_DATA_TO_CLIENT, body })
+    ?.agent as Record<string, unknown>;
 }
 
 Deno.test("AGENT_DATA names the VD agent message and its main fields", () => {
@@ -102,11 +104,15 @@ Deno.test("AGENT_DATA file transfers; continuations and foreign bodies are not d
   // A message announced longer than this AGENT_DATA continues in the next one.
   const long = fromClient(agent(12, le(["u32", 7]), 2048));
   assert.deepEqual([long.name, long.continued, long.id], ["FILE_XFER_DATA", true, 7]);
-  const whole = decodeMessage(MAIN, true, AGENT_DATA_TO_SERVER, agent(12, le(["u32", 7]), 2048));
+  const whole = decodeMessage(MAIN, {
+    fromClient: true,
+    type: AGENT_DATA_TO_SERVER,
+    body: agent(12, le(["u32", 7]), 2048),
+  });
   assert.equal(whole?.truncated, undefined);
   // The middle of a long message, and an unknown agent type, are only counted.
   for (const body of [new Uint8Array(40).fill(0x41), agent(99, new Uint8Array(4))]) {
-    assert.deepEqual(decodeMessage(MAIN, true, AGENT_DATA_TO_SERVER, body), {
+    assert.deepEqual(decodeMessage(MAIN, { fromClient: true, type: AGENT_DATA_TO_SERVER, body }), {
       dataBytes: body.length,
     });
   }
@@ -114,20 +120,18 @@ Deno.test("AGENT_DATA file transfers; continuations and foreign bodies are not d
 
 Deno.test("draws name their clip, rop descriptor, scale mode and brush; surfaces their format", () => {
   const base = le(["u32", 0], ["i32", 0], ["i32", 0], ["i32", 10], ["i32", 10], ["u8", 0]);
-  const fill = decodeMessage(
-    DISPLAY,
-    false,
-    302,
-    concatBytes([base, le(["u8", 1], ["u32", 0xff0000], ["u16", 8 | 4])]),
-  );
+  const fill = decodeMessage(DISPLAY, {
+    fromClient: false,
+    type: 302,
+    body: concatBytes([base, le(["u8", 1], ["u32", 0xff0000], ["u16", 8 | 4])]),
+  });
   assert.deepEqual(fill?.brush, { type: 1, typeName: "SOLID", color: 0xff0000 });
   assert.deepEqual(fill?.ropDescriptorNames, ["INVERS_DEST", "OP_PUT"]);
   assert.equal(fill?.clipTypeName, "NONE");
-  const blend = decodeMessage(
-    DISPLAY,
-    false,
-    305,
-    concatBytes([
+  const blend = decodeMessage(DISPLAY, {
+    fromClient: false,
+    type: 305,
+    body: concatBytes([
       base,
       le(["u32", 0], ["i32", 0], ["i32", 0], ["i32", 1], ["i32", 1]),
       le([
@@ -135,17 +139,20 @@ Deno.test("draws name their clip, rop descriptor, scale mode and brush; surfaces
         0x40,
       ], ["u8", 1]),
     ]),
-  );
+  });
   assert.deepEqual([blend?.ropDescriptorNames, blend?.scaleModeName], [["OP_XOR"], "NEAREST"]);
   const surface = le(["u32", 1], ["u32", 64], ["u32", 64], ["u32", 96], ["u32", 0]);
-  const created = decodeMessage(DISPLAY, false, 314, surface);
+  const created = decodeMessage(DISPLAY, { fromClient: false, type: 314, body: surface });
   assert.deepEqual([created?.formatName, created?.flagNames], ["32_ARGB", []]);
-  assert.deepEqual(decodeMessage(MAIN, false, 105, le(["u16", 3], ["u16", 2])), {
-    supported: 3,
-    supportedNames: ["SERVER", "CLIENT"],
-    current: 2,
-    currentNames: ["CLIENT"],
-  });
+  assert.deepEqual(
+    decodeMessage(MAIN, { fromClient: false, type: 105, body: le(["u16", 3], ["u16", 2]) }),
+    {
+      supported: 3,
+      supportedNames: ["SERVER", "CLIENT"],
+      current: 2,
+      currentNames: ["CLIENT"],
+    },
+  );
 });
 
 Deno.test("names the tables lack read unknown(n)", () => {
