@@ -7,15 +7,14 @@ import { UsageError } from "./errors.ts";
  * Parses a command's arguments strictly; an unknown or malformed flag is a {@link UsageError}
  * that points at the command's `--help`.
  *
- * @param command command name, for the hint
  * @param args the arguments after the command name
- * @param options the flags the command takes
+ * @param spec `command`: the command name, for the hint; `flags`: the flags the command takes
  */
 export function parseCommandArgs<const O extends ParseArgsOptionsConfig>(
-  command: string,
   args: string[],
-  options: O,
+  spec: { command: string; flags: O },
 ) {
+  const { command, flags: options } = spec;
   try {
     return parseArgs({ args, options, allowPositionals: true, strict: true });
   } catch (e) {
@@ -118,17 +117,17 @@ const ACCEPTS: Readonly<Record<NumberKind, (n: number) => boolean>> = Object.fre
 /**
  * Parses the value of `--flag` as a number of the given kind.
  *
- * @param flag flag name without dashes, for the message
  * @param text the value, or undefined when the flag is absent
- * @param kind what is accepted
+ * @param spec `flag`: flag name without dashes, for the message; `kind`: what is accepted
  * @returns the number, or undefined when the flag is absent
  * @throws {UsageError} naming the flag, what it expects and what it got
+ * @example numberFlag(values.count, { flag: "count", kind: "non-negative integer" })
  */
 export function numberFlag(
-  flag: string,
   text: string | undefined,
-  kind: NumberKind,
+  spec: { flag: string; kind: NumberKind },
 ): number | undefined {
+  const { flag, kind } = spec;
   if (text === undefined) return undefined;
   const n = text.trim() === "" ? NaN : Number(text);
   if (!ACCEPTS[kind](n)) throw new UsageError(`--${flag} expects a ${kind}, got '${text}'`);

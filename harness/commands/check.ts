@@ -36,20 +36,23 @@ Examples:
 
 /** Runs `check`. */
 export async function run(args: string[], io: Io): Promise<number> {
-  const { values, positionals } = parseCommandArgs("check", args, {
-    json: { type: "boolean" },
-    "warnings-as-errors": { type: "boolean" },
-    "allow-drops": { type: "boolean" },
-    "server-port": { type: "string" },
-    quiet: { type: "boolean", short: "q" },
-    help: { type: "boolean", short: "h" },
+  const { values, positionals } = parseCommandArgs(args, {
+    command: "check",
+    flags: {
+      json: { type: "boolean" },
+      "warnings-as-errors": { type: "boolean" },
+      "allow-drops": { type: "boolean" },
+      "server-port": { type: "string" },
+      quiet: { type: "boolean", short: "q" },
+      help: { type: "boolean", short: "h" },
+    },
   });
   if (values.help) {
     await io.out(HELP);
     return 0;
   }
   if (positionals.length === 0) throw new UsageError("expected at least one PATH (file or dir)");
-  const serverPort = numberFlag("server-port", values["server-port"], "port");
+  const serverPort = numberFlag(values["server-port"], { flag: "server-port", kind: "port" });
   const json = values.json === true;
   const summary: CheckSummary = {
     files: 0,

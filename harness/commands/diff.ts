@@ -61,18 +61,21 @@ export function help(): string {
 }
 
 function parse(args: string[]) {
-  return parseCommandArgs("diff", args, {
-    keep: { type: "string", multiple: true },
-    normalise: { type: "string", multiple: true },
-    "ignore-type": { type: "string", multiple: true },
-    rules: { type: "string" },
-    timing: { type: "string" },
-    lookahead: { type: "string" },
-    "max-report": { type: "string" },
-    json: { type: "boolean" },
-    update: { type: "boolean" },
-    help: { type: "boolean", short: "h" },
-    ...SCREEN_FLAGS,
+  return parseCommandArgs(args, {
+    command: "diff",
+    flags: {
+      keep: { type: "string", multiple: true },
+      normalise: { type: "string", multiple: true },
+      "ignore-type": { type: "string", multiple: true },
+      rules: { type: "string" },
+      timing: { type: "string" },
+      lookahead: { type: "string" },
+      "max-report": { type: "string" },
+      json: { type: "boolean" },
+      update: { type: "boolean" },
+      help: { type: "boolean", short: "h" },
+      ...SCREEN_FLAGS,
+    },
   });
 }
 
@@ -99,11 +102,12 @@ export async function run(args: string[], io: Io): Promise<number> {
     keep: values.keep,
     enable: values.normalise,
     ignoreTypes: messageNameFlag("ignore-type", values["ignore-type"], { prefixed: true }),
-    timingToleranceMs: numberFlag("timing", values.timing, "non-negative number"),
-    lookahead: numberFlag("lookahead", values.lookahead, "non-negative integer"),
+    timingToleranceMs: numberFlag(values.timing, { flag: "timing", kind: "non-negative number" }),
+    lookahead: numberFlag(values.lookahead, { flag: "lookahead", kind: "non-negative integer" }),
   };
-  const maxReport = numberFlag("max-report", values["max-report"], "non-negative integer") ??
-    DEFAULT_MAX_REPORT;
+  const maxReport =
+    numberFlag(values["max-report"], { flag: "max-report", kind: "non-negative integer" }) ??
+      DEFAULT_MAX_REPORT;
   const rulesText = values.rules === undefined ? undefined : await Deno.readTextFile(values.rules);
   if (values.rules !== undefined) {
     try {

@@ -115,7 +115,8 @@ export function screenFlags(
     checkpoints: [...new Set(checkpoints)] as CheckpointKind[],
     rects: (values.mask ?? []).map(parseRect),
     masks,
-    tolerance: numberFlag("tolerance", values.tolerance, "non-negative integer") ?? 0,
+    tolerance: numberFlag(values.tolerance, { flag: "tolerance", kind: "non-negative integer" }) ??
+      0,
     artifacts: values.artifacts,
   };
 }

@@ -49,13 +49,16 @@ async function statInput(input: string): Promise<void> {
 
 /** Runs `import`. */
 export async function run(args: string[], io: Io): Promise<number> {
-  const { values, positionals } = parseCommandArgs("import", args, {
-    out: { type: "string", short: "o" },
-    output: { type: "string" },
-    format: { type: "string" },
-    "server-port": { type: "string" },
-    json: { type: "boolean" },
-    help: { type: "boolean", short: "h" },
+  const { values, positionals } = parseCommandArgs(args, {
+    command: "import",
+    flags: {
+      out: { type: "string", short: "o" },
+      output: { type: "string" },
+      format: { type: "string" },
+      "server-port": { type: "string" },
+      json: { type: "boolean" },
+      help: { type: "boolean", short: "h" },
+    },
   });
   if (values.help) {
     await io.out(HELP);
@@ -67,7 +70,7 @@ export async function run(args: string[], io: Io): Promise<number> {
   if (format !== "pcap" && format !== "pcapng") {
     throw new UsageError(`--format: expected pcap or pcapng, got '${format}'`);
   }
-  const serverPort = numberFlag("server-port", values["server-port"], "port");
+  const serverPort = numberFlag(values["server-port"], { flag: "server-port", kind: "port" });
   const dir = values.out ?? values.output ?? defaultImportDir(input);
   await statInput(input); // names the input before a directory is created
   // Written beside `dir` and moved into place at the end: a failed import leaves nothing behind.

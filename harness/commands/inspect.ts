@@ -89,25 +89,29 @@ class LineSink {
 }
 
 function parse(args: string[]): { options: Options; path?: string; help: boolean } {
-  const { values, positionals } = parseCommandArgs("inspect", args, {
-    messages: { type: "boolean" },
-    filter: { type: "string" },
-    channel: { type: "string" },
-    type: { type: "string" },
-    json: { type: "boolean" },
-    count: { type: "string", short: "c" },
-    "relative-time": { type: "boolean" },
-    verbose: { type: "boolean", short: "v" },
-    ascii: { type: "boolean" },
-    typed: { type: "boolean" },
-    help: { type: "boolean", short: "h" },
+  const { values, positionals } = parseCommandArgs(args, {
+    command: "inspect",
+    flags: {
+      messages: { type: "boolean" },
+      filter: { type: "string" },
+      channel: { type: "string" },
+      type: { type: "string" },
+      json: { type: "boolean" },
+      count: { type: "string", short: "c" },
+      "relative-time": { type: "boolean" },
+      verbose: { type: "boolean", short: "v" },
+      ascii: { type: "boolean" },
+      typed: { type: "boolean" },
+      help: { type: "boolean", short: "h" },
+    },
   });
   if (values.help) return { options: {} as Options, help: true };
   if (values.typed && positionals.length === 1) {
     return { options: { typed: true } as Options, path: positionals[0], help: false };
   }
   if (positionals.length !== 1) throw new UsageError("expected exactly one PATH (file or dir)");
-  const count = numberFlag("count", values.count, "non-negative integer") ?? Infinity;
+  const count = numberFlag(values.count, { flag: "count", kind: "non-negative integer" }) ??
+    Infinity;
   const options: Options = {
     messages: values.messages === true || values.type !== undefined,
     json: values.json === true,

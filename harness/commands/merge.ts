@@ -24,11 +24,14 @@ Example:
 
 /** Runs `merge`. */
 export async function run(args: string[], io: Io): Promise<number> {
-  const { values, positionals } = parseCommandArgs("merge", args, {
-    out: { type: "string", short: "o" },
-    output: { type: "string" },
-    "no-direction": { type: "boolean" },
-    help: { type: "boolean", short: "h" },
+  const { values, positionals } = parseCommandArgs(args, {
+    command: "merge",
+    flags: {
+      out: { type: "string", short: "o" },
+      output: { type: "string" },
+      "no-direction": { type: "boolean" },
+      help: { type: "boolean", short: "h" },
+    },
   });
   if (values.help) {
     await io.out(HELP);

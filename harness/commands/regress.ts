@@ -72,15 +72,18 @@ export const REGRESS_HELP = [
 ].join("\n");
 
 function parse(args: string[]) {
-  return parseCommandArgs("regress", args, {
-    qemu: { type: "string" },
-    jobs: { type: "string" },
-    shard: { type: "string" },
-    junit: { type: "string" },
-    artifacts: { type: "string" },
-    update: { type: "boolean" },
-    json: { type: "boolean" },
-    help: { type: "boolean", short: "h" },
+  return parseCommandArgs(args, {
+    command: "regress",
+    flags: {
+      qemu: { type: "string" },
+      jobs: { type: "string" },
+      shard: { type: "string" },
+      junit: { type: "string" },
+      artifacts: { type: "string" },
+      update: { type: "boolean" },
+      json: { type: "boolean" },
+      help: { type: "boolean", short: "h" },
+    },
   });
 }
 

@@ -68,17 +68,20 @@ interface RenderOptions {
 }
 
 function parseOptions(args: string[]): RenderOptions | undefined {
-  const { values, positionals } = parseCommandArgs("render", args, {
-    final: { type: "boolean" },
-    at: { type: "string", multiple: true },
-    every: { type: "string" },
-    checkpoints: { type: "string" },
-    out: { type: "string", short: "o" },
-    format: { type: "string" },
-    surface: { type: "string" },
-    cursor: { type: "boolean" },
-    json: { type: "boolean" },
-    help: { type: "boolean", short: "h" },
+  const { values, positionals } = parseCommandArgs(args, {
+    command: "render",
+    flags: {
+      final: { type: "boolean" },
+      at: { type: "string", multiple: true },
+      every: { type: "string" },
+      checkpoints: { type: "string" },
+      out: { type: "string", short: "o" },
+      format: { type: "string" },
+      surface: { type: "string" },
+      cursor: { type: "boolean" },
+      json: { type: "boolean" },
+      help: { type: "boolean", short: "h" },
+    },
   });
   if (values.help) return undefined;
   if (positionals.length !== 1) throw new UsageError("expected exactly one PATH");
@@ -90,8 +93,10 @@ function parseOptions(args: string[]): RenderOptions | undefined {
   if (checkpoints !== undefined && !(CHECKPOINTS as readonly string[]).includes(checkpoints)) {
     throw new UsageError(`--checkpoints expects inputs or marks, got '${checkpoints}'`);
   }
-  const atSeconds = (values.at ?? []).map((t) => numberFlag("at", t, "non-negative number")!);
-  const everyMs = numberFlag("every", values.every, "positive integer");
+  const atSeconds = (values.at ?? []).map((t) =>
+    numberFlag(t, { flag: "at", kind: "non-negative number" })!
+  );
+  const everyMs = numberFlag(values.every, { flag: "every", kind: "positive integer" });
   const anyMoment = values.final || atSeconds.length > 0 || everyMs !== undefined || checkpoints;
   return {
     path: positionals[0],
@@ -100,7 +105,7 @@ function parseOptions(args: string[]): RenderOptions | undefined {
     request: {
       final: values.final || !anyMoment,
       marks: checkpoints === "marks",
-      surfaceId: numberFlag("surface", values.surface, "non-negative integer"),
+      surfaceId: numberFlag(values.surface, { flag: "surface", kind: "non-negative integer" }),
     },
     everyMs,
     checkpoints: checkpoints as RenderOptions["checkpoints"],

@@ -89,23 +89,26 @@ export const REPLAY_HELP = [
 ].join("\n");
 
 function parse(args: string[]) {
-  return parseCommandArgs("replay", args, {
-    target: { type: "string" },
-    trust: { type: "boolean" },
-    qemu: { type: "string" },
-    password: { type: "string" },
-    speed: { type: "string" },
-    timeout: { type: "string" },
-    gate: { type: "string" },
-    rules: { type: "string" },
-    "allow-short": { type: "boolean" },
-    "ignore-env": { type: "boolean" },
-    out: { type: "string", short: "o" },
-    until: { type: "string" },
-    "keep-server": { type: "boolean" },
-    verbose: { type: "boolean" },
-    json: { type: "boolean" },
-    help: { type: "boolean", short: "h" },
+  return parseCommandArgs(args, {
+    command: "replay",
+    flags: {
+      target: { type: "string" },
+      trust: { type: "boolean" },
+      qemu: { type: "string" },
+      password: { type: "string" },
+      speed: { type: "string" },
+      timeout: { type: "string" },
+      gate: { type: "string" },
+      rules: { type: "string" },
+      "allow-short": { type: "boolean" },
+      "ignore-env": { type: "boolean" },
+      out: { type: "string", short: "o" },
+      until: { type: "string" },
+      "keep-server": { type: "boolean" },
+      verbose: { type: "boolean" },
+      json: { type: "boolean" },
+      help: { type: "boolean", short: "h" },
+    },
   });
 }
 
@@ -188,7 +191,7 @@ export async function run(args: string[], io: Io): Promise<number> {
     target: values.target === undefined ? undefined : parseTarget(values.target),
     password: values.password,
     speed: values.speed === undefined ? undefined : parseSpeed(values.speed),
-    timeoutMs: numberFlag("timeout", values.timeout, "positive integer"),
+    timeoutMs: numberFlag(values.timeout, { flag: "timeout", kind: "positive integer" }),
     outDir,
     gate: parseGate(values.gate),
     screenMasks: values.rules === undefined ? undefined : await readScreenMasks(values.rules),

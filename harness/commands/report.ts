@@ -62,11 +62,14 @@ interface Options {
 }
 
 function parse(args: string[]): Options | undefined {
-  const { values, positionals } = parseCommandArgs("report", args, {
-    out: { type: "string", short: "o" },
-    diff: { type: "string" },
-    "max-frames": { type: "string" },
-    help: { type: "boolean", short: "h" },
+  const { values, positionals } = parseCommandArgs(args, {
+    command: "report",
+    flags: {
+      out: { type: "string", short: "o" },
+      diff: { type: "string" },
+      "max-frames": { type: "string" },
+      help: { type: "boolean", short: "h" },
+    },
   });
   if (values.help) return undefined;
   if (positionals.length !== 1) {
@@ -76,7 +79,8 @@ function parse(args: string[]): Options | undefined {
     path: positionals[0],
     out: values.out ?? "report.html",
     golden: values.diff,
-    maxFrames: numberFlag("max-frames", values["max-frames"], "non-negative integer") ?? 60,
+    maxFrames:
+      numberFlag(values["max-frames"], { flag: "max-frames", kind: "non-negative integer" }) ?? 60,
   };
 }
 

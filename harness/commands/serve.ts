@@ -56,18 +56,21 @@ export const SERVE_HELP = [
 ].join("\n");
 
 function parse(args: string[]) {
-  return parseCommandArgs("serve", args, {
-    listen: { type: "string" },
-    password: { type: "string" },
-    speed: { type: "string" },
-    loop: { type: "boolean" },
-    out: { type: "string", short: "o" },
-    strict: { type: "boolean" },
-    timeout: { type: "string" },
-    idle: { type: "string" },
-    vv: { type: "string" },
-    json: { type: "boolean" },
-    help: { type: "boolean", short: "h" },
+  return parseCommandArgs(args, {
+    command: "serve",
+    flags: {
+      listen: { type: "string" },
+      password: { type: "string" },
+      speed: { type: "string" },
+      loop: { type: "boolean" },
+      out: { type: "string", short: "o" },
+      strict: { type: "boolean" },
+      timeout: { type: "string" },
+      idle: { type: "string" },
+      vv: { type: "string" },
+      json: { type: "boolean" },
+      help: { type: "boolean", short: "h" },
+    },
   });
 }
 
@@ -154,8 +157,8 @@ export async function run(args: string[], io: Io): Promise<number> {
     err(`warning: listening on ${listen.hostname}, not loopback: anyone who reaches it is served`);
   }
   const speed = values.speed === undefined ? undefined : parseSpeed(values.speed);
-  const timeoutMs = numberFlag("timeout", values.timeout, "positive integer");
-  const idleMs = numberFlag("idle", values.idle, "non-negative integer");
+  const timeoutMs = numberFlag(values.timeout, { flag: "timeout", kind: "positive integer" });
+  const idleMs = numberFlag(values.idle, { flag: "idle", kind: "non-negative integer" });
   const plan = await loadServePlan(source).catch((e) => {
     if (e instanceof Deno.errors.NotFound) {
       throw new InputError(`${source}: no such file or directory`);

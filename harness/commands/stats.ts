@@ -29,10 +29,13 @@ const MAX_BUCKETS = 10_000;
 
 /** Runs `stats`. */
 export async function run(args: string[], io: Io): Promise<number> {
-  const { values, positionals } = parseCommandArgs("stats", args, {
-    interval: { type: "string" },
-    json: { type: "boolean" },
-    help: { type: "boolean", short: "h" },
+  const { values, positionals } = parseCommandArgs(args, {
+    command: "stats",
+    flags: {
+      interval: { type: "string" },
+      json: { type: "boolean" },
+      help: { type: "boolean", short: "h" },
+    },
   });
   if (values.help) {
     await io.out(HELP);
