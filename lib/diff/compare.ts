@@ -33,7 +33,8 @@ export class BindingMap {
    *
    * @returns undefined when consistent, else the conflicting earlier mapping as text
    */
-  check(actual: number, golden: number, commit: boolean): string | undefined {
+  check(actual: number, golden: number, options: { commit: boolean }): string | undefined {
+    const { commit } = options;
     const f = this.#forward.get(actual);
     const b = this.#backward.get(golden);
     if (f !== undefined && f !== golden) return `actual ${hex32(actual)} was mapped to ${hex32(f)}`;
@@ -155,7 +156,7 @@ export function compareUnits(
   }
   for (const r of golden.binds) {
     if (r.end - r.start !== 4) continue;
-    const conflict = bindings.check(u32le(a, ao + r.start), u32le(g, go + r.start), commit);
+    const conflict = bindings.check(u32le(a, ao + r.start), u32le(g, go + r.start), { commit });
     if (conflict) {
       return {
         kind: "binding",

@@ -129,8 +129,8 @@ Deno.test("hexExcerpt() and hexRows() show the bytes around the offset", () => {
   const a = new Uint8Array(40).map((_, i) => i);
   const b = a.slice();
   b[20] = 0xff;
-  assert.equal(hexExcerpt(a, 20, 2, 2), "12 13 14 15");
-  const rows = hexRows(a, b, 20, "");
+  assert.equal(hexExcerpt(a, 20, { before: 2, after: 2 }), "12 13 14 15");
+  const rows = hexRows(a, b, { offset: 20, indent: "" });
   assert.equal(rows[0], "expected 000000  00 01 02 03 04 05 06 07 08 09 0a 0b 0c 0d 0e 0f");
   assert.equal(rows[3], "actual   000010  10 11 12 13 ff 15 16 17 18 19 1a 1b 1c 1d 1e 1f");
   assert.equal(rows[4], "                             ^^");

@@ -10,9 +10,15 @@ export const ROW_BYTES = 16;
  *
  * @param bytes the compared bytes
  * @param offset differing offset
+ * @param options `before` (default 8) and `after` (default 24): bytes shown either side
  * @returns e.g. "00 01 02 03"; empty when `offset` is past the end
  */
-export function hexExcerpt(bytes: Uint8Array, offset: number, before = 8, after = 24): string {
+export function hexExcerpt(
+  bytes: Uint8Array,
+  offset: number,
+  options: { before?: number; after?: number } = {},
+): string {
+  const { before = 8, after = 24 } = options;
   const start = Math.max(0, offset - before);
   const end = Math.min(bytes.length, offset + after);
   const out: string[] = [];
@@ -27,16 +33,16 @@ export function hexExcerpt(bytes: Uint8Array, offset: number, before = 8, after 
  *
  * @param expected golden bytes
  * @param actual actual bytes
- * @param offset first differing offset
- * @param indent prefix of every line
+ * @param options `offset`: first differing offset; `indent`: prefix of every line (default four
+ *   spaces)
  * @returns the lines (no trailing newline)
  */
 export function hexRows(
   expected: Uint8Array,
   actual: Uint8Array,
-  offset: number,
-  indent = "    ",
+  options: { offset: number; indent?: string },
 ): string[] {
+  const { offset, indent = "    " } = options;
   const row0 = Math.max(0, Math.floor(offset / ROW_BYTES) - 1) * ROW_BYTES;
   const last = Math.max(expected.length, actual.length);
   const lines: string[] = [];

@@ -47,7 +47,7 @@ export function formatRecord(r: DiffRecord): string {
   }
   const lines = [r.informational ? `(informational) ${head}` : head];
   if (r.kind === "changed" && r.offset !== undefined && r.expectedBytes && r.actualBytes) {
-    lines.push(...hexRows(r.expectedBytes, r.actualBytes, r.offset));
+    lines.push(...hexRows(r.expectedBytes, r.actualBytes, { offset: r.offset }));
   }
   return lines.join("\n") + "\n";
 }
