@@ -61,6 +61,7 @@ export interface FlowFrame {
  * for room, writes the frame straight into `buffer`, then calls `commit` (when present).
  */
 export interface FrameSink {
+  // Hot path (per packet): positional parameters, no options object.
   /**
    * Makes room for one frame and returns the offset in {@link FrameSink.buffer} where it goes.
    * The sink may replace `buffer` here (to grow it); the flow reads `buffer` after each call.
@@ -127,6 +128,7 @@ class FrameCollector implements FrameSink {
   #slab: Uint8Array = new Uint8Array(0);
   #used = 0;
 
+  // Hot path (per packet): positional parameters, no options object.
   reserve(frameLength: number, direction: Direction, payloadLength: number): number {
     let frame: Uint8Array;
     if (frameLength > SLAB_MAX_FRAME) {
@@ -298,6 +300,7 @@ export class TcpFlow {
     return 3;
   }
 
+  // Hot path (per packet): positional parameters, no options object.
   /**
    * Zero-copy {@link TcpFlow.send}: the frames go straight into `sink`.
    *
@@ -374,6 +377,7 @@ export class TcpFlow {
     return count + 1;
   }
 
+  // Hot path (per packet): positional parameters, no options object.
   /**
    * Bytes the sender of `direction` sent that the capture does not hold: its sequence number
    * jumps by `length`, and the receiver's pure ACK of them marks the gap (readers resume there
@@ -402,6 +406,7 @@ export class TcpFlow {
     return direction === "toServer" ? this.#server : this.#client;
   }
 
+  // Hot path (per packet): positional parameters, no options object.
   #emit(
     side: Side,
     direction: Direction,

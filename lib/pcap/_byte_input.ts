@@ -143,6 +143,7 @@ export class ByteInput {
     await this.#iter.return?.();
   }
 
+  // Hot path: called inside the per-packet readers; positional parameters, no options object.
   /**
    * A {@link CaptureFormatError} at a file offset.
    *
@@ -154,6 +155,7 @@ export class ByteInput {
     return new CaptureFormatError(expected, { offset, packetNumber, file: this.context.file });
   }
 
+  // Hot path: called inside the per-packet readers; positional parameters, no options object.
   /**
    * A {@link TruncatedCaptureError} at a file offset.
    *

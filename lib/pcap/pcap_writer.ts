@@ -138,6 +138,7 @@ export class PcapWriter implements InPlaceCaptureWriter {
     this.#packets++;
   }
 
+  // Hot path (per packet): positional parameters, no options object.
   /**
    * Zero-copy record: writes the record header and returns where the caller builds the frame
    * in {@link recordBytes}; then {@link commitRecord}. Bytes beyond the snap length are
@@ -178,6 +179,7 @@ export class PcapWriter implements InPlaceCaptureWriter {
     this.#packets++;
   }
 
+  // Hot path (per packet): positional parameters, no options object.
   #begin(seconds: number, nanoseconds: number, length: number, original: number): number {
     if (this.#closing !== undefined) throw new RangeError("PcapWriter is closed");
     if (this.#pending !== 0) throw new RangeError("PcapWriter: a record is still open");
@@ -215,6 +217,7 @@ export class PcapWriter implements InPlaceCaptureWriter {
   }
 }
 
+// Hot path (per packet): positional parameters, no options object.
 /**
  * Copies the first `n` bytes of `src` to `dst[at…]` with `set` (measured ~4× faster than a
  * byte loop even for 100-byte frames).

@@ -222,6 +222,7 @@ export class PcapngWriter implements InPlaceCaptureWriter {
     this.commitRecord();
   }
 
+  // Hot path (per packet): positional parameters, no options object.
   /**
    * Zero-copy EPB: writes the block up to the packet data and returns where the caller builds
    * the frame in {@link recordBytes}; {@link commitRecord} then writes padding, options and
@@ -261,6 +262,7 @@ export class PcapngWriter implements InPlaceCaptureWriter {
     return this.#buf.bytes;
   }
 
+  // Hot path (per packet): positional parameters, no options object.
   #begin(
     iface: InterfaceState,
     interfaceId: number,

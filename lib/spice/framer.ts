@@ -215,6 +215,7 @@ export class SpiceConnectionFramer {
     return units ?? [];
   }
 
+  // Hot path (per message): positional parameters, no options object.
   #fail(side: Side, at: number, expected: string): never {
     throw new SpiceFramingError(expected, {
       offset: side.consumed + at,
@@ -222,6 +223,7 @@ export class SpiceConnectionFramer {
     });
   }
 
+  // Hot path (per message): positional parameters, no options object.
   #take(side: Side, kind: SpiceLinkKind, length: number): SpiceLinkUnit {
     const offset = side.consumed;
     const bytes = side.queue.take(length);
@@ -229,6 +231,7 @@ export class SpiceConnectionFramer {
     return { kind, fromClient: side.fromClient, bytes, offset };
   }
 
+  // Hot path (per message): positional parameters, no options object.
   /** Length of a link header + body at the queue head, validated, or undefined if unknown yet. */
   #linkLength(side: Side, minSize: number, what: string): number | undefined {
     const q = side.queue;
@@ -259,6 +262,7 @@ export class SpiceConnectionFramer {
     }
   }
 
+  // Hot path (per message): positional parameters, no options object.
   /** Parses a link-phase unit, moving parser errors to stream offsets. */
   #parseAt<T>(side: Side, offset: number, parse: () => T): T {
     try {
