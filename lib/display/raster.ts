@@ -44,7 +44,6 @@ export function tileMap(tile: PixelSource, pos: Point): SourceMap {
   return (x, y) => mod(y - pos.y, tile.height) * tile.width + mod(x - pos.x, tile.width);
 }
 
-// Hot path (per drawing op, loops per pixel): positional parameters, no options object.
 /**
  * Combines `src` into the surface with a binary raster op (COPY is a plain copy). Pixels whose
  * source lies outside the source image are left alone.
@@ -84,7 +83,6 @@ function copyRows(surface: Surface, bounds: Rect, o: { src: PixelSource; offset:
   }
 }
 
-// Hot path (per drawing op, loops per pixel): positional parameters, no options object.
 /** Fills with one colour through a binary raster op. */
 export function fillRop(
   surface: Surface,
@@ -106,7 +104,6 @@ export function fillRop(
   });
 }
 
-// Hot path (per drawing op, loops per pixel): positional parameters, no options object.
 /** ROP3: pattern (brush colour or tile), source and destination bits through a ternary code. */
 export function blitRop3(
   surface: Surface,
@@ -127,7 +124,6 @@ export function blitRop3(
   });
 }
 
-// Hot path (per drawing op, loops per pixel): positional parameters, no options object.
 /** Copies source pixels whose RGB differs from `key` (DRAW_TRANSPARENT). */
 export function colorKey(
   surface: Surface,
@@ -150,7 +146,6 @@ function mul8(a: number, b: number): number {
   return ((t >> 8) + t) >> 8;
 }
 
-// Hot path (per drawing op, loops per pixel): positional parameters, no options object.
 /**
  * Premultiplied OVER with a constant alpha (DRAW_ALPHA_BLEND): dest = src·α + dest·(1 − srcA·α).
  * A source without alpha counts as opaque.
