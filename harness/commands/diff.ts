@@ -148,7 +148,7 @@ export async function run(args: string[], io: Io): Promise<number> {
         await io.out(values.json ? recordJson(r) : formatDiffSummary(r));
         continue;
       }
-      if (!showRecord(r, shown, maxReport)) continue;
+      if (!showRecord(r, { shown, max: maxReport })) continue;
       await io.out(values.json ? recordJson(r) : formatRecord(r));
     }
   } catch (e) {
@@ -166,7 +166,11 @@ export async function run(args: string[], io: Io): Promise<number> {
  * Whether a difference is printed: the first `max` of each channel direction are, counted in
  * `shown`.
  */
-export function showRecord(r: DiffRecord, shown: Map<string, number>, max: number): boolean {
+export function showRecord(
+  r: DiffRecord,
+  count: { shown: Map<string, number>; max: number },
+): boolean {
+  const { shown, max } = count;
   const key = `${r.channel}/${r.direction ?? ""}`;
   const n = (shown.get(key) ?? 0) + 1;
   shown.set(key, n);
