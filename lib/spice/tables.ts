@@ -355,7 +355,9 @@ export function channelType(name: string): number | undefined {
  * server → client (MSG), and the `type` from the header. A message unit is one.
  */
 export interface MessageKey {
+  /** True for client → server (MSGC), false for server → client (MSG). */
   readonly fromClient: boolean;
+  /** Message type from the header. */
   readonly type: number;
 }
 
