@@ -63,6 +63,16 @@ export function waitForXvfbDisplay(xvfbRunPid: number, timeoutMs = 10_000): Prom
 
 /** Runs xdotool on `x`; stdout trimmed, or undefined when it failed. */
 async function xdotool(x: XDisplay, args: string[]): Promise<string | undefined> {
+  try {
+    return await xdotoolOrThrow(x, args);
+  } catch (e) {
+    if (e instanceof XdotoolError) return undefined;
+    throw e;
+  }
+}
+
+/** Runs xdotool; its output, or an {@link XdotoolError} carrying what it printed. */
+async function xdotoolOrThrow(x: XDisplay, args: string[]): Promise<string> {
   const env: Record<string, string> = { DISPLAY: x.display };
   if (x.xauthority) env.XAUTHORITY = x.xauthority;
   const out = await new Deno.Command("xdotool", {
@@ -72,7 +82,13 @@ async function xdotool(x: XDisplay, args: string[]): Promise<string | undefined>
     stdout: "piped",
     stderr: "piped",
   }).output();
-  return out.success ? new TextDecoder().decode(out.stdout).trim() : undefined;
+  if (out.success) return new TextDecoder().decode(out.stdout).trim();
+  throw new XdotoolError(new TextDecoder().decode(out.stderr).trim() || `exit ${out.code}`);
+}
+
+/** A failed xdotool call; the message is what xdotool printed. */
+class XdotoolError extends Error {
+  override name = "XdotoolError";
 }
 
 /** Finds the client's window (waiting for it to be mapped) and gives it the keyboard focus. */
@@ -113,9 +129,9 @@ export async function typeInto(
 ): Promise<void> {
   await focusClient(x, options);
   const delay = String(options.delayMs ?? 100);
-  if (await xdotool(x, ["type", "--delay", delay, "--", text]) === undefined) {
-    throw new Error(`xdotool type failed on ${x.display}`);
-  }
+  await xdotoolOrThrow(x, ["type", "--delay", delay, "--", text]).catch((e) => {
+    throw new Error(`xdotool type failed on ${x.display}: ${(e as Error).message}`);
+  });
 }
 
 /**
@@ -149,7 +165,18 @@ export async function typeLine(
   command: string,
   options: TypingOptions = {},
 ): Promise<void> {
-  await typeInto(x, command, options);
+  // xdotool now and then fails part-way on a loaded machine; what it typed is unknown, so the
+  // line is cleared (Ctrl-U in the guest's shell) and typed again, at most three times.
+  for (let attempt = 1;; attempt++) {
+    try {
+      await typeInto(x, command, options);
+      break;
+    } catch (e) {
+      if (attempt === 3) throw e;
+      console.warn(`${(e as Error).message}; clearing the line and typing it again`);
+      await pressKeys(x, ["ctrl+u"], options);
+    }
+  }
   await pressKeys(x, ["Return"], options);
 }
 
