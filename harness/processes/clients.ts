@@ -4,6 +4,7 @@
  */
 import { dieWithUs, trackChild } from "./children.ts";
 import { makeLaunchDir, removeLaunchDir, writeVvFile } from "./launch_files.ts";
+import { reserveXServerNumber, type XServerNumber } from "./x_server.ts";
 import { requireTool } from "./tools.ts";
 
 /** The real clients the harness can drive. */
@@ -118,6 +119,8 @@ interface SpawnedClient {
   filesDir: string;
   /** Whether it runs under xvfb-run. */
   needsX: boolean;
+  /** The X server number reserved for it (under xvfb-run). */
+  xServer?: XServerNumber;
 }
 
 /** Starts the client process (under xvfb-run when it needs an X display and there is none). */
@@ -134,20 +137,30 @@ async function spawnClient(kind: ClientKind, options: ClientOptions): Promise<Sp
     await removeLaunchDir(filesDir);
     throw e;
   }
-  const commandLine = needsX ? dieWithUs(["xvfb-run", "-a", ...own]) : own;
-  const child = new Deno.Command(commandLine[0], {
-    args: commandLine.slice(1),
-    // spicy-screenshot has no CA option: OpenSSL's SSL_CERT_FILE is how it trusts a CA.
-    env: kind === "spicy-screenshot" && options.caFile
-      ? { SSL_CERT_FILE: options.caFile }
-      : undefined,
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
-    detached: true,
-  }).spawn();
+  // Our own server number, not `xvfb-run -a`: two clients started together could share one.
+  const xServer = needsX ? await reserveXServerNumber() : undefined;
+  const commandLine = xServer
+    ? dieWithUs(["xvfb-run", `--server-num=${xServer.number}`, ...own])
+    : own;
+  let child: Deno.ChildProcess;
+  try {
+    child = new Deno.Command(commandLine[0], {
+      args: commandLine.slice(1),
+      // spicy-screenshot has no CA option: OpenSSL's SSL_CERT_FILE is how it trusts a CA.
+      env: kind === "spicy-screenshot" && options.caFile
+        ? { SSL_CERT_FILE: options.caFile }
+        : undefined,
+      stdin: "null",
+      stdout: "piped",
+      stderr: "piped",
+      detached: true,
+    }).spawn();
+  } catch (e) {
+    await xServer?.release();
+    throw e;
+  }
   trackChild(child);
-  return { child, commandLine, filesDir, needsX };
+  return { child, commandLine, filesDir, needsX, xServer };
 }
 
 /** Reads the child's stdout and stderr to their end, keeping the last 16 KiB of both. */
@@ -170,7 +183,7 @@ function collectOutput(
 }
 
 /**
- * Starts a real SPICE client. `spicy` and `remote-viewer` run under `xvfb-run -a` when
+ * Starts a real SPICE client. `spicy` and `remote-viewer` run under `xvfb-run` (on an X server number of their own) when
  * `DISPLAY` is unset. The client gets its own process group so a terminal Ctrl-C reaches
  * spicecap first, and runs under `setpriv --pdeathsig KILL` (xvfb-run too) so it dies with
  * spicecap. remote-viewer reads its address and password from a `.vv` file (0600, removed once
@@ -182,7 +195,7 @@ function collectOutput(
  * @throws {EnvironmentError} when the client (or xvfb-run) is not installed
  */
 export async function runClient(kind: ClientKind, options: ClientOptions): Promise<ClientRun> {
-  const { child, commandLine, filesDir, needsX } = await spawnClient(kind, options);
+  const { child, commandLine, filesDir, needsX, xServer } = await spawnClient(kind, options);
   const output = collectOutput(child);
   let status: Deno.CommandStatus | undefined;
   let timer: ReturnType<typeof setTimeout> | undefined;
@@ -191,6 +204,7 @@ export async function runClient(kind: ClientKind, options: ClientOptions): Promi
     clearTimeout(timer);
     await output.drained;
     await removeLaunchDir(filesDir);
+    await xServer?.release();
     return s;
   });
   // remote-viewer removes its .vv file once read (delete-this-file=1); then so does the dir.
