@@ -1,7 +1,7 @@
 /**
- * Typing into a real SPICE client: `spicy` runs under `xvfb-run -a` (harness/processes/
- * clients.ts), and `xdotool` finds its window on that Xvfb, focuses it and types through XTEST,
- * so spice-gtk sends the keys to the guest as KEY_DOWN/KEY_UP scancodes.
+ * Typing into a real SPICE client: `spicy` runs under `xvfb-run` on an X server of its own
+ * (harness/processes/clients.ts), and `xdotool` finds its window on that Xvfb, focuses it and
+ * types through XTEST, so spice-gtk sends the keys to the guest as KEY_DOWN/KEY_UP scancodes.
  */
 import { pollUntil } from "./capture_harness.ts";
 

@@ -9,6 +9,7 @@ import { main } from "../harness/cli.ts";
 import { memoryIo } from "../harness/io.ts";
 import { ppmInfo, runClient } from "../harness/processes/clients.ts";
 import { missingTools } from "../harness/processes/tools.ts";
+import { reserveXServerNumber } from "../harness/processes/x_server.ts";
 import { pollUntil } from "../testing/capture_harness.ts";
 import { clientDifferences, serveInProcess } from "../testing/serve_harness.ts";
 
@@ -185,7 +186,7 @@ Deno.test({
         /^\[virt-viewer\]\ntype=spice\nhost=127\.0\.0\.1\nport=\d+\npassword=secret\n$/,
       );
       assert.equal((await Deno.stat(vv)).mode! & 0o777, 0o600);
-      const viewer = runViewerFile(vv);
+      const viewer = await runViewerFile(vv);
       try {
         assert.equal(await serve.done, 0, serve.io.stderr() + serve.io.stdout());
       } finally {
@@ -196,9 +197,10 @@ Deno.test({
     }),
 });
 
-/** `xvfb-run -a remote-viewer FILE` in its own process group. */
-function runViewerFile(file: string) {
-  const commandLine = ["xvfb-run", "-a", "remote-viewer", file];
+/** `remote-viewer FILE` under xvfb-run on a server number of its own, in its own group. */
+async function runViewerFile(file: string) {
+  const x = await reserveXServerNumber();
+  const commandLine = ["xvfb-run", `--server-num=${x.number}`, "remote-viewer", file];
   const child = new Deno.Command(commandLine[0], {
     args: commandLine.slice(1),
     stdin: "null",
@@ -231,6 +233,7 @@ function runViewerFile(file: string) {
     clearTimeout(timer);
     signal(-child.pid, "SIGKILL");
     await child.status;
+    await x.release();
   };
   return { commandLine, stop };
 }
