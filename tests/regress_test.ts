@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { main } from "../harness/cli.ts";
 import { memoryIo } from "../harness/io.ts";
 import { missingTools } from "../harness/processes/tools.ts";
-import { isRunning, qemuDescendants } from "../harness/regress/procs.ts";
+import { isRunning, ownQemus, qemuDescendants } from "../harness/regress/procs.ts";
 import { artifactName } from "../harness/regress/run_golden.ts";
 import { GOLDEN_DIR } from "../tools/make_golden_fixtures.ts";
 import { childrenNamed, parseXml, type XmlElement } from "../testing/xml.ts";
@@ -88,7 +88,7 @@ Deno.test({
         ["all_channels", "password", "screenshot"].map((n) => `${GOLDENS}/${n}`),
       );
       for (const c of byName.values()) assert.equal(c.children.length, 0, "no failure or error");
-      assert.deepEqual(qemuDescendants(), [], "no QEMU left");
+      assert.deepEqual(ownQemus(), [], "no QEMU left");
     }),
 });
 
@@ -193,7 +193,7 @@ Deno.test({
       let killed: number | undefined;
       const deadline = performance.now() + 60_000;
       while (killed === undefined && performance.now() < deadline) {
-        const target = qemuDescendants().find((pid) =>
+        const target = ownQemus().find((pid) =>
           Deno.readTextFileSync(`/proc/${pid}/cmdline`).includes("usb-redir")
         );
         const ready = await Deno.stat(linked).then(() => true, () => false);
@@ -211,7 +211,7 @@ Deno.test({
       assert.ok(byName.get(`${tmp}/g/shot`)!.outcome !== "not-run");
       assert.notEqual(r.code, 0);
       assert.equal(isRunning(killed), false);
-      assert.deepEqual(qemuDescendants(), [], "no QEMU left");
+      assert.deepEqual(ownQemus(), [], "no QEMU left");
     }),
 });
 
@@ -243,7 +243,7 @@ Deno.test({
       const watching = { on: true };
       const watch = (async () => {
         while (watching.on) {
-          for (const pid of qemuDescendants()) {
+          for (const pid of ownQemus()) {
             exes.add(await Deno.readLink(`/proc/${pid}/exe`).catch(() => ""));
           }
           await new Promise((r) => setTimeout(r, 20));

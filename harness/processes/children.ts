@@ -35,6 +35,16 @@ export function trackChild(child: Deno.ChildProcess): void {
   child.status.finally(() => groups.delete(child.pid)).catch(() => {});
 }
 
+/**
+ * The children this isolate started and that have not exited yet. Under `deno test --parallel`
+ * several test files share one process, so "below this process" would include the others'.
+ *
+ * @returns their pids
+ */
+export function trackedChildren(): number[] {
+  return [...groups];
+}
+
 /** Sends SIGKILL to every tracked process group that is still running; never throws. */
 export function killChildrenNow(): void {
   for (const pgid of groups) {

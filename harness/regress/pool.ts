@@ -1,11 +1,11 @@
 /**
  * Running goldens N at a time: results in the order given whatever order they finish in; an
- * abort starts nothing more and lets the running ones stop; afterwards, every QEMU that appeared
- * below this process during the run is polled until gone.
+ * abort starts nothing more and lets the running ones stop; afterwards, every QEMU the run
+ * started is polled until gone.
  *
  * @module
  */
-import { isRunning, qemuDescendants, waitUntilGone } from "./procs.ts";
+import { isRunning, ownQemus, waitUntilGone } from "./procs.ts";
 
 /** How {@link runPool} runs. */
 export interface PoolOptions<T, R> {
@@ -43,15 +43,13 @@ export async function runPool<T, R>(items: readonly T[], options: PoolOptions<T,
   return results.map((r, i) => r ?? options.notRun(items[i]));
 }
 
-/**
- * The QEMUs running below this process now, to tell the ones a run starts from older ones.
- */
+/** The QEMUs this isolate runs now, to tell the ones a run starts from older ones. */
 export function qemuSnapshot(): Set<number> {
-  return new Set(qemuDescendants());
+  return new Set(ownQemus());
 }
 
 /**
- * Polls until every QEMU below this process that is not in `before` has gone; any still running
+ * Polls until every QEMU this isolate started that is not in `before` has gone; any still running
  * at the deadline is killed (by its pid) and polled again.
  *
  * @param before {@link qemuSnapshot} taken before the run
@@ -62,7 +60,7 @@ export async function reapQemus(
   before: ReadonlySet<number>,
   options: { timeoutMs: number; log?: (line: string) => void },
 ): Promise<number[]> {
-  const ours = () => qemuDescendants().filter((p) => !before.has(p));
+  const ours = () => ownQemus().filter((p) => !before.has(p));
   const left = await waitUntilGone(ours(), { timeoutMs: options.timeoutMs });
   const stray = [...left, ...ours().filter((p) => !left.includes(p))].filter(isRunning);
   for (const pid of stray) {

@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { trackedChildren } from "../processes/children.ts";
 
 function readProc(path: string): string | undefined {
   try {
@@ -55,6 +56,18 @@ export function isRunning(pid: number): boolean {
   // The state follows the parenthesised name, which may itself hold spaces or parentheses.
   const state = stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3);
   return state !== "Z" && state !== "X";
+}
+
+/**
+ * The running QEMUs this isolate started itself (not those of other code in the same process,
+ * such as another test file under `deno test --parallel`).
+ *
+ * @returns their pids
+ */
+export function ownQemus(): number[] {
+  return trackedChildren().filter((p) =>
+    processName(p)?.startsWith("qemu-system") === true && isRunning(p)
+  );
 }
 
 /** The running QEMUs (`qemu-system-*`) below `pid` (default: this process). */
