@@ -175,30 +175,40 @@ class RecordIterator implements AsyncGenerator<CaptureRecord> {
 }
 
 /**
- * Chunk size of {@link readCaptureFile}. With synchronous reads, 128 KiB measured the cheapest
- * per record against 64 KiB, 256 KiB, 512 KiB, 1 MiB and 4 MiB (the bytes just read are still
- * in the CPU cache when parsed, and freed chunks are reused by the allocator rather than
- * faulted in afresh); a kept record also keeps less memory alive.
+ * Chunk size of {@link readCaptureFile}. 128 KiB measured ~20% less CPU per record (the bytes
+ * are still in cache when parsed) but left the process holding ~50 MB more after reading,
+ * which pushed the bench's flat-memory row towards its limit; 1 MiB keeps memory as it was.
  */
-const FILE_CHUNK_BYTES = 128 * 1024;
+const FILE_CHUNK_BYTES = 1 << 20;
 
 /**
- * A file's bytes in fresh chunks (never reused, so records may be views of them). A regular
- * file is read synchronously: such a read never waits for long, and an asynchronous one costs
- * a hop to a thread pool and back per chunk (measured ~1.5-3x more CPU per record on 1400-byte
- * frames, far more on a busy machine). Anything else (a pipe, a device) is read
- * asynchronously, so it cannot stall the event loop.
+ * Every this many chunks, a regular file's read is asynchronous: the event loop gets a turn.
+ * V8 frees dead chunks promptly only when it does: every 8 MiB measured ~40 MB more peak memory
+ * than every read, every 4 MiB the same as every read.
+ */
+const SYNC_CHUNKS_PER_TURN = 4;
+
+/**
+ * A file's bytes in fresh chunks (never reused, so records may be views of them).
+ *
+ * A regular file is read mostly synchronously: such a read never waits for long, and an
+ * asynchronous one costs a hop to a thread pool and back (measured ~1.5-3x more CPU per record
+ * on 1400-byte frames, and far more time on a busy machine, where each hop waits for the
+ * scheduler). Every {@link SYNC_CHUNKS_PER_TURN}th read stays asynchronous, so timers and
+ * sockets of the same program still run while a large file is read. Anything but a regular
+ * file (a pipe, a device) is read asynchronously throughout, as it may block.
  */
 async function* fileChunks(path: string): AsyncGenerator<Uint8Array> {
   const file = await Deno.open(path, { read: true });
   try {
     const regular = (await file.stat()).isFile;
-    for (;;) {
+    for (let count = 1;; count++) {
+      const sync = regular && count % SYNC_CHUNKS_PER_TURN !== 0;
       const chunk = new Uint8Array(FILE_CHUNK_BYTES);
       let n = 0;
       while (n < chunk.length) {
         const rest = chunk.subarray(n);
-        const got = regular ? file.readSync(rest) : await file.read(rest);
+        const got = sync ? file.readSync(rest) : await file.read(rest);
         if (got === null) break;
         n += got;
       }
