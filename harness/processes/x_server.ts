@@ -39,16 +39,21 @@ function exists(path: string): boolean {
   }
 }
 
-/** Creates the lock of number `n`; false when it exists already. */
+/**
+ * Creates the lock of number `n` holding our pid; false when it exists already. The pid is
+ * written to a file of our own first and then linked into place, so a lock is never seen empty.
+ */
 async function createLock(n: number): Promise<boolean> {
+  const temp = `${lockPath(n)}.${Deno.pid}.${crypto.randomUUID()}`;
+  await Deno.writeTextFile(temp, `${Deno.pid}\n`, { createNew: true, mode: 0o600 });
   try {
-    const file = await Deno.open(lockPath(n), { createNew: true, write: true, mode: 0o600 });
-    await file.write(new TextEncoder().encode(`${Deno.pid}\n`));
-    file.close();
+    await Deno.link(temp, lockPath(n));
     return true;
   } catch (e) {
     if (e instanceof Deno.errors.AlreadyExists) return false;
     throw e;
+  } finally {
+    await Deno.remove(temp).catch(() => {});
   }
 }
 

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { reserveXServerNumber } from "./x_server.ts";
 
 Deno.test("reserveXServerNumber() never gives one number twice, even when asked at once", async () => {
-  const taken = await Promise.all(Array.from({ length: 8 }, () => reserveXServerNumber()));
+  const taken = await Promise.all(Array.from({ length: 32 }, () => reserveXServerNumber()));
   try {
     assert.equal(new Set(taken.map((t) => t.number)).size, taken.length);
   } finally {
