@@ -6,19 +6,11 @@ import assert from "node:assert/strict";
 import { captureChild, pollUntil } from "../testing/capture_harness.ts";
 import { missingTools } from "../harness/processes/tools.ts";
 import { STATIC_GUEST_MARKER } from "../harness/processes/guest.ts";
+import { descendantPids as descendants, isRunning as alive } from "../harness/regress/procs.ts";
 
 const skip = missingTools("qemu-system-x86_64", "setpriv") !== undefined;
 const CLI = new URL("../harness/cli.ts", import.meta.url).pathname;
 const GOLDEN = new URL("../fixtures/golden/screenshot", import.meta.url).pathname;
-
-function alive(pid: number): boolean {
-  try {
-    const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
-    return stat.slice(stat.lastIndexOf(")") + 2)[0] !== "Z";
-  } catch {
-    return false;
-  }
-}
 
 /** The argv of a running process. */
 function cmdline(pid: number): string[] {
@@ -27,30 +19,6 @@ function cmdline(pid: number): string[] {
   } catch {
     return [];
   }
-}
-
-/** Pids of `pid`'s descendants (Linux /proc), children first. */
-function descendants(pid: number): number[] {
-  const out: number[] = [];
-  const tasks = (() => {
-    try {
-      return [...Deno.readDirSync(`/proc/${pid}/task`)].map((e) => e.name);
-    } catch {
-      return [];
-    }
-  })();
-  for (const tid of tasks) {
-    let text = "";
-    try {
-      text = Deno.readTextFileSync(`/proc/${pid}/task/${tid}/children`);
-    } catch {
-      continue;
-    }
-    for (const c of text.trim().split(/\s+/).filter(Boolean).map(Number)) {
-      out.push(c, ...descendants(c));
-    }
-  }
-  return out;
 }
 
 /** The directory of the static guest image on a QEMU command line. */

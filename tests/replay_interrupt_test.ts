@@ -7,48 +7,14 @@ import assert from "node:assert/strict";
 import { readManifest } from "../lib/capture/manifest.ts";
 import { pollUntil } from "../testing/capture_harness.ts";
 import { missingTools } from "../harness/processes/tools.ts";
+import { isRunning as alive, qemuDescendants } from "../harness/regress/procs.ts";
 
 const skip = missingTools("qemu-system-x86_64") !== undefined;
 const CLI = new URL("../harness/cli.ts", import.meta.url).pathname;
 const GOLDEN = new URL("../fixtures/golden/screenshot", import.meta.url).pathname;
 
-function alive(pid: number): boolean {
-  try {
-    const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
-    return stat.slice(stat.lastIndexOf(")") + 2)[0] !== "Z";
-  } catch {
-    return false;
-  }
-}
-
-/** A QEMU among `pid`'s descendants (Linux /proc), if one runs. */
-function qemuUnder(pid: number): number | undefined {
-  const parentOf = new Map<number, number>();
-  for (const e of Deno.readDirSync("/proc")) {
-    if (!/^\d+$/.test(e.name)) continue;
-    try {
-      const stat = Deno.readTextFileSync(`/proc/${e.name}/stat`);
-      parentOf.set(Number(e.name), Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]));
-    } catch {
-      // gone meanwhile
-    }
-  }
-  const under = (p: number): boolean => {
-    for (let q = parentOf.get(p); q !== undefined && q > 1; q = parentOf.get(q)) {
-      if (q === pid) return true;
-    }
-    return false;
-  };
-  for (const p of parentOf.keys()) {
-    if (!under(p)) continue;
-    try {
-      if (Deno.readTextFileSync(`/proc/${p}/cmdline`).startsWith("qemu-system")) return p;
-    } catch {
-      // gone meanwhile
-    }
-  }
-  return undefined;
-}
+/** A QEMU among `pid`'s descendants, if one runs. */
+const qemuUnder = (pid: number): number | undefined => qemuDescendants(pid)[0];
 
 function exists(path: string): boolean {
   try {
