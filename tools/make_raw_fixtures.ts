@@ -40,6 +40,11 @@ interface FixtureSpec {
   clientMs: number;
 }
 
+/** spicy-screenshot's command line: one screenshot of the server on `port`, written to `dir`. */
+function screenshotClient(port: number, dir: string): string[] {
+  return ["spicy-screenshot", "-h", "127.0.0.1", "-p", String(port), "-o", `${dir}/shot.ppm`];
+}
+
 const FIXTURES: FixtureSpec[] = [
   {
     file: "screenshot_lo.pcapng",
@@ -48,15 +53,7 @@ const FIXTURES: FixtureSpec[] = [
     interfaceName: "lo",
     tsharkExtra: [],
     qemuExtra: [],
-    client: (port, dir) => [
-      "spicy-screenshot",
-      "-h",
-      "127.0.0.1",
-      "-p",
-      String(port),
-      "-o",
-      `${dir}/shot.ppm`,
-    ],
+    client: screenshotClient,
     clientMs: 10_000,
   },
   {
@@ -66,15 +63,7 @@ const FIXTURES: FixtureSpec[] = [
     interfaceName: "any",
     tsharkExtra: ["-y", "LINUX_SLL2", "-F", "pcap"],
     qemuExtra: [],
-    client: (port, dir) => [
-      "spicy-screenshot",
-      "-h",
-      "127.0.0.1",
-      "-p",
-      String(port),
-      "-o",
-      `${dir}/shot.ppm`,
-    ],
+    client: screenshotClient,
     clientMs: 10_000,
   },
   {
