@@ -3,6 +3,19 @@ import { prepareOutputDir } from "../lib/capture/out_dir.ts";
 import { InputError } from "./errors.ts";
 
 /**
+ * The {@link InputError} for one of prepareOutputDir's refusals (a used, linked or non-directory
+ * path), naming the flag; undefined for any other error.
+ *
+ * @param e what was thrown
+ * @param flag the flag that named the directory, e.g. "--out"
+ */
+export function outputDirRefusal(e: unknown, flag: string): InputError | undefined {
+  return e instanceof Deno.errors.AlreadyExists || e instanceof Deno.errors.NotADirectory
+    ? new InputError(`${e.message} (${flag})`)
+    : undefined;
+}
+
+/**
  * Prepares the directory named by an output flag; a refused one is an {@link InputError}
  * naming the directory, what is wrong with it and the flag.
  *
@@ -13,9 +26,6 @@ export async function prepareOutputDirFlag(dir: string, flag: string): Promise<v
   try {
     await prepareOutputDir(dir);
   } catch (e) {
-    if (e instanceof Deno.errors.AlreadyExists || e instanceof Deno.errors.NotADirectory) {
-      throw new InputError(`${e.message} (${flag})`);
-    }
-    throw e;
+    throw outputDirRefusal(e, flag) ?? e;
   }
 }

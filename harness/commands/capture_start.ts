@@ -3,7 +3,8 @@
  * recording worker and its session directory, our own QEMU, the proxy's listeners, the client's
  * tools.
  */
-import { EnvironmentError, InputError } from "../errors.ts";
+import { EnvironmentError } from "../errors.ts";
+import { outputDirRefusal } from "../output_dir.ts";
 import { Recording } from "../capture/recording.ts";
 import { type QemuServer, redactSecrets, startQemu } from "../processes/qemu.ts";
 import { sessionSerialLog } from "../processes/linux_guest.ts";
@@ -45,10 +46,9 @@ export async function createRecording(
       onRecorderError: (message) => log("warn", message),
     });
   } catch (e) {
-    // prepareOutputDir's refusals name the directory and what is wrong with it
-    if (e instanceof Deno.errors.AlreadyExists || e instanceof Deno.errors.NotADirectory) {
-      throw new InputError(`${e.message} (--out)`);
-    }
+    // prepareOutputDir's refusals (in the recording worker) name the directory and its fault
+    const refusal = outputDirRefusal(e, "--out");
+    if (refusal) throw refusal;
     const why = e instanceof Error ? e.message : String(e);
     throw new EnvironmentError(`output directory ${dir} is not writable: ${why}`);
   }
