@@ -24,6 +24,16 @@ export function concatBytes(parts: readonly Uint8Array[]): Uint8Array {
 }
 
 /**
+ * A u32 as 4 little-endian bytes.
+ *
+ * @param value the number (its low 32 bits)
+ * @returns a fresh 4-byte array
+ */
+export function u32leBytes(value: number): Uint8Array {
+  return new Uint8Array([value & 0xff, (value >>> 8) & 0xff, (value >>> 16) & 0xff, value >>> 24]);
+}
+
+/**
  * Little-endian unsigned 16-bit value.
  *
  * @param b bytes

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { concatBytes, u16be, u16le, u32be, u32le, u64be, u64le } from "./bytes.ts";
+import { concatBytes, u16be, u16le, u32be, u32le, u32leBytes, u64be, u64le } from "./bytes.ts";
 
 /** Two bytes of padding (so offsets are not 0), 0x01 … 0x08, then 0xff × 8. */
 const BYTES = concatBytes([
@@ -52,4 +52,12 @@ Deno.test("concatBytes() joins arrays into a fresh one", () => {
   joined[0] = 9;
   assert.equal(a[0], 1);
   assert.equal(concatBytes([]).length, 0);
+});
+
+Deno.test("u32leBytes() writes what u32le() reads, low 32 bits only", () => {
+  for (const v of [0, 1, 0x1234_5678, 0xffff_ffff, 0x8000_0000]) {
+    assert.equal(u32le(u32leBytes(v), 0), v);
+  }
+  assert.deepEqual([...u32leBytes(0x0403_0201)], [1, 2, 3, 4]);
+  assert.equal(u32le(u32leBytes(2 ** 32 + 7), 0), 7);
 });

@@ -3,6 +3,7 @@
  * protocol duties (PONG, ACK_SYNC, ACK, serials) and a reader that never stops, recording every
  * unit into the replay's capture until frozen.
  */
+import { u32le, u32leBytes } from "../../lib/bytes.ts";
 import type { ChannelConnection } from "../../lib/capture/session.ts";
 import { SpiceConnectionFramer } from "../../lib/spice/framer.ts";
 import { buildMessage, FULL_HEADER_BYTES, setConnectionId } from "../../lib/spice/link.ts";
@@ -46,14 +47,6 @@ export interface WaitForOptions {
   describe: () => { index?: number; awaited: string };
   /** Resolves the wait early (the replay stopped). */
   signal?: AbortSignal;
-}
-
-function u32(b: Uint8Array, at: number): number {
-  return (b[at] | (b[at + 1] << 8) | (b[at + 2] << 16) | (b[at + 3] << 24)) >>> 0;
-}
-
-function u32le(v: number): Uint8Array {
-  return new Uint8Array([v & 0xff, (v >>> 8) & 0xff, (v >>> 16) & 0xff, (v >>> 24) & 0xff]);
 }
 
 /** A linked connection. Counters are live; `changed` wakes waiters on every received unit. */
@@ -114,12 +107,12 @@ export class LiveConnection {
     const reply = this.#nextLinkUnit(timeoutMs, "link reply");
     this.#send(link);
     const r = await reply;
-    const error = u32(r.bytes, 16);
+    const error = u32le(r.bytes, 16);
     if (error !== 0) this.#refused(linkErrorName(error), "link reply");
     const result = this.#nextLinkUnit(timeoutMs, "link result");
     if (plan.authMechanism) this.#send(plan.authMechanism);
     this.#send(await makeTicket(r.bytes.subarray(20, 182), password));
-    const code = u32((await result).bytes, 0);
+    const code = u32le((await result).bytes, 0);
     if (code !== 0) this.#refused(linkErrorName(code), "link result");
   }
 
@@ -217,9 +210,9 @@ export class LiveConnection {
       this.nonPing++;
     }
     if (type === COMMON.SET_ACK) {
-      this.#window = u32(body, 4);
+      this.#window = u32le(body, 4);
       this.#unacked = 0;
-      this.#sendGenerated(COMMON.ACK_SYNC, u32le(u32(body, 0)));
+      this.#sendGenerated(COMMON.ACK_SYNC, u32leBytes(u32le(body, 0)));
     } else if (this.#window > 0 && ++this.#unacked >= this.#window) {
       this.#unacked -= this.#window;
       this.#sendGenerated(COMMON.ACK, new Uint8Array(0));

@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { u32le } from "../../lib/bytes.ts";
 import { CaptureSession } from "../../lib/capture/session.ts";
 import type { Manifest } from "../../lib/capture/manifest.ts";
 import { CHANNEL_TYPES as CHANNEL } from "../../lib/spice/tables.ts";
@@ -26,10 +27,6 @@ import type { ReplayOptions, ReplayResult, ReplayServer } from "./types.ts";
 
 /** Channels whose server messages a matching screen accounts for. */
 const DRAWING_CHANNELS: ReadonlySet<number> = new Set([CHANNEL.display, CHANNEL.cursor]);
-
-function u32(b: Uint8Array, at: number): number {
-  return (b[at] | (b[at + 1] << 8) | (b[at + 2] << 16) | (b[at + 3] << 24)) >>> 0;
-}
 
 /** What a planned message still waits for, for a causality timeout's report. */
 function awaited(m: PlannedMessage, on: { conn: LiveConnection; pc: PlannedConnection }) {
@@ -247,9 +244,11 @@ export class ReplayRun {
     const pc = this.#byLabel.get(conn.label)!;
     if (pc.channelType === CHANNEL.main && !u.fromClient && u.kind === "message") {
       const body = u.bytes.subarray(u.headerSize);
-      if (u.type === REPLAY_MESSAGES.MAIN_INIT && body.length >= 4) this.#sessionId = u32(body, 0);
+      if (u.type === REPLAY_MESSAGES.MAIN_INIT && body.length >= 4) {
+        this.#sessionId = u32le(body, 0);
+      }
       if (u.type === REPLAY_MESSAGES.MAIN_CHANNELS_LIST && body.length >= 4) {
-        const n = u32(body, 0);
+        const n = u32le(body, 0);
         for (let i = 0; i < n && 4 + 2 * i + 1 < body.length; i++) {
           this.#offered.add(`${body[4 + 2 * i]}:${body[5 + 2 * i]}`);
         }

@@ -4,6 +4,7 @@
  * the client has sent what the recording shows before it, within the SET_ACK window. Every unit
  * either way is recorded into the serve's session directory (the ticket as zeros).
  */
+import { u32leBytes } from "../../lib/bytes.ts";
 import type { ChannelConnection } from "../../lib/capture/session.ts";
 import { TICKET_BYTES } from "../../lib/spice/link.ts";
 import type { SpiceConnectionFramer } from "../../lib/spice/framer.ts";
@@ -114,7 +115,7 @@ export class ServedConnection {
     const password = await decryptTicket(this.#opts.key.privateKey, t.bytes);
     const ok = ticketAccepted(password, this.#opts.password);
     this.linkResult = ok ? LINK_ERROR.OK : LINK_ERROR.PERMISSION_DENIED;
-    this.#send(u32le(this.linkResult));
+    this.#send(u32leBytes(this.linkResult));
     this.#opts.onChange();
     if (!ok) {
       await this.close();
@@ -272,8 +273,4 @@ export class ServedConnection {
   get closed(): boolean {
     return this.#closed;
   }
-}
-
-function u32le(v: number): Uint8Array {
-  return new Uint8Array([v & 0xff, (v >>> 8) & 0xff, (v >>> 16) & 0xff, (v >>> 24) & 0xff]);
 }
