@@ -1,16 +1,22 @@
 /**
- * A single-producer, single-consumer ring of records in a SharedArrayBuffer: the relay thread
- * appends (a memcpy and two atomic stores, no allocation, no message), the recording worker
- * reads. The ring's size bounds the bytes relayed and not yet recorded: a record that does not
- * fit is refused at once, the writer never waits.
+ * A single-producer, single-consumer ring of records in shared memory (a shared
+ * WebAssembly.Memory): the relay thread appends (a memcpy and two atomic stores, no allocation,
+ * no message), the recording worker copies each payload out into private memory at memcpy speed
+ * (harness/capture/_ring_copy.ts) and frees its room at once. The ring's size bounds the bytes
+ * relayed and not yet recorded: a record that does not fit is refused at once, the writer never
+ * waits.
  *
  * Layout: records start at multiples of 16. A record is a 16-byte header (four little-endian
- * u32: kind, connection id, payload length, flags) and its payload, padded to 16; the payload
- * may wrap around the end of the ring, a header never does. The control array holds the write
- * position, the read position and the reader's "sleeping" flag.
+ * u32: kind, connection id, payload length, flags) and its payload, padded to 16. A record
+ * never wraps around the end of the ring: when its payload would, a `wrap` header fills the
+ * rest and the record starts again at 0, so every payload is one contiguous view. The control
+ * array holds the write position, the read position (what the reader has freed) and the
+ * reader's "sleeping" flag.
  *
  * @module
  */
+
+import { RingCopier, WASM_PAGE_BYTES } from "./_ring_copy.ts";
 
 /** Record header bytes; also the alignment of records. */
 export const RECORD_HEADER_BYTES = 16;
@@ -31,6 +37,9 @@ export const RECORD_KIND = Object.freeze({
   lossy: 4,
 });
 
+/** Kind of the filler header at the end of the ring before a record that starts again at 0. */
+const WRAP = 0;
+
 /** Flag bit: the data (or the direction that went over) is client → server. */
 export const FROM_CLIENT = 1;
 
@@ -50,7 +59,11 @@ const CONTROL_INTS = 4;
 
 /** The shared memory of a ring; postMessage it to the reader's thread. */
 export interface RingBuffers {
+  /** The records. */
+  memory: WebAssembly.Memory;
+  /** `memory`'s buffer. */
   data: SharedArrayBuffer;
+  /** Positions and the reader's flag. */
   control: SharedArrayBuffer;
 }
 
@@ -64,12 +77,16 @@ function pad16(n: number): number {
  * @param dataBytes bytes of data records (headers included) the ring holds at once
  */
 export function createRing(dataBytes: number): RingBuffers {
-  const size = pad16(dataBytes) + CONTROL_RESERVE_BYTES + RECORD_HEADER_BYTES;
-  const data = new SharedArrayBuffer(size);
+  const pages = Math.ceil(
+    (pad16(dataBytes) + CONTROL_RESERVE_BYTES + RECORD_HEADER_BYTES) / WASM_PAGE_BYTES,
+  );
+  const memory = new WebAssembly.Memory({ initial: pages, maximum: pages, shared: true });
+  const data = memory.buffer as SharedArrayBuffer;
+  const size = data.byteLength;
   // Touch the pages now: a first write to fresh memory page-faults, which would otherwise cost
   // the relay thread ~0.1-0.2 ms per MiB during its first lap around the ring.
   new Uint8Array(data, 0, Math.min(size, PREFAULT_MAX_BYTES)).fill(0);
-  return { data, control: new SharedArrayBuffer(CONTROL_INTS * 4) };
+  return { memory, data, control: new SharedArrayBuffer(CONTROL_INTS * 4) };
 }
 
 /** One record as read. */
@@ -77,15 +94,8 @@ export interface RingRecord {
   kind: number;
   conn: number;
   flags: number;
-  /** A copy of the payload (never shared memory), in memory from the reader's allocator. */
+  /** The payload, a copy in the reader's private memory: valid until its next read. */
   payload: Uint8Array;
-}
-
-/** Where {@link RingReader.next} copies a payload: returns `length` bytes of ordinary memory. */
-export type PayloadAllocator = (length: number) => Uint8Array;
-
-function allocate(length: number): Uint8Array {
-  return new Uint8Array(length);
 }
 
 /** The relay's end: appends records. */
@@ -124,23 +134,23 @@ export class RingWriter {
   write(kind: number, conn: number, flags: number, payload?: Uint8Array, reserve = 0): boolean {
     const size = this.#size;
     const len = payload?.length ?? 0;
+    let w = this.#w;
     const need = RECORD_HEADER_BYTES + pad16(len);
-    const used = (this.#w - Atomics.load(this.#ctl, R) + size) % size;
+    // A record that would run past the end starts again at 0 after a filler.
+    const filler = w + need > size ? size - w : 0;
+    const used = (w - Atomics.load(this.#ctl, R) + size) % size;
     // One header's worth stays free so that a full ring never looks empty.
-    if (used + need > size - RECORD_HEADER_BYTES - reserve) return false;
-    const w = this.#w;
+    if (used + filler + need > size - RECORD_HEADER_BYTES - reserve) return false;
+    if (filler > 0) {
+      this.#i32[w >> 2] = WRAP;
+      w = 0;
+    }
     const h = w >> 2;
     this.#i32[h] = kind;
     this.#i32[h + 1] = conn;
     this.#i32[h + 2] = len;
     this.#i32[h + 3] = flags;
-    if (payload && len > 0) {
-      let p = w + RECORD_HEADER_BYTES;
-      if (p === size) p = 0;
-      const first = Math.min(len, size - p);
-      this.#u8.set(first === len ? payload : payload.subarray(0, first), p);
-      if (first < len) this.#u8.set(payload.subarray(first), 0);
-    }
+    if (payload && len > 0) this.#u8.set(payload, w + RECORD_HEADER_BYTES);
     this.#w = (w + need) % size;
     Atomics.store(this.#ctl, W, this.#w);
     // Waking the reader costs tens of µs: only when it sleeps.
@@ -158,6 +168,7 @@ export class RingReader {
   readonly #i32: Int32Array;
   readonly #ctl: Int32Array;
   readonly #size: number;
+  readonly #copier: RingCopier | undefined;
   #r: number;
   #consumed = 0;
 
@@ -166,6 +177,7 @@ export class RingReader {
     this.#i32 = new Int32Array(buffers.data);
     this.#ctl = new Int32Array(buffers.control);
     this.#size = buffers.data.byteLength;
+    this.#copier = RingCopier.create(buffers.memory);
     this.#r = Atomics.load(this.#ctl, R);
   }
 
@@ -179,7 +191,7 @@ export class RingReader {
     return (Atomics.load(this.#ctl, W) - this.#r + this.#size) % this.#size;
   }
 
-  /** Bytes read so far, in all (headers and padding included). */
+  /** Bytes read so far, in all (headers, padding and fillers included). */
   get consumed(): number {
     return this.#consumed;
   }
@@ -187,28 +199,28 @@ export class RingReader {
   /**
    * Reads the next record, freeing its room for the writer.
    *
-   * @param alloc memory for the payload copy; by default a new array each time
-   * @returns the record, or undefined when the ring is empty
+   * @returns the record, or undefined when the ring is empty; its payload is valid until the
+   *   next call
    */
-  next(alloc: PayloadAllocator = allocate): RingRecord | undefined {
-    const r = this.#r;
+  next(): RingRecord | undefined {
+    let r = this.#r;
     if (Atomics.load(this.#ctl, W) === r) return undefined;
-    const size = this.#size;
+    if (this.#i32[r >> 2] === WRAP) {
+      this.#consumed += this.#size - r;
+      r = 0;
+    }
     const h = r >> 2;
     const kind = this.#i32[h];
     const conn = this.#i32[h + 1];
     const len = this.#i32[h + 2];
     const flags = this.#i32[h + 3];
-    const payload = len > 0 ? alloc(len) : new Uint8Array(0);
-    if (len > 0) {
-      let p = r + RECORD_HEADER_BYTES;
-      if (p === size) p = 0;
-      const first = Math.min(len, size - p);
-      payload.set(this.#u8.subarray(p, p + first));
-      if (first < len) payload.set(this.#u8.subarray(0, len - first), first);
-    }
-    this.#r = (r + RECORD_HEADER_BYTES + pad16(len)) % size;
-    this.#consumed += RECORD_HEADER_BYTES + pad16(len);
+    const at = r + RECORD_HEADER_BYTES;
+    const payload = len === 0
+      ? new Uint8Array(0)
+      : this.#copier?.copy(at, len) ?? this.#u8.slice(at, at + len);
+    const next = at + pad16(len);
+    this.#consumed += next - r;
+    this.#r = next === this.#size ? 0 : next;
     Atomics.store(this.#ctl, R, this.#r);
     return { kind, conn, flags, payload };
   }
@@ -251,6 +263,6 @@ export function decodeDropped(
   payload: Uint8Array,
 ): { chunks: [number, number]; bytes: [number, number] } | undefined {
   if (payload.length < 32) return undefined;
-  const f = new Float64Array(payload.slice(0, 32).buffer);
+  const f = new Float64Array(payload.slice(0, 32).buffer); // a copy: aligned, not shared
   return { chunks: [f[0], f[1]], bytes: [f[2], f[3]] };
 }

@@ -28,6 +28,7 @@ Deno.test("RingReader returns records in order with their bytes, kinds and flags
   const a = r.next()!;
   assert.deepEqual([a.kind, a.flags], [RECORD_KIND.data, FROM_CLIENT]);
   assert.deepEqual(a.payload, bytes(5, 1));
+  assert.ok(!(a.payload.buffer instanceof SharedArrayBuffer), "copied into private memory");
   assert.deepEqual(r.next()!.payload, bytes(100, 2));
   assert.equal(r.next(), undefined);
   assert.equal(r.consumed, 176);
@@ -48,7 +49,7 @@ Deno.test("RingWriter refuses a record that does not fit and accepts it once rea
   assert.deepEqual(r.next()!.payload, bytes(600, 4));
 });
 
-Deno.test("ring payloads that wrap around the end come back whole, many times over", () => {
+Deno.test("ring payloads near the end start again at 0 and come back whole, many times over", () => {
   const ring = createRing(1000);
   const w = new RingWriter(ring);
   const r = new RingReader(ring);
@@ -114,5 +115,15 @@ Deno.test("RingReader.wait() resolves when the writer appends on another thread"
     assert.deepEqual([rec?.kind, rec?.conn], [RECORD_KIND.open, 9]);
   } finally {
     worker.terminate();
+  }
+});
+
+Deno.test("RingReader copies out payloads larger than its private memory started with", () => {
+  const ring = createRing(8 << 20);
+  const w = new RingWriter(ring);
+  const r = new RingReader(ring);
+  for (const size of [3 << 20, 100, 5 << 20]) {
+    assert.ok(w.write(RECORD_KIND.data, 1, 0, bytes(size, size & 0xff)));
+    assert.deepEqual(r.next()!.payload, bytes(size, size & 0xff), `${size} bytes`);
   }
 });

@@ -20,7 +20,6 @@ import { CaptureSession, type SessionStats } from "../../lib/capture/session.ts"
 import { ConnectionRecorder } from "../../lib/capture/recorder.ts";
 import { prepareOutputDir } from "../../lib/capture/out_dir.ts";
 import { decodeDropped, FROM_CLIENT, RECORD_KIND, RESET, RingReader } from "./record_ring.ts";
-import { PayloadSlabs } from "./record_slabs.ts";
 import { RingMode } from "./ring_mode.ts";
 import type { FromWorker, RecordingSessionOptions, ToWorker } from "./worker_protocol.ts";
 
@@ -56,7 +55,6 @@ const early: ToWorker[] = [];
 const conns = new Map<number, Entry>();
 const lossy: LossyConnection[] = [];
 let recorderErrors = 0;
-const slabs = new PayloadSlabs();
 
 function post(m: FromWorker): void {
   scope.postMessage(m);
@@ -173,18 +171,16 @@ function drain(budgetBytes: number): number {
   let done = 0;
   let count = 0;
   let rec;
-  while (done < budgetBytes && (rec = ring!.next(slabs.take)) !== undefined) {
+  // A payload is valid until the next read: the recorder keeps nothing of it.
+  while (done < budgetBytes && (rec = ring!.next()) !== undefined) {
     done += rec.payload.length + 1;
     if (++count % QUEUE_CHECK_RECORDS === 0 && backedUp()) budgetBytes = 0;
-    const payload = { generation: slabs.generation, length: rec.payload.length };
-    const key = rec.conn * 2 + (rec.flags & FROM_CLIENT);
     try {
       if (rec.kind === RECORD_KIND.data) {
         const r = conns.get(rec.conn)?.recorder;
-        const fromClient = (rec.flags & FROM_CLIENT) !== 0;
-        if (r && fromClient) r.client(rec.payload);
-        else if (r) r.server(rec.payload);
-        slabs.retained(key, r?.retainedBytes(fromClient) ?? 0, payload);
+        if (!r) continue;
+        if (rec.flags & FROM_CLIENT) r.client(rec.payload);
+        else r.server(rec.payload);
       } else if (rec.kind === RECORD_KIND.open) open(rec.conn);
       else if (rec.kind === RECORD_KIND.close) {
         close(rec.conn, { dropped: decodeDropped(rec.payload), reset: resetBy(rec.flags) });
@@ -192,18 +188,11 @@ function drain(budgetBytes: number): number {
         markLossy(rec.conn, (rec.flags & FROM_CLIENT) !== 0);
       }
     } catch (e) {
-      if (rec.kind === RECORD_KIND.data) slabs.retained(key, Infinity, payload); // to be safe
       recorderErrors++;
       post({ t: "recorderError", message: `recorder: ${describe(e)}` });
     }
   }
   return done;
-}
-
-/** A connection is no longer recorded: the memory its recorder held may be reused. */
-function releaseSlabs(id: number): void {
-  slabs.release(id * 2);
-  slabs.release(id * 2 + 1);
 }
 
 function open(id: number): void {
@@ -240,7 +229,6 @@ function markLossy(id: number, fromClient: boolean): void {
   };
   lossy.push(entry.lossy);
   r.close();
-  releaseSlabs(id);
   const mib = Math.round((options.maxInFlightBytes ?? 0) / (1 << 20) * 10) / 10;
   post({
     t: "log",
@@ -276,7 +264,6 @@ function close(
   if (!entry) return;
   conns.delete(id);
   entry.recorder.close({ resetBy: reset });
-  releaseSlabs(id);
   if (entry.lossy && dropped) {
     entry.lossy.droppedChunks = { sent: dropped.chunks[0], received: dropped.chunks[1] };
     entry.lossy.droppedBytes = { sent: dropped.bytes[0], received: dropped.bytes[1] };

@@ -120,7 +120,7 @@ class Relayed {
  */
 export class ConnectionRecorder {
   readonly #o: RecorderOptions;
-  readonly #framer = new SpiceConnectionFramer();
+  readonly #framer = new SpiceConnectionFramer({ borrowChunks: true });
   /** undefined until the client link is framed; null when the channel is not recorded. */
   #conn: ChannelConnection | null | undefined;
   #name = "?";
@@ -164,44 +164,18 @@ export class ConnectionRecorder {
   }
 
   /**
-   * Client → server bytes, already forwarded.
-   *
-   * @returns whether the recorder still refers to `chunk` (part of a unit not yet complete):
-   *   then the caller must not reuse its memory
+   * Client → server bytes, already forwarded. Read during the call only: the caller may reuse
+   * the memory at once (what is pending of an incomplete unit is copied).
    */
-  client(chunk: Uint8Array): boolean {
+  client(chunk: Uint8Array): void {
     this.#relayed[0].add(chunk);
     this.#clientChunk(chunk);
-    return this.#retains(true);
   }
 
-  /**
-   * Server → client bytes, already forwarded.
-   *
-   * @returns whether the recorder still refers to `chunk`; see {@link client}
-   */
-  server(chunk: Uint8Array): boolean {
+  /** Server → client bytes, already forwarded; see {@link client}. */
+  server(chunk: Uint8Array): void {
     this.#relayed[1].add(chunk);
     this.#serverChunk(chunk);
-    return this.#retains(false);
-  }
-
-  /**
-   * How many trailing bytes of what a direction handed over the recorder still refers to
-   * (the part of a unit not yet complete): the caller must not reuse their memory.
-   *
-   * @param fromClient the direction
-   * @returns 0 when none; Infinity when it keeps whole chunks (server bytes before the link)
-   */
-  retainedBytes(fromClient: boolean): number {
-    if (!this.#retains(fromClient)) return 0;
-    if (!fromClient && this.#early.length > 0) return Infinity;
-    return this.#framer.pending(fromClient);
-  }
-
-  #retains(fromClient: boolean): boolean {
-    if (this.#closed || this.#conn === null || this.#raw[fromClient ? 0 : 1]) return false;
-    return (!fromClient && this.#early.length > 0) || this.#framer.pending(fromClient) > 0;
   }
 
   #clientChunk(chunk: Uint8Array): void {
@@ -227,7 +201,7 @@ export class ConnectionRecorder {
     if (this.#closed || this.#conn === null) return;
     try {
       if (this.#conn === undefined) {
-        this.#early.push(chunk);
+        this.#early.push(chunk.slice()); // the caller reuses the chunk's memory
         return;
       }
       if (this.#raw[1]) return void this.#conn.received(chunk, this.#comment(false, "raw"));

@@ -93,3 +93,18 @@ Deno.test("internetChecksum() gives the RFC 1071 example header checksum", () =>
   );
   assert.equal(internetChecksum(header), 0x26e2);
 });
+
+Deno.test("checksumSum() over long ranges (the SIMD path) matches a byte-by-byte sum", () => {
+  const data = pseudoRandomBytes(300_000, 11);
+  for (const length of [512, 513, 527, 4099, 65_535, 65_536, 65_537, 131_072 + 9, 299_990]) {
+    for (const start of [0, 1, 2, 3, 7]) {
+      const got = foldChecksum(checksumSum(data, start, start + length));
+      assert.equal(got, referenceSum(data, start, start + length), `${length} bytes at ${start}`);
+    }
+  }
+  // All ones: every SIMD lane at its largest, across several pieces.
+  const ones = new Uint8Array(200_003).fill(0xff);
+  for (const length of [65_536, 200_003]) {
+    assert.equal(foldChecksum(checksumSum(ones, 0, length)), referenceSum(ones, 0, length));
+  }
+});

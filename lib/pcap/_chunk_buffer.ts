@@ -15,7 +15,7 @@
  */
 
 /** Chunks kept for reuse at most. */
-const SPARE_CHUNKS = 2;
+const SPARE_CHUNKS = 16;
 
 /** One chunk array: writes of views of it not yet accepted, and whether it was replaced. */
 interface Slab {
@@ -85,6 +85,7 @@ export class ChunkBuffer {
     if (this.#recycle) this.#retire();
     const size = n > this.#chunkBytes ? n : this.#chunkBytes;
     const spare = size === this.#chunkBytes ? this.#spare.pop() : undefined;
+    if (!spare) (globalThis as any).__fresh = ((globalThis as any).__fresh ?? 0) + 1;
     this.bytes = spare ?? new Uint8Array(size);
     this.view = new DataView(this.bytes.buffer);
     if (this.#recycle) this.#slab = { bytes: this.bytes, writes: 0, retired: false };

@@ -40,6 +40,14 @@ import {
 export interface SpiceFramerOptions {
   /** Largest message body accepted, in bytes. @default 67108864 (64 MiB) */
   maxMessageBytes?: number;
+  /**
+   * Keep no reference to a pushed chunk after the push: the caller may reuse its memory once
+   * it has used the units the push returned (a relay's buffer, a ring slot). Bytes still
+   * pending are copied (each at most once). Units are then valid only until the caller reuses
+   * the chunk or pushes the same direction again. @default false: chunks are kept by
+   * reference, units stay valid
+   */
+  borrowChunks?: boolean;
 }
 
 /** Default {@link SpiceFramerOptions.maxMessageBytes}. */
@@ -68,6 +76,11 @@ interface Side {
   failed: boolean;
 }
 
+function newSide(o: { fromClient: boolean; borrowed: boolean }): Side {
+  const queue = new ChunkQueue({ borrowed: o.borrowed });
+  return { fromClient: o.fromClient, queue, consumed: 0, messages: 0, failed: false };
+}
+
 /**
  * Frames both directions of one SPICE TCP connection. The client's link message decides the
  * header format (mini iff common cap MINI_HEADER) and whether an auth mechanism word precedes the
@@ -82,20 +95,8 @@ interface Side {
  */
 export class SpiceConnectionFramer {
   #maxMessageBytes: number;
-  #client: Side = {
-    fromClient: true,
-    queue: new ChunkQueue(),
-    consumed: 0,
-    messages: 0,
-    failed: false,
-  };
-  #server: Side = {
-    fromClient: false,
-    queue: new ChunkQueue(),
-    consumed: 0,
-    messages: 0,
-    failed: false,
-  };
+  #client: Side;
+  #server: Side;
   #clientState: ClientState = "link";
   #serverState: ServerState = "reply";
   #clientClosedWhy = "";
@@ -113,6 +114,9 @@ export class SpiceConnectionFramer {
    */
   constructor(options: SpiceFramerOptions = {}) {
     this.#maxMessageBytes = options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
+    const borrowed = options.borrowChunks ?? false;
+    this.#client = newSide({ fromClient: true, borrowed });
+    this.#server = newSide({ fromClient: false, borrowed });
   }
 
   /** The client link message, once framed. */
@@ -147,7 +151,8 @@ export class SpiceConnectionFramer {
   /**
    * Frames client → server bytes.
    *
-   * @param chunk the next bytes of the client stream; kept by reference, never modified
+   * @param chunk the next bytes of the client stream; never modified, kept by reference unless
+   *   {@link SpiceFramerOptions.borrowChunks}
    * @returns the units completed by this chunk, in stream order
    * @throws {SpiceFramingError} invalid data; the direction then refuses further input
    */
@@ -158,7 +163,8 @@ export class SpiceConnectionFramer {
   /**
    * Frames server → client bytes.
    *
-   * @param chunk the next bytes of the server stream; kept by reference, never modified
+   * @param chunk the next bytes of the server stream; never modified, kept by reference unless
+   *   {@link SpiceFramerOptions.borrowChunks}
    * @returns the units completed by this chunk, in stream order
    * @throws {SpiceFramingError} invalid data; the direction then refuses further input
    */
@@ -176,7 +182,8 @@ export class SpiceConnectionFramer {
    * stream that ended inside a unit.
    *
    * @param fromClient the direction
-   * @returns the pending bytes (a copy when they span chunks; empty when none)
+   * @returns the pending bytes (a copy when they span chunks; empty when none); with
+   *   {@link SpiceFramerOptions.borrowChunks}, valid until the next push of the direction
    */
   takePending(fromClient: boolean): Uint8Array {
     const side = fromClient ? this.#client : this.#server;
@@ -212,6 +219,7 @@ export class SpiceConnectionFramer {
       side.failed = true;
       throw e;
     }
+    side.queue.settle();
     return units ?? [];
   }
 

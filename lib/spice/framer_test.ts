@@ -319,3 +319,66 @@ Deno.test("pending() counts the bytes of an incomplete unit", () => {
   assert.equal(framer.pending(true), 4);
   assert.equal(framer.pending(false), 0);
 });
+
+/**
+ * Frames `pushes` with a borrowing framer through one reused buffer that is overwritten before
+ * each push and scribbled over once the push's units are read, as a relay's read buffer is.
+ */
+function frameBorrowed(pushes: Push[], maxChunk: number) {
+  const framer = new SpiceConnectionFramer({ borrowChunks: true });
+  const buffer = new Uint8Array(maxChunk);
+  const units = { client: [] as ReturnType<typeof shape>, server: [] as ReturnType<typeof shape> };
+  for (const { fromClient, chunk } of pushes) {
+    buffer.set(chunk);
+    const got = fromClient
+      ? framer.pushClient(buffer.subarray(0, chunk.length))
+      : framer.pushServer(buffer.subarray(0, chunk.length));
+    units[fromClient ? "client" : "server"].push(...shape(got));
+    buffer.fill(0xee);
+  }
+  return { units, framer };
+}
+
+for (const miniHeader of [true, false]) {
+  Deno.test(`a borrowing framer (${miniHeader ? "mini" : "full"} headers) frames chunks whose memory is reused at once`, () => {
+    const fx = mainFixture({ miniHeader, pingPayload: 256000 });
+    const whole = frame(pushesOf(fx, (s) => [s]));
+    for (let seed = 1; seed <= 20; seed++) {
+      const pushes = pushesOf(fx, randomChunks(seed));
+      const got = frameBorrowed(pushes, 300);
+      assert.deepEqual(got.units.client, shape(whole.client), `client, seed ${seed}`);
+      assert.deepEqual(got.units.server, shape(whole.server), `server, seed ${seed}`);
+    }
+    for (const fx2 of [displayFixture({ miniHeader }), mainFixture({ miniHeader })]) {
+      const ref = frame(pushesOf(fx2, (s) => [s]));
+      for (const stream of ["client", "server"] as const) {
+        for (let k = 0; k <= fx2[stream].length; k += 7) {
+          const pushes = pushesOf(fx2, (s) => (s === fx2[stream] ? splitAt(s, k) : [s]));
+          const got = frameBorrowed(pushes, Math.max(fx2.client.length, fx2.server.length));
+          assert.deepEqual(got.units[stream], shape(ref[stream]), `${stream} split at ${k}`);
+        }
+      }
+    }
+  });
+}
+
+Deno.test("a borrowing framer interleaves directions and keeps what a stream ended inside", () => {
+  const fx = mainFixture({ pingPayload: 5000 });
+  const whole = frame(pushesOf(fx, (s) => [s]));
+  const c = randomChunks(3)(fx.client);
+  const s = randomChunks(4)(fx.server.subarray(0, fx.server.length - 10));
+  const pushes: Push[] = [];
+  for (let i = 0; i < Math.max(c.length, s.length); i++) {
+    if (i < c.length) pushes.push({ fromClient: true, chunk: c[i] });
+    if (i < s.length) pushes.push({ fromClient: false, chunk: s[i] });
+  }
+  const got = frameBorrowed(pushes, 300);
+  assert.deepEqual(got.units.client, shape(whole.client));
+  const lastServer = whole.server[whole.server.length - 1];
+  assert.deepEqual(got.units.server, shape(whole.server.slice(0, -1)));
+  assert.deepEqual(
+    got.framer.takePending(false),
+    lastServer.bytes.subarray(0, lastServer.bytes.length - 10),
+    "the cut unit's bytes, copied before their chunks were reused",
+  );
+});
