@@ -85,7 +85,6 @@ export class ChunkBuffer {
     if (this.#recycle) this.#retire();
     const size = n > this.#chunkBytes ? n : this.#chunkBytes;
     const spare = size === this.#chunkBytes ? this.#spare.pop() : undefined;
-    if (!spare) (globalThis as any).__fresh = ((globalThis as any).__fresh ?? 0) + 1;
     this.bytes = spare ?? new Uint8Array(size);
     this.view = new DataView(this.bytes.buffer);
     if (this.#recycle) this.#slab = { bytes: this.bytes, writes: 0, retired: false };
