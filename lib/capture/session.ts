@@ -8,7 +8,13 @@
 import denoJson from "../../deno.json" with { type: "json" };
 import type { CaptureFormat, CaptureWriter, TsResolution } from "../pcap/types.ts";
 import { CHANNEL_TYPES } from "../spice/tables.ts";
-import { type Channel, Connection, failChannel, openChannelFile } from "./_channel_file.ts";
+import {
+  type Channel,
+  CHUNK_BYTES,
+  Connection,
+  failChannel,
+  openChannelFile,
+} from "./_channel_file.ts";
 import { PacketQueue } from "./_packet_queue.ts";
 import { addUnrecorded, cappedDelay, sessionManifest } from "./_session_manifest.ts";
 import { type Clock, systemClock } from "./clock.ts";
@@ -42,7 +48,7 @@ const DEFAULTS = Object.freeze({
   serverPort: DEFAULT_SERVER_PORT,
   queueLength: 256,
   maxBufferedBytes: 16 << 20,
-  flushThresholdBytes: 1 << 20,
+  flushThresholdBytes: CHUNK_BYTES,
   flushIntervalMs: 1000,
 });
 

@@ -22,7 +22,7 @@ export interface CaptureSessionOptions {
   queueLength?: number;
   /** Buffered bytes per file above which the sink counts as backed up. @default 16 MiB */
   maxBufferedBytes?: number;
-  /** Buffered bytes per file that start a write without waiting for the timer. @default 1 MiB */
+  /** Buffered bytes per file that start a write without waiting for the timer. @default 4 MiB */
   flushThresholdBytes?: number;
   /** Period of the flush (and provisional manifest) timer; 0 disables it. @default 1000 */
   flushIntervalMs?: number;

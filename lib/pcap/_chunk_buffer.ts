@@ -14,8 +14,12 @@
  * chunk once its write resolved, such as a file: never for a sink that keeps the chunks.
  */
 
-/** Chunks kept for reuse at most. */
-const SPARE_CHUNKS = 16;
+/**
+ * Bytes of spare chunks kept for reuse at most (and at least two chunks): as much as a capture
+ * session lets a file have in flight, so a writer at full speed reuses warm memory instead of
+ * faulting in fresh.
+ */
+const SPARE_BYTES = 16 << 20;
 
 /** One chunk array: writes of views of it not yet accepted, and whether it was replaced. */
 interface Slab {
@@ -150,7 +154,8 @@ export class ChunkBuffer {
   }
 
   #keep(bytes: Uint8Array): void {
-    if (!this.#failed && bytes.length === this.#chunkBytes && this.#spare.length < SPARE_CHUNKS) {
+    const spares = Math.max(2, Math.floor(SPARE_BYTES / this.#chunkBytes));
+    if (!this.#failed && bytes.length === this.#chunkBytes && this.#spare.length < spares) {
       this.#spare.push(bytes);
     }
   }
