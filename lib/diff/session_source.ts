@@ -58,7 +58,7 @@ async function* unitsOf(
   const reader = new SpiceStreamReader({ file: ref.file, onProblem });
   // Message events are diff inputs as they are; only the direction filter applies. `out` is
   // sized for about one unit per record and filled by index (no growth from empty).
-  const keep = (events: MessageEvent[], out: { units: DiffInput[]; n: number }) => {
+  const keep = (events: readonly MessageEvent[], out: { units: DiffInput[]; n: number }) => {
     for (let i = 0; i < events.length; i++) {
       const ev = events[i];
       if (fromClient === undefined || ev.unit.fromClient === fromClient) out.units[out.n++] = ev;
@@ -66,7 +66,7 @@ async function* unitsOf(
   };
   for await (const records of readCaptureFileBatches(ref.path, { file: ref.file })) {
     const out = { units: new Array<DiffInput>(records.length), n: 0 };
-    for (let i = 0; i < records.length; i++) keep(reader.push(records[i]).events, out);
+    for (let i = 0; i < records.length; i++) keep(reader.events(records[i]), out);
     out.units.length = out.n;
     if (out.n > 0) yield out.units;
   }

@@ -3,6 +3,14 @@ import { u16be, u32be } from "../bytes.ts";
 import { checksumSum, foldChecksum } from "./checksum.ts";
 import { type DecodedPacket, IP_PROTOCOL } from "./types.ts";
 
+/** The problems of a packet that has none: shared and frozen, replaced at the first problem. */
+export const NO_PROBLEMS: readonly string[] = Object.freeze([]);
+
+/** Adds a problem to a decoded packet (its list is made at the first one: most have none). */
+export function addProblem(p: DecodedPacket, problem: string): void {
+  p.problems = p.problems === NO_PROBLEMS ? [problem] : [...p.problems, problem];
+}
+
 const TCP_MIN_HEADER = 20;
 const UDP_HEADER_BYTES = 8;
 const ICMP_HEADER_BYTES = 8;
@@ -23,7 +31,7 @@ export function checksumProblem(
 ): void {
   if (foldChecksum(sum) === 0xffff) return;
   const expected = ~foldChecksum(sum - field) & 0xffff;
-  p.problems.push(`${what} checksum ${hex4(field)}, expected ${hex4(expected)}`);
+  addProblem(p, `${what} checksum ${hex4(field)}, expected ${hex4(expected)}`);
 }
 
 /**
@@ -47,7 +55,7 @@ export function decodeTransport(
       p.dstPort = u16be(data, t + 2);
     }
     if (avail < TCP_MIN_HEADER) {
-      p.problems.push(`TCP header needs ${TCP_MIN_HEADER} bytes, has ${avail}`);
+      addProblem(p, `TCP header needs ${TCP_MIN_HEADER} bytes, has ${avail}`);
       return;
     }
     const headerLength = (data[t + 12] >>> 4) * 4;
@@ -59,11 +67,11 @@ export function decodeTransport(
       headerLength,
     };
     if (headerLength < TCP_MIN_HEADER) {
-      p.problems.push(`TCP header length ${headerLength} is below ${TCP_MIN_HEADER}`);
+      addProblem(p, `TCP header length ${headerLength} is below ${TCP_MIN_HEADER}`);
       return;
     }
     if (headerLength > avail) {
-      p.problems.push(`TCP header length ${headerLength} exceeds segment ${avail}`);
+      addProblem(p, `TCP header length ${headerLength} exceeds segment ${avail}`);
       return;
     }
     p.payload = data.subarray(t + headerLength, end);
@@ -72,20 +80,20 @@ export function decodeTransport(
     }
   } else if (protocol === IP_PROTOCOL.UDP) {
     if (avail < UDP_HEADER_BYTES) {
-      p.problems.push(`UDP header needs ${UDP_HEADER_BYTES} bytes, has ${avail}`);
+      addProblem(p, `UDP header needs ${UDP_HEADER_BYTES} bytes, has ${avail}`);
       return;
     }
     p.srcPort = u16be(data, t);
     p.dstPort = u16be(data, t + 2);
     const udpLength = u16be(data, t + 4);
     if (udpLength < UDP_HEADER_BYTES) {
-      p.problems.push(`UDP length ${udpLength} is below ${UDP_HEADER_BYTES}`);
+      addProblem(p, `UDP length ${udpLength} is below ${UDP_HEADER_BYTES}`);
       return;
     }
     let udpEnd = t + udpLength;
     if (udpLength > avail) {
       if (p.truncated !== true) {
-        p.problems.push(`UDP length ${udpLength} exceeds IP payload ${avail}`);
+        addProblem(p, `UDP length ${udpLength} exceeds IP payload ${avail}`);
       }
       udpEnd = end;
       checkable = false;
@@ -93,7 +101,7 @@ export function decodeTransport(
     p.payload = data.subarray(t + UDP_HEADER_BYTES, udpEnd);
     const field = u16be(data, t + 6);
     if (field === 0) {
-      if (ipv6) p.problems.push("UDP checksum 0x0000 (absent), required over IPv6");
+      if (ipv6) addProblem(p, "UDP checksum 0x0000 (absent), required over IPv6");
     } else if (checkable) {
       // The pseudo header counted the IP payload length; UDP uses its own length field.
       const sum = pseudo - avail + udpLength + checksumSum(data, t, udpEnd);
@@ -101,7 +109,7 @@ export function decodeTransport(
     }
   } else if (protocol === IP_PROTOCOL.ICMP || protocol === IP_PROTOCOL.ICMP6) {
     if (avail < 4) {
-      p.problems.push(`ICMP header needs 4 bytes, has ${avail}`);
+      addProblem(p, `ICMP header needs 4 bytes, has ${avail}`);
       return;
     }
     p.icmp = { type: data[t], code: data[t + 1] };

@@ -6,7 +6,7 @@
  * `problems`; decoding never throws.
  */
 import { u16be, u32be, u32le } from "../bytes.ts";
-import { checksumProblem, decodeTransport } from "./_transport.ts";
+import { addProblem, checksumProblem, decodeTransport, NO_PROBLEMS } from "./_transport.ts";
 import { checksumSum } from "./checksum.ts";
 import { ETHERTYPE_IPV4, ETHERTYPE_IPV6 } from "./frame.ts";
 import { formatIpv6, numberToIpv4 } from "./ipv4.ts";
@@ -111,7 +111,7 @@ export function decodePacket(
     dstPort: 0,
     tcp: undefined,
     payload: EMPTY,
-    problems: [],
+    problems: NO_PROBLEMS,
     srcIpNumber: undefined,
     dstIpNumber: undefined,
     ttl: undefined,
@@ -120,42 +120,75 @@ export function decodePacket(
     truncated: undefined,
     icmp: undefined,
   };
+  decodeInto(p, data, linkType, options);
+  return p;
+}
+
+/**
+ * {@link decodePacket} into an existing packet object, every field reset first: for readers that
+ * decode packet after packet and keep none of them (one object less per packet). The payload
+ * is still a new view of `data`.
+ *
+ * Positional parameters, as decodePacket's: this runs for every packet.
+ *
+ * @param p the packet to overwrite
+ */
+export function decodeInto(
+  p: DecodedPacket,
+  data: Uint8Array,
+  linkType: number,
+  options?: DecodeOptions,
+): void {
+  p.ipVersion = 0;
+  p.srcIp = "";
+  p.dstIp = "";
+  p.protocol = -1;
+  p.srcPort = 0;
+  p.dstPort = 0;
+  p.tcp = undefined;
+  p.payload = EMPTY;
+  p.problems = NO_PROBLEMS;
+  p.srcIpNumber = undefined;
+  p.dstIpNumber = undefined;
+  p.ttl = undefined;
+  p.ipId = undefined;
+  p.ipLength = undefined;
+  p.truncated = undefined;
+  p.icmp = undefined;
   const link = LINK_LAYERS.get(linkType);
   if (link === undefined) {
-    p.problems.push(`unsupported link type ${linkType}`);
-    return p;
+    addProblem(p, `unsupported link type ${linkType}`);
+    return;
   }
   if (data.length < link.headerBytes) {
-    p.problems.push(
-      `${link.name} header needs ${link.headerBytes} bytes, captured ${data.length}`,
-    );
-    return p;
+    addProblem(p, `${link.name} header needs ${link.headerBytes} bytes, captured ${data.length}`);
+    return;
   }
   let etherType = link.etherType(data);
   let n = link.headerBytes;
   for (let tags = 0; VLAN_ETHERTYPES.has(etherType); tags++) {
     if (tags === MAX_VLAN_TAGS) {
-      p.problems.push(`more than ${MAX_VLAN_TAGS} VLAN tags`);
-      return p;
+      addProblem(p, `more than ${MAX_VLAN_TAGS} VLAN tags`);
+      return;
     }
     if (data.length < n + VLAN_TAG_BYTES) {
-      p.problems.push(`VLAN tag needs ${VLAN_TAG_BYTES} bytes, captured ${data.length - n}`);
-      return p;
+      addProblem(p, `VLAN tag needs ${VLAN_TAG_BYTES} bytes, captured ${data.length - n}`);
+      return;
     }
     etherType = u16be(data, n + 2);
     n += VLAN_TAG_BYTES;
   }
   if (etherType === RAW_IP) {
     if (data.length <= n) {
-      p.problems.push("IP header missing");
-      return p;
+      addProblem(p, "IP header missing");
+      return;
     }
     const version = data[n] >>> 4;
     if (version === 4) etherType = ETHERTYPE_IPV4;
     else if (version === 6) etherType = ETHERTYPE_IPV6;
     else {
-      p.problems.push(`unknown IP version ${version}`);
-      return p;
+      addProblem(p, `unknown IP version ${version}`);
+      return;
     }
   }
   const verify = options?.verifyChecksums === true;
@@ -164,7 +197,6 @@ export function decodePacket(
   if (etherType === ETHERTYPE_IPV4) decodeIpv4(p, data, n, verify, snapCut, originalLength);
   else if (etherType === ETHERTYPE_IPV6) decodeIpv6(p, data, n, verify, snapCut, originalLength);
   // Other EtherTypes (ARP, LLC, …) carry no IP: not a problem, just nothing to decode.
-  return p;
 }
 
 /**
@@ -198,10 +230,29 @@ function noteTruncation(
   originalLength: number | undefined,
 ): void {
   p.truncated = true;
-  if (!snapCut) p.problems.push(`${what} exceeds captured ${captured}`);
+  if (!snapCut) addProblem(p, `${what} exceeds captured ${captured}`);
   else if (originalLength !== undefined && wireEnd > originalLength) {
-    p.problems.push(`${what} exceeds the frame's wire length ${originalLength}`);
+    addProblem(p, `${what} exceeds the frame's wire length ${originalLength}`);
   }
+}
+
+/**
+ * The texts of the last two IPv4 addresses formatted: a connection's packets name the same two,
+ * and formatting allocates a string per address per packet (the diff bench's GC time).
+ */
+const recentIpv4 = { a: -1, aText: "", b: -1, bText: "" };
+
+/** {@link numberToIpv4}, remembering the last two addresses. */
+function ipv4Text(n: number): string {
+  const r = recentIpv4;
+  if (n === r.a) return r.aText;
+  if (n === r.b) return r.bText;
+  const text = numberToIpv4(n);
+  r.b = r.a;
+  r.bText = r.aText;
+  r.a = n;
+  r.aText = text;
+  return text;
 }
 
 function decodeIpv4(
@@ -214,12 +265,12 @@ function decodeIpv4(
 ): void {
   const avail = data.length - n;
   if (avail < 20) {
-    p.problems.push(`IPv4 header needs 20 bytes, captured ${avail}`);
+    addProblem(p, `IPv4 header needs 20 bytes, captured ${avail}`);
     return;
   }
   const version = data[n] >>> 4;
   if (version !== 4) {
-    p.problems.push(`IPv4 version field is ${version}`);
+    addProblem(p, `IPv4 version field is ${version}`);
     return;
   }
   p.ipVersion = 4;
@@ -227,8 +278,8 @@ function decodeIpv4(
   const dst = u32be(data, n + 16);
   p.srcIpNumber = src;
   p.dstIpNumber = dst;
-  p.srcIp = numberToIpv4(src);
-  p.dstIp = numberToIpv4(dst);
+  p.srcIp = ipv4Text(src);
+  p.dstIp = ipv4Text(dst);
   p.protocol = data[n + 9];
   p.ttl = data[n + 8];
   p.ipId = u16be(data, n + 4);
@@ -236,16 +287,16 @@ function decodeIpv4(
   p.ipLength = totalLength;
   const ihl = (data[n] & 0x0f) * 4;
   if (ihl < 20) {
-    p.problems.push(`IPv4 header length ${ihl} is below 20`);
+    addProblem(p, `IPv4 header length ${ihl} is below 20`);
     return;
   }
   if (ihl > avail) {
-    p.problems.push(`IPv4 header length ${ihl} exceeds captured ${avail}`);
+    addProblem(p, `IPv4 header length ${ihl} exceeds captured ${avail}`);
     return;
   }
   if (verify) checksumProblem(p, "IPv4 header", checksumSum(data, n, n + ihl), u16be(data, n + 10));
   if (totalLength < ihl) {
-    p.problems.push(`IPv4 total length ${totalLength} is below its header length ${ihl}`);
+    addProblem(p, `IPv4 total length ${totalLength} is below its header length ${ihl}`);
     return;
   }
   let end = n + totalLength;
@@ -257,7 +308,8 @@ function decodeIpv4(
   const fragmentOffset = (fragment & 0x1fff) * 8;
   const moreFragments = (fragment & 0x2000) !== 0;
   if (fragmentOffset !== 0 || moreFragments) {
-    p.problems.push(
+    addProblem(
+      p,
       `IPv4 fragment at offset ${fragmentOffset}${moreFragments ? ", more fragments follow" : ""}`,
     );
     if (fragmentOffset !== 0) {
@@ -283,12 +335,12 @@ function decodeIpv6(
 ): void {
   const avail = data.length - n;
   if (avail < IPV6_HEADER_BYTES) {
-    p.problems.push(`IPv6 header needs ${IPV6_HEADER_BYTES} bytes, captured ${avail}`);
+    addProblem(p, `IPv6 header needs ${IPV6_HEADER_BYTES} bytes, captured ${avail}`);
     return;
   }
   const version = data[n] >>> 4;
   if (version !== 6) {
-    p.problems.push(`IPv6 version field is ${version}`);
+    addProblem(p, `IPv6 version field is ${version}`);
     return;
   }
   p.ipVersion = 6;
@@ -315,7 +367,7 @@ function decodeIpv6(
   for (let i = 0; IPV6_EXTENSIONS.has(next); i++) {
     if (i === MAX_IPV6_EXTENSIONS || t + 8 > end) {
       p.protocol = next;
-      p.problems.push(`IPv6 extension header ${next} exceeds the packet`);
+      addProblem(p, `IPv6 extension header ${next} exceeds the packet`);
       return;
     }
     let length = (data[t + 1] + 1) * 8;
@@ -324,7 +376,8 @@ function decodeIpv6(
       length = 8;
       const fragmentOffset = u16be(data, t + 2) & 0xfff8;
       const more = (data[t + 3] & 1) !== 0;
-      p.problems.push(
+      addProblem(
+        p,
         `IPv6 fragment at offset ${fragmentOffset}${more ? ", more fragments follow" : ""}`,
       );
       fragmented = true;
@@ -339,7 +392,7 @@ function decodeIpv6(
   }
   p.protocol = next;
   if (t > end) {
-    p.problems.push(`IPv6 extension headers exceed the packet`);
+    addProblem(p, `IPv6 extension headers exceed the packet`);
     return;
   }
   if (next === IPV6_NO_NEXT) return;

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { decodePacket } from "./decode.ts";
+import { decodeInto, decodePacket } from "./decode.ts";
+import { TcpFlow } from "./tcp_flow.ts";
 import { buildFrame } from "./frame.ts";
 import { TCP_FLAGS } from "./types.ts";
 import { concatBytes } from "../bytes.ts";
@@ -346,4 +347,25 @@ Deno.test("decodePacket() never throws on mutated or cut frames of any link type
     }
   }
   assert.equal(decoded, base.length * 8 * linkTypes.length * 2);
+});
+
+Deno.test("decodeInto() resets every field of the packet it reuses", () => {
+  const f = new TcpFlow({
+    clientIp: 0x0a000001,
+    serverIp: 0x0a000002,
+    clientPort: 1,
+    serverPort: 2,
+  });
+  const tcp = f.send("toServer", new Uint8Array(5))[0].frame;
+  const arp = new Uint8Array(42);
+  arp[12] = 0x08;
+  arp[13] = 0x06;
+  const p = decodePacket(tcp, 1);
+  decodeInto(p, arp, 1);
+  assert.deepEqual({ ...p }, { ...decodePacket(arp, 1) });
+  decodeInto(p, tcp.subarray(0, 20), 1); // cut short: a problem
+  assert.deepEqual({ ...p }, { ...decodePacket(tcp.subarray(0, 20), 1) });
+  decodeInto(p, tcp, 1);
+  assert.deepEqual({ ...p }, { ...decodePacket(tcp, 1) });
+  assert.deepEqual(p.problems, []);
 });

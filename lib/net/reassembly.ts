@@ -52,6 +52,11 @@ export interface ReassemblerOptions {
 
 const SEQ_MODULUS = 0x1_0000_0000;
 const DEFAULT_MAX_BUFFERED = 4 * 1024 * 1024;
+/** The result of a call that found nothing (most acknowledgements): shared, never changed. */
+const NOTHING: ReassemblyResult = Object.freeze({
+  data: Object.freeze([]) as unknown as Uint8Array[],
+  events: Object.freeze([]) as unknown as ReassemblyEvent[],
+});
 
 /** Signed distance from `b` to `a` modulo 2^32 (positive when `a` is after `b`). */
 function seqDiff(a: number, b: number): number {
@@ -122,7 +127,8 @@ export class TcpReassembler {
    * Adds one captured segment.
    *
    * @param seg sequence number, flags, payload and packet number
-   * @returns in-order bytes now available and the irregularities found
+   * @returns in-order bytes now available and the irregularities found (do not modify: an
+   *   empty result may be shared)
    */
   push(seg: TcpSegment): ReassemblyResult {
     const result: ReassemblyResult = { data: [], events: [] };
@@ -147,7 +153,7 @@ export class TcpReassembler {
       this.#started = true;
     }
     const length = seg.payload.length;
-    if (length === 0 && !fin) return result; // pure ACK, window update, keep-alive
+    if (length === 0 && !fin) return NOTHING; // pure ACK, window update, keep-alive
     const ahead = seqDiff(start, this.#next);
     if (ahead > 0) {
       result.events.push(this.#event("outOfOrder", seg.packetNumber, start, length));
@@ -180,8 +186,8 @@ export class TcpReassembler {
    * @param packetNumber packet carrying it
    */
   acknowledged(ack: number, packetNumber: number): ReassemblyResult {
+    if (!this.#started || seqDiff(ack >>> 0, this.#next) <= 0) return NOTHING;
     const result: ReassemblyResult = { data: [], events: [] };
-    if (!this.#started || seqDiff(ack >>> 0, this.#next) <= 0) return result;
     let resume = ack >>> 0;
     const first = this.#pending[0];
     if (first !== undefined && seqDiff(first.start, resume) < 0) resume = first.start;

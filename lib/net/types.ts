@@ -84,8 +84,11 @@ export interface DecodedPacket {
   tcp?: TcpInfo;
   /** Transport payload (TCP/UDP data), a view into the frame. */
   payload: Uint8Array;
-  /** Bad lengths, bad checksums, unsupported link types: reported, not thrown. */
-  problems: string[];
+  /**
+   * Bad lengths, bad checksums, unsupported link types: reported, not thrown. Read-only: a
+   * packet without problems shares one frozen empty list.
+   */
+  problems: readonly string[];
   /** IPv4 source as an unsigned 32-bit number (absent for IPv6), for fast filtering. */
   srcIpNumber?: number;
   /** IPv4 destination as an unsigned 32-bit number (absent for IPv6). */

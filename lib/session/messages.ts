@@ -2,7 +2,7 @@
  * Reading captures back as SPICE messages: packets → TCP connections → reassembled byte streams
  * per direction → SPICE units (link phase pieces and messages), in capture order.
  */
-import { type DecodeOptions, decodePacket } from "../net/decode.ts";
+import { decodeInto, type DecodeOptions, decodePacket } from "../net/decode.ts";
 import { type ReassemblyResult, TcpReassembler } from "../net/reassembly.ts";
 import { type DecodedPacket, IP_PROTOCOL, TCP_FLAGS } from "../net/types.ts";
 import type { CaptureRecord } from "../pcap/types.ts";
@@ -23,6 +23,7 @@ import {
 } from "./_link_checks.ts";
 
 const NO_EVENTS: MessageEvent[] = Object.freeze([]) as unknown as MessageEvent[];
+const EMPTY_FRAME = new Uint8Array(0);
 
 /** A recently seen (source, destination) of a connection: packets skip the key lookup. */
 interface Route {
@@ -53,6 +54,11 @@ export class SpiceStreamReader {
   readonly #decodeOptions: DecodeOptions = {};
   /** The last route seen per sender side: most packets belong to the previous connection. */
   #recent: [Route | undefined, Route | undefined] = [undefined, undefined];
+  /** The connection and sender side of the packet {@link #process} saw last (none: not TCP). */
+  #conn?: TrackedConnection;
+  #side: 0 | 1 = 0;
+  /** The packet object {@link events} decodes every record into. */
+  #scratch?: DecodedPacket;
 
   /**
    * Starts a reader with no connections.
@@ -90,14 +96,40 @@ export class SpiceStreamReader {
       this.#decodeOptions.originalLength = record.originalLength;
       p = decodePacket(record.data, record.linkType, this.#decodeOptions);
     }
+    const events = this.#process(record, p);
+    const conn = this.#conn;
+    return conn === undefined
+      ? { decoded: p, events }
+      : { decoded: p, connection: conn, side: this.#side, events };
+  }
+
+  /**
+   * Processes one record, like {@link push}, returning only the units it completed: for readers
+   * that need nothing else (the packet is decoded into one object reused for every record).
+   *
+   * @param record the capture record
+   * @returns the units the record completed (a shared empty list when none)
+   */
+  events(record: CaptureRecord): readonly MessageEvent[] {
+    this.#decodeOptions.originalLength = record.originalLength;
+    const p = this.#scratch ??= decodePacket(EMPTY_FRAME, record.linkType);
+    decodeInto(p, record.data, record.linkType, this.#decodeOptions);
+    return this.#process(record, p);
+  }
+
+  /** The core of {@link push}: sets {@link #conn} and {@link #side} for the packet. */
+  #process(record: CaptureRecord, p: DecodedPacket): MessageEvent[] {
+    this.#conn = undefined;
     const n = record.packetNumber;
     const tcp = p.tcp;
     if (p.protocol !== IP_PROTOCOL.TCP || tcp === undefined) {
       const why = p.problems.length > 0 ? p.problems.join("; ") : `IP protocol ${p.protocol}`;
       this.#onProblem({ kind: "not-tcp", packetNumber: n, message: `not a TCP packet (${why})` });
-      return { decoded: p, events: NO_EVENTS };
+      return NO_EVENTS;
     }
     const { conn, side } = this.#connectionOf(p, tcp.flags);
+    this.#conn = conn;
+    this.#side = side;
     conn.packets++;
     conn.lastPacketNumber = n;
     conn.lastTsNs = record.tsNs;
@@ -135,7 +167,7 @@ export class SpiceStreamReader {
       if (got.length > 0) events = events.length > 0 ? events.concat(got) : got;
     }
     if (tcp.flags & TCP_FLAGS.FIN) conn.finished[side] = true;
-    return { decoded: p, connection: conn, side, events };
+    return events;
   }
 
   /** The packet's connection and sender side; a new connection for an unseen or reused pair. */

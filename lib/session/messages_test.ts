@@ -3,7 +3,7 @@ import { TcpFlow } from "../net/tcp_flow.ts";
 import type { Direction } from "../net/types.ts";
 import type { CaptureRecord } from "../pcap/types.ts";
 import { buildLinkMessage, buildLinkReply, buildMessage, buildU32 } from "../spice/link.ts";
-import { readSpiceMessages } from "./messages.ts";
+import { readSpiceMessages, SpiceStreamReader } from "./messages.ts";
 import type { MessageEvent, StreamProblem } from "./types.ts";
 
 /** Frames → records (Ethernet, 1 µs apart). */
@@ -214,4 +214,31 @@ Deno.test("readSpiceMessages reports non-TCP packets and carries on", async () =
     ["link-incomplete", 5], // the capture ends before the link reply
   ]);
   assert.equal(events.length, 1);
+});
+
+Deno.test("SpiceStreamReader.events() completes the same units as push(), whatever came before", () => {
+  const f = flow();
+  const g = flow(10002);
+  const arp = new Uint8Array(42);
+  arp[12] = 0x08;
+  arp[13] = 0x06;
+  // Two connections interleaved, a non-TCP packet between: the reused packet object must not
+  // carry a field from one record into the next.
+  const a = [...f.open(), ...mainSteps().flatMap(([d, b]) => f.send(d, b))];
+  const b = [...g.open(), ...mainSteps().flatMap(([d, b]) => g.send(d, b))];
+  const frames = a.flatMap((x, i) => [x.frame, ...(i === 3 ? [arp] : []), b[i]?.frame])
+    .filter((x): x is Uint8Array => x !== undefined);
+  const recs = records(frames);
+  const shape = (evs: readonly MessageEvent[]) =>
+    evs.map((e) => [e.packetNumber, e.connection.index, e.unit.kind, e.unit.bytes.length]);
+  const problems: [StreamProblem[], StreamProblem[]] = [[], []];
+  const byPush = new SpiceStreamReader({ onProblem: (p) => problems[0].push(p) });
+  const byEvents = new SpiceStreamReader({ onProblem: (p) => problems[1].push(p) });
+  const pushed = recs.flatMap((r) => shape(byPush.push(r).events));
+  const evented = recs.flatMap((r) => shape(byEvents.events(r)));
+  assert.equal(pushed.length, 2 * mainSteps().length, "both connections' units");
+  assert.equal(problems[0].length, 1, "the non-TCP packet");
+  assert.deepEqual(evented, pushed);
+  assert.deepEqual(problems[1], problems[0]);
+  assert.deepEqual(byEvents.connections.map((c) => c.info), byPush.connections.map((c) => c.info));
 });
