@@ -114,6 +114,7 @@ export async function* diffPair(
       const limit = run.options.splitQueueLimit;
       const sa = new DirectionSplitter(actual.allUnits(a), limit);
       const sg = new DirectionSplitter(golden.allUnits(g), limit);
+      sa.pairWith(sg);
       try {
         await Promise.all(
           dirs.map((d) =>

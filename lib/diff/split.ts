@@ -7,6 +7,9 @@
  */
 import type { DiffInput } from "./types.ts";
 
+/** Units one capture's splitter may read ahead of the other's (about two batches). */
+const STEP_SLACK = 1024;
+
 /** The interleaving of the two captures differs too much for one pass. */
 export class SkewError extends Error {
   /** Always "SkewError". */
@@ -21,6 +24,10 @@ export class DirectionSplitter {
   #done = false;
   #reading?: Promise<void>;
   #error?: SkewError;
+  /** Units read so far, both directions. */
+  #unitsRead = 0;
+  /** The other capture's splitter, read in step with this one (see {@link pairWith}). */
+  #partner?: DirectionSplitter;
 
   /**
    * Wraps a unit stream; nothing is read until a direction's stream is pulled.
@@ -31,6 +38,21 @@ export class DirectionSplitter {
   constructor(batches: AsyncIterable<DiffInput[]>, maxQueued = 65_536) {
     this.#it = batches[Symbol.asyncIterator]();
     this.#maxQueued = maxQueued;
+  }
+
+  /**
+   * Reads this splitter and `other` (the other capture's) in step: before one reads more than
+   * {@link STEP_SLACK} units ahead of the other, it reads the other first. Each direction's
+   * aligner takes both captures' units at the same pace, so reading both files at the same pace
+   * keeps the queues a consumer is not pulling short: otherwise one capture's client queue and
+   * the other's server queue grow into tens of thousands of units, all kept alive (and promoted
+   * by the garbage collector) while the aligners wait for each other.
+   *
+   * @param other the other capture's splitter
+   */
+  pairWith(other: DirectionSplitter): void {
+    this.#partner = other;
+    other.#partner = this;
   }
 
   /** The units of one direction, in batches. */
@@ -45,9 +67,19 @@ export class DirectionSplitter {
         continue;
       }
       if (this.#done) return;
-      this.#reading ??= this.#readOne().finally(() => this.#reading = undefined);
-      await this.#reading;
+      const partner = this.#partner;
+      while (partner && !partner.#done && this.#unitsRead > partner.#unitsRead + STEP_SLACK) {
+        await partner.#read();
+        if (partner.#error) throw partner.#error;
+      }
+      await this.#read();
     }
+  }
+
+  /** Reads one batch, or joins the read in progress. */
+  #read(): Promise<void> {
+    this.#reading ??= this.#readOne().finally(() => this.#reading = undefined);
+    return this.#reading;
   }
 
   async #readOne(): Promise<void> {
@@ -57,6 +89,7 @@ export class DirectionSplitter {
       return;
     }
     for (const u of r.value) this.#queues[u.unit.fromClient ? 0 : 1].push(u);
+    this.#unitsRead += r.value.length;
     if (this.#queues[0].length > this.#maxQueued || this.#queues[1].length > this.#maxQueued) {
       this.#error = new SkewError(
         `more than ${this.#maxQueued} units of one direction queued while the other waits`,
