@@ -19,6 +19,7 @@ import type { Direction } from "../../lib/net/types.ts";
 import { CaptureSession, type SessionStats } from "../../lib/capture/session.ts";
 import { ConnectionRecorder } from "../../lib/capture/recorder.ts";
 import { prepareOutputDir } from "../../lib/capture/out_dir.ts";
+import { blockingFileSink } from "../../lib/capture/file_sink.ts";
 import { decodeDropped, FROM_CLIENT, RECORD_KIND, RESET, RingReader } from "./record_ring.ts";
 import { RingMode } from "./ring_mode.ts";
 import type { FromWorker, RecordingSessionOptions, ToWorker } from "./worker_protocol.ts";
@@ -89,6 +90,8 @@ async function start(o: RecordingSessionOptions, reader: RingReader): Promise<vo
       target: o.target ?? null,
       flushIntervalMs: o.flushIntervalMs,
       queueLength: o.queueLength,
+      // This thread only records: a blocking write is cheaper than a hop to the I/O threads.
+      sinkFactory: blockingFileSink,
       logger: (level, message) => {
         if (level !== "debug") post({ t: "log", level, message });
       },

@@ -7,7 +7,7 @@ import type { Direction } from "../net/types.ts";
 import { createWriter } from "../pcap/writer.ts";
 import type { CaptureFormat, InPlaceCaptureWriter, TsResolution } from "../pcap/types.ts";
 import { channelName } from "../spice/tables.ts";
-import { fileSink } from "./file_sink.ts";
+import { releasesChunks } from "./file_sink.ts";
 import type { DirectionCounts } from "./manifest.ts";
 import { channelFileName, CLIENT_IP, CLIENT_MAC, SERVER_IP, SERVER_MAC } from "./naming.ts";
 import type { ChannelConnection, ChannelStats } from "./session_types.ts";
@@ -174,8 +174,8 @@ export function openChannelFile(options: ChannelFileOptions): Channel {
   const sink = sinkFactory(`${options.dir}/${file}`);
   const writer = createWriter(format, sink, {
     tsResolution,
-    // fileSink is done with a chunk once its write resolves; other sinks may keep chunks.
-    recycleChunks: sinkFactory === fileSink,
+    // A file sink is done with a chunk once its write resolves; other sinks may keep chunks.
+    recycleChunks: releasesChunks(sinkFactory),
     chunkBytes: CHUNK_BYTES,
     interfaces: [{
       name: file,
