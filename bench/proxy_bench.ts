@@ -55,7 +55,13 @@ export class FakeServer {
   readonly #block = messageBlock();
   #serving: Promise<void>;
 
-  constructor(readonly blocks: number, readonly pings: number) {
+  /**
+   * @param blocks display blocks to send (bulk)
+   * @param pings cursor ping-pongs (latency)
+   * @param rate bytes per second the display stream is held to on average (default: as fast as
+   *   the peer reads)
+   */
+  constructor(readonly blocks: number, readonly pings: number, readonly rate?: number) {
     this.#serving = this.#accept();
   }
 
@@ -80,7 +86,14 @@ export class FakeServer {
     await readExactly(conn, new Uint8Array(4 + 128));
     await writeAll(conn, l.result);
     if (rest[4] === CHANNEL_TYPES.display) {
-      for (let i = 0; i < this.blocks; i++) await writeAll(conn, this.#block);
+      const t0 = performance.now();
+      for (let i = 0; i < this.blocks; i++) {
+        await writeAll(conn, this.#block);
+        if (this.rate === undefined) continue;
+        const due = t0 + (i + 1) * this.#block.length / this.rate * 1000;
+        const ahead = due - performance.now();
+        if (ahead > 0) await new Promise((resolve) => setTimeout(resolve, ahead));
+      }
     } else {
       const ack = new Uint8Array(6);
       for (let i = 0; i < this.pings; i++) {

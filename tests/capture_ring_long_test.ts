@@ -1,9 +1,7 @@
 import assert from "node:assert/strict";
 import { readManifest } from "../lib/capture/manifest.ts";
 import { CHANNEL_TYPES } from "../lib/spice/tables.ts";
-import { SpiceProxy } from "../harness/capture/proxy.ts";
-import { Recording } from "../harness/capture/recording.ts";
-import { unitsOf } from "../testing/capture_harness.ts";
+import { captureChild, unitsOf } from "../testing/capture_harness.ts";
 import { checkPath } from "../lib/check/check_path.ts";
 import { syntheticLink, syntheticMessage } from "../testing/synthetic_spice.ts";
 
@@ -11,8 +9,6 @@ const RING = 16 << 20;
 const TOTAL = 2 * 1024 ** 3 + (64 << 20);
 /** RSS may grow by this much over what it was once the ring had filled (GC slack). */
 const RSS_SLACK = 96 << 20;
-/** Bytes the peer lets the recording worker lag behind. */
-const BACKLOG = 16 << 20;
 
 async function readExactly(conn: Deno.Conn, n: number): Promise<void> {
   const buf = new Uint8Array(Math.min(n, 1 << 20));
@@ -23,20 +19,33 @@ async function readExactly(conn: Deno.Conn, n: number): Promise<void> {
   }
 }
 
+/** Resident memory of a process, from /proc. */
+async function rssOf(pid: number): Promise<number> {
+  const status = await Deno.readTextFile(`/proc/${pid}/status`);
+  return Number(/VmRSS:\s+(\d+) kB/.exec(status)![1]) * 1024;
+}
+
 Deno.test("capture --ring 16MiB: 2 GB through the proxy, memory flat, snapshot holds the last 16 MiB", async () => {
   const dir = await Deno.makeTempDir({ prefix: "spicecap-ring-long-" });
   const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const recording = await Recording.start({
-    dir: `${dir}/out`,
-    ring: { bytes: RING, triggers: {}, onExit: true },
-  });
-  const proxy = SpiceProxy.start({
-    target: { hostname: "127.0.0.1", port: (listener.addr as Deno.NetAddr).port },
-    recording,
-  });
-  const client = await Deno.connect({ hostname: "127.0.0.1", port: proxy.port });
-  const server = await listener.accept();
+  // Its own process, so its memory is its own (test files share one under --parallel);
+  // --record-all: the relay waits for the worker rather than turn the connection lossy.
+  const capture = captureChild([
+    "--target",
+    `127.0.0.1:${(listener.addr as Deno.NetAddr).port}`,
+    "--ring",
+    `${RING >> 20}MiB`,
+    "--snapshot-on",
+    "exit",
+    "--record-all",
+    "-o",
+    `${dir}/out`,
+  ]);
+  let client: Deno.Conn | undefined;
+  let server: Deno.Conn | undefined;
   try {
+    client = await Deno.connect({ hostname: "127.0.0.1", port: await capture.port });
+    server = await listener.accept();
     const l = syntheticLink(CHANNEL_TYPES.display);
     await client.write(l.link);
     await readExactly(server, l.link.length);
@@ -58,14 +67,10 @@ Deno.test("capture --ring 16MiB: 2 GB through the proxy, memory flat, snapshot h
     for (let i = 0; sent < TOTAL; i++) {
       for (let off = 0; off < batch.length;) off += await server.write(batch.subarray(off));
       sent += batch.length;
-      // The relay never waits for the worker; the peer does, so no connection turns lossy and
-      // memory measures the ring, not the hand-over backlog.
-      while (recording.inFlightBytes > BACKLOG) await new Promise((r) => setTimeout(r, 1));
-      if (i % 500 === 0) rss.push(Deno.memoryUsage().rss);
+      if (i % 500 === 0) rss.push(await rssOf(capture.child.pid));
     }
     await reader;
-    await recording.stats(); // the worker has taken everything in
-    rss.push(Deno.memoryUsage().rss);
+    rss.push(await rssOf(capture.child.pid));
     const settled = rss[Math.floor(rss.length / 8)];
     const peak = Math.max(...rss.slice(Math.floor(rss.length / 8)));
     assert.ok(
@@ -74,27 +79,32 @@ Deno.test("capture --ring 16MiB: 2 GB through the proxy, memory flat, snapshot h
         `(samples, MiB: ${rss.map((r) => Math.round(r / 2 ** 20)).join(" ")})`,
     );
   } finally {
-    client.close();
-    server.close();
+    client?.close();
+    server?.close();
     listener.close();
-    await proxy.close();
+    capture.child.kill("SIGINT");
   }
-  await recording.close();
+  const status = await capture.status;
   try {
-    const [exit] = recording.snapshots;
-    assert.ok(exit, "the exit snapshot");
-    const m = await readManifest(exit);
+    assert.equal(status.code, 0, capture.stderr());
+    const snapshots = [];
+    for await (const e of Deno.readDir(`${dir}/out/snapshots`)) snapshots.push(e.name);
+    const exit = snapshots.find((n) => n.endsWith("-exit"));
+    assert.ok(exit, `the exit snapshot among ${snapshots.join(", ")}`);
+    const path = `${dir}/out/snapshots/${exit}`;
+    const m = await readManifest(path);
     const snap = m.snapshot!;
     assert.equal(snap.reason, "exit");
+    assert.equal(m.lossy, undefined, "nothing turned lossy");
     const display = m.channels[0];
     const kept = display.bytes.received;
     // The ring charges each message 96 bytes on top of its payload, and drops whole messages.
     assert.ok(kept <= RING && kept > RING - (1 << 20), `kept ${kept} bytes`);
     assert.ok(snap.channels[0].notKeptBytes.received > 2 * 1024 ** 3 - RING);
-    const { problems } = await unitsOf(`${exit}/display.pcap`);
+    const { problems } = await unitsOf(`${path}/display.pcap`);
     assert.ok(problems.every((p) => p.startsWith("gap")), problems.slice(0, 3).join("; "));
     const findings: string[] = [];
-    for await (const item of checkPath(exit)) {
+    for await (const item of checkPath(path)) {
       if (item.type === "finding" && item.finding.severity !== "info") {
         findings.push(item.finding.message);
       }

@@ -55,6 +55,7 @@ export const CONTROL_RESERVE_BYTES = 64 * 1024;
 const W = 0; // write position (bytes)
 const R = 1; // read position (bytes)
 const SLEEPING = 2; // 1 while the reader waits for data
+const WRITER_WAITING = 3; // 1 while the writer waits for room
 const CONTROL_INTS = 4;
 
 /** The shared memory of a ring; postMessage it to the reader's thread. */
@@ -117,6 +118,47 @@ export class RingWriter {
   /** Bytes written and not yet read. */
   get used(): number {
     return (this.#w - Atomics.load(this.#ctl, R) + this.#size) % this.#size;
+  }
+
+  /** The reader's position: it moves whenever the reader takes a record. */
+  get readPosition(): number {
+    return Atomics.load(this.#ctl, R);
+  }
+
+  /**
+   * Whether a record of `length` payload bytes fits now.
+   *
+   * @param length payload bytes
+   * @param reserve bytes that must stay free after it, as {@link write} takes it
+   */
+  fits(length: number, reserve = 0): boolean {
+    const need = RECORD_HEADER_BYTES + pad16(length);
+    const filler = this.#w + need > this.#size ? this.#size - this.#w : 0;
+    return this.used + filler + need <= this.#size - RECORD_HEADER_BYTES - reserve;
+  }
+
+  /**
+   * Resolves when the reader takes a record (or after `timeoutMs`): marks the writer as waiting
+   * so the reader's next record wakes it.
+   *
+   * @param timeoutMs longest wait
+   */
+  async waitForRead(timeoutMs: number): Promise<void> {
+    Atomics.store(this.#ctl, WRITER_WAITING, 1);
+    const waited = Atomics.waitAsync(this.#ctl, R, Atomics.load(this.#ctl, R), timeoutMs);
+    if (waited.async) await waited.value;
+    Atomics.store(this.#ctl, WRITER_WAITING, 0);
+  }
+
+  /**
+   * Whether a record of `length` payload bytes fits in the empty ring (else it never will).
+   *
+   * @param length payload bytes
+   * @param reserve as {@link fits}
+   */
+  couldFit(length: number, reserve = 0): boolean {
+    // Worst case: a filler of almost a whole record before it.
+    return 2 * (RECORD_HEADER_BYTES + pad16(length)) <= this.#size - RECORD_HEADER_BYTES - reserve;
   }
 
   /**
@@ -222,6 +264,11 @@ export class RingReader {
     this.#consumed += next - r;
     this.#r = next === this.#size ? 0 : next;
     Atomics.store(this.#ctl, R, this.#r);
+    // A writer waiting for room (`recordAll`) is woken by each record taken.
+    if (Atomics.load(this.#ctl, WRITER_WAITING) === 1) {
+      Atomics.store(this.#ctl, WRITER_WAITING, 0);
+      Atomics.notify(this.#ctl, R);
+    }
     return { kind, conn, flags, payload };
   }
 

@@ -329,6 +329,9 @@ async function endRing(req: number, f: RingMode): Promise<void> {
 
 function handle(m: ToWorker): void {
   if (m.t === "start") return void start(m.options, new RingReader(m.ring));
+  if (m.t === "stall") {
+    return void Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, m.ms);
+  }
   if (!session && !flight) return void early.push(m);
   if (m.t === "facts") factsTarget().setFacts(m.facts);
   else if (m.t === "stats") {

@@ -6,11 +6,13 @@
  * the ring, in order; manifest fields, stats and the final close are messages
  * (harness/capture/worker_protocol.ts).
  *
- * The relay never waits for the worker. The ring bounds the bytes handed over and not yet
- * processed ({@link RecordingOptions.maxInFlightBytes}); a connection whose chunk does not fit
- * turns lossy: it is not recorded from that point on (the worker ends its flow in the file), its
- * dropped chunks and bytes are counted per direction and go into session.json (the channel's
- * `dropped` and a `lossy` note), one warning is logged, and relaying carries on.
+ * By default the relay never waits for the worker. The ring bounds the bytes handed over and not
+ * yet processed ({@link RecordingOptions.maxInFlightBytes}); a connection whose chunk does not
+ * fit turns lossy: it is not recorded from that point on (the worker ends its flow in the file),
+ * its dropped chunks and bytes are counted per direction and go into session.json (the channel's
+ * `dropped` and a `lossy` note), one warning is logged, and relaying carries on. With
+ * {@link RecordingOptions.recordAll} the relay waits for room instead (see
+ * {@link RecordingConnection.pushOrWait}).
  *
  * @module
  */
@@ -33,8 +35,21 @@ export type { FromWorker, RecordingSessionOptions, ToWorker } from "./worker_pro
 /** Default bound on the bytes handed to the worker and not processed yet: 64 MiB. */
 export const DEFAULT_MAX_IN_FLIGHT_BYTES = 64 << 20;
 
+/** `recordAll`: a worker that takes no record for this long no longer holds the relay up. */
+export const STALL_MS = 500;
+/** `recordAll`: longest sleep of a relay waiting for room (each record taken wakes it). */
+const ROOM_WAIT_MS = 50;
+
 /** Options of {@link Recording.start}. */
 export interface RecordingOptions extends RecordingSessionOptions {
+  /**
+   * Record every byte: when a chunk does not fit in the backlog, {@link RecordingConnection.pushOrWait}
+   * waits until the worker has made room, for as long as the worker keeps taking records; only
+   * a worker that takes nothing for {@link STALL_MS} (a stuck disk) still turns the connection
+   * lossy. The relay then reads no further meanwhile, so TCP slows the sender.
+   * @default false: never wait, turn lossy at once
+   */
+  recordAll?: boolean;
   /** Warnings from the worker (file failures, lossy connections). */
   log?: (level: "info" | "warn", message: string) => void;
   /** Called once per recording problem of a connection (framing error); forwarding goes on. */
@@ -104,6 +119,22 @@ export class RecordingConnection {
     this.#dropped.chunks[d]++;
     this.#dropped.bytes[d] += bytes.length;
     return false;
+  }
+
+  /**
+   * {@link push}, except that with the recording's `recordAll` a chunk that does not fit waits
+   * for room (see {@link RecordingOptions.recordAll}): the caller must then not read further,
+   * nor reuse the buffer, until the promise settles.
+   *
+   * @param fromClient direction: client → server when true
+   * @param bytes the chunk (already forwarded)
+   * @returns whether the bytes were recorded; a promise of it only when it had to wait
+   */
+  pushOrWait(fromClient: boolean, bytes: Uint8Array): boolean | Promise<boolean> {
+    if (this.#closed || this.#lossy || !this.#rec._recordAll) return this.push(fromClient, bytes);
+    if (this.#rec._data(this.id, fromClient, bytes)) return true;
+    if (!this.#rec._couldFit(bytes.length)) return this.push(fromClient, bytes);
+    return this.#rec._waitForRoom(bytes.length).then(() => this.push(fromClient, bytes));
   }
 
   /**
@@ -177,7 +208,13 @@ export class Recording {
       e.preventDefault();
       rec.#died(new Error(`recording worker failed: ${e.message}`));
     };
-    const { log: _log, onRecorderError: _onError, onSnapshot: _snap, ...sessionOptions } = options;
+    const {
+      log: _log,
+      onRecorderError: _onError,
+      onSnapshot: _snap,
+      recordAll: _all,
+      ...sessionOptions
+    } = options;
     rec.#post({ t: "start", options: { ...sessionOptions, maxInFlightBytes: max }, ring });
     const m = await ready;
     if (m instanceof Error || m.t === "failed") {
@@ -249,6 +286,44 @@ export class Recording {
       }
     })();
     return this.#closing;
+  }
+
+  /** @internal Whether connections wait for room (`recordAll`). */
+  get _recordAll(): boolean {
+    return this.#o.recordAll === true;
+  }
+
+  /** Milliseconds relays spent waiting for room (`recordAll`), in all. */
+  waitedMs = 0;
+
+  /** @internal Whether a chunk of `length` bytes fits in the empty ring. */
+  _couldFit(length: number): boolean {
+    return this.#ring.couldFit(length, CONTROL_RESERVE_BYTES);
+  }
+
+  /**
+   * @internal Resolves once a chunk of `length` bytes fits, the worker took no record for
+   * {@link STALL_MS}, or the recording ends.
+   */
+  async _waitForRoom(length: number): Promise<void> {
+    const t0 = performance.now();
+    let last = this.#ring.readPosition;
+    let progressAt = t0;
+    while (!this.#dead && !this.#closing && !this.#ring.fits(length, CONTROL_RESERVE_BYTES)) {
+      await this.#ring.waitForRead(ROOM_WAIT_MS);
+      const now = performance.now();
+      const r = this.#ring.readPosition;
+      if (r !== last) {
+        last = r;
+        progressAt = now;
+      } else if (now - progressAt > STALL_MS) break;
+    }
+    this.waitedMs += performance.now() - t0;
+  }
+
+  /** @internal Tests: blocks the worker's thread for `ms`, as a stuck disk would. */
+  _stallWorker(ms: number): void {
+    this.#post({ t: "stall", ms });
   }
 
   /**

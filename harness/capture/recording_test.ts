@@ -79,6 +79,89 @@ Deno.test("a connection over the in-flight bound is relayed whole, recorded up t
   }
 });
 
+/** A display session through a recording proxy whose worker stalls while the server streams. */
+async function stalledStream(o: { recordAll: boolean; stallMs: number; total: number }) {
+  const dir = await Deno.makeTempDir();
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const recording = await Recording.start({
+    dir: `${dir}/s`,
+    maxInFlightBytes: 256 << 10,
+    flushIntervalMs: 0,
+    recordAll: o.recordAll,
+  });
+  const proxy = SpiceProxy.start({
+    target: { hostname: "127.0.0.1", port: (listener.addr as Deno.NetAddr).port },
+    recording,
+    readBufferBytes: 64 << 10,
+  });
+  const client = await Deno.connect({ hostname: "127.0.0.1", port: proxy.port });
+  const server = await listener.accept();
+  try {
+    const l = syntheticLink(CHANNEL_TYPES.display);
+    await writeAll(client, l.link);
+    await readExactly(server, l.link.length, "link");
+    await writeAll(server, l.reply);
+    await readExactly(client, l.reply.length, "reply");
+    await writeAll(client, new Uint8Array([...l.authMechanism, ...l.ticket]));
+    await readExactly(server, 132, "ticket");
+    await writeAll(server, l.result);
+    await readExactly(client, 4, "result");
+    await recording.stats();
+    const message = syntheticMessage(304, 20_000, 0x55);
+    const stream = new Uint8Array(Math.floor(o.total / message.length) * message.length);
+    for (let at = 0; at < stream.length; at += message.length) stream.set(message, at);
+    recording._stallWorker(o.stallMs); // the worker takes nothing for this long
+    const sent = writeAll(server, stream);
+    assert.deepEqual(await readExactly(client, stream.length, "stream"), stream, "relayed whole");
+    await sent;
+    client.close();
+    server.close();
+    await proxy.close();
+    const m = await recording.close();
+    const display = m.channels.find((c) => c.type === CHANNEL_TYPES.display)!;
+    return {
+      m,
+      display,
+      stream,
+      waitedMs: recording.waitedMs,
+      lossy: proxy.stats().lossyConnections,
+    };
+  } finally {
+    listener.close();
+    await proxy.close();
+    await recording.close().catch(() => {});
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
+Deno.test("--record-all: a full backlog holds the relay while the recording catches up, and every byte is recorded", async () => {
+  const r = await stalledStream({ recordAll: true, stallMs: 300, total: 8 << 20 });
+  assert.equal(r.lossy, 0, "no connection turned lossy");
+  assert.equal(r.m.lossy, undefined);
+  assert.equal(r.display.dropped, 0);
+  assert.equal(
+    r.display.bytes.received,
+    syntheticLink(CHANNEL_TYPES.display).reply.length + 4 + r.stream.length,
+  );
+  assert.ok(r.waitedMs >= 100, `the relay waited ${r.waitedMs.toFixed(0)} ms for room`);
+});
+
+Deno.test("without --record-all the same stall turns the connection lossy, counted, and relaying goes on", async () => {
+  const r = await stalledStream({ recordAll: false, stallMs: 300, total: 8 << 20 });
+  assert.equal(r.lossy, 1);
+  assert.ok(r.display.dropped > 0);
+  assert.equal(r.waitedMs, 0);
+});
+
+Deno.test("--record-all: a recording that takes nothing for 0.5 s no longer holds the relay up", async () => {
+  const t0 = performance.now();
+  const r = await stalledStream({ recordAll: true, stallMs: 1_500, total: 8 << 20 });
+  assert.equal(r.lossy, 1, "the stuck recording turned the connection lossy");
+  assert.ok(r.display.dropped > 0);
+  assert.ok(r.waitedMs < 1_500, `waited ${r.waitedMs.toFixed(0)} ms, not the whole stall`);
+  assert.ok(performance.now() - t0 < 8_000);
+});
+
 Deno.test("Recording.start() rejects a directory that already holds a session with AlreadyExists", async () => {
   const dir = await Deno.makeTempDir();
   try {
@@ -87,6 +170,16 @@ Deno.test("Recording.start() rejects a directory that already holds a session wi
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
+});
+
+Deno.test("capture --record-all is off by default and refused with --no-record", () => {
+  assert.equal(parseCaptureArgs([]).recordAll, false);
+  assert.equal(parseCaptureArgs(["--record-all"]).recordAll, true);
+  assert.throws(
+    () => parseCaptureArgs(["--record-all", "--no-record"]),
+    /cannot go with --no-record/,
+  );
+  assert.match(CAPTURE_HELP, /--record-all[\s\S]*0\.5 s/);
 });
 
 Deno.test("capture --record-backlog takes MiB and refuses nonsense and --no-record", () => {

@@ -59,7 +59,9 @@ export type ToWorker =
   | { t: "facts"; facts: ManifestFacts }
   | { t: "stats"; req: number }
   | { t: "snapshot"; reason: string }
-  | { t: "end"; req: number };
+  | { t: "end"; req: number }
+  /** Tests: block the worker's thread for `ms`, as a stuck disk would. */
+  | { t: "stall"; ms: number };
 
 /** Messages from the worker to the relay thread. */
 export type FromWorker =

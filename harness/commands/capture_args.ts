@@ -46,6 +46,8 @@ export interface CaptureOptions {
   bundle: boolean;
   /** Bytes relayed and not yet recorded at most; undefined → 64 MiB. */
   maxInFlightBytes?: number;
+  /** `--record-all`: a full backlog holds the relay instead of turning the connection lossy. */
+  recordAll: boolean;
   /** `--ring` / `--snapshot-on`: the flight recorder; undefined → record to files. */
   ring?: RingModeOptions;
   serverPort: number;
@@ -143,6 +145,7 @@ const CAPTURE_FLAGS = {
   "no-record": { type: "boolean", default: false },
   bundle: { type: "boolean", default: false },
   "record-backlog": { type: "string" },
+  "record-all": { type: "boolean", default: false },
   ring: { type: "string" },
   "snapshot-on": { type: "string", multiple: true, default: [] as string[] },
   "server-port": { type: "string", default: "5930" },
@@ -209,6 +212,14 @@ function parseRecordBacklog(v: CaptureFlags): number | undefined {
   }
   if (v["no-record"]) throw new UsageError("--record-backlog cannot go with --no-record");
   return Math.round(mib * (1 << 20));
+}
+
+/** `--record-all`, refused with `--no-record`. */
+function parseRecordAll(v: CaptureFlags): boolean {
+  if (v["record-all"] && v["no-record"]) {
+    throw new UsageError("--record-all cannot go with --no-record");
+  }
+  return v["record-all"];
 }
 
 /** `--server-port`. */
@@ -324,6 +335,7 @@ export function parseCaptureArgs(args: string[]): CaptureOptions {
     noRecord: v["no-record"],
     bundle: v.bundle,
     maxInFlightBytes,
+    recordAll: parseRecordAll(v),
     ring: parseRingFlags({ ring: v.ring, snapshotOn: v["snapshot-on"], noRecord: v["no-record"] }),
     serverPort,
     tlsCert: v["tls-cert"],

@@ -44,6 +44,11 @@ Proxy:
                              session.json counts the dropped chunks in the channel's 'dropped'
                              and lists it under 'lossy'), one warning is printed, relaying goes
                              on, and the capture exits 1
+  --record-all               record every byte instead: when the backlog is full, the relay
+                             waits for the recording (it reads no further, so TCP slows the
+                             sender) as long as the recording keeps taking bytes; one that
+                             takes nothing for 0.5 s (a stuck disk) still turns the connection
+                             lossy, so the session goes on
 ${RING_HELP}
 TLS (the proxy terminates the client's TLS with its own certificate, opens TLS to the
 server, and records the plaintext; it listens on a plain port and a TLS port, relayed to the

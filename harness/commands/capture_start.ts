@@ -40,6 +40,7 @@ export async function createRecording(
       redactInputs: o.redactInputs,
       comments: o.format === "pcapng",
       maxInFlightBytes: o.maxInFlightBytes,
+      recordAll: o.recordAll,
       ring: o.ring,
       onSnapshot: (d, reason) => log("info", `snapshot (${reason}): ${d}`),
       log,
