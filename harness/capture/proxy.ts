@@ -368,7 +368,7 @@ export class SpiceProxy {
   async #pump(from: Conn, pump: Pump): Promise<void> {
     const { to, fromClient, recorder, fail } = pump;
     const bufferBytes = this.#o.readBufferBytes ?? DEFAULT_READ_BUFFER;
-    const buf = new Uint8Array(bufferBytes);
+    const buf = this.#o.recording?.readBuffer(bufferBytes) ?? new Uint8Array(bufferBytes);
     const stats = this.#stats;
     while (true) {
       let n: number | null;

@@ -16,7 +16,7 @@
  * @module
  */
 
-import { RingCopier, WASM_PAGE_BYTES } from "./_ring_copy.ts";
+import { copyIntoRing, RingCopier, WASM_PAGE_BYTES } from "./_ring_copy.ts";
 
 /** Record header bytes; also the alignment of records. */
 export const RECORD_HEADER_BYTES = 16;
@@ -192,7 +192,7 @@ export class RingWriter {
     this.#i32[h + 1] = conn;
     this.#i32[h + 2] = len;
     this.#i32[h + 3] = flags;
-    if (payload && len > 0) this.#u8.set(payload, w + RECORD_HEADER_BYTES);
+    if (payload && len > 0) copyIntoRing(this.#u8, w + RECORD_HEADER_BYTES, payload);
     this.#w = (w + need) % size;
     Atomics.store(this.#ctl, W, this.#w);
     // Waking the reader costs tens of µs: only when it sleeps.

@@ -9,6 +9,7 @@ import {
   RingReader,
   RingWriter,
 } from "./record_ring.ts";
+import { relayBuffer } from "./_ring_copy.ts";
 
 function bytes(n: number, seed: number): Uint8Array {
   return new Uint8Array(n).map((_, i) => (i * 31 + seed) & 0xff);
@@ -125,5 +126,21 @@ Deno.test("RingReader copies out payloads larger than its private memory started
   for (const size of [3 << 20, 100, 5 << 20]) {
     assert.ok(w.write(RECORD_KIND.data, 1, 0, bytes(size, size & 0xff)));
     assert.deepEqual(r.next()!.payload, bytes(size, size & 0xff), `${size} bytes`);
+  }
+});
+
+Deno.test("chunks read into a relay buffer reach the ring whole, from any offset of it", () => {
+  const ring = createRing(1 << 20);
+  const w = new RingWriter(ring);
+  const r = new RingReader(ring);
+  const buf = relayBuffer(ring.memory, 200_000);
+  assert.equal(buf.length, 200_000);
+  for (let i = 0; i < 50; i++) {
+    const data = bytes(150_000 - i * 997, i);
+    const at = (i * 131) % 1000;
+    buf.set(data, at);
+    assert.ok(w.write(RECORD_KIND.data, 1, 0, buf.subarray(at, at + data.length)), `record ${i}`);
+    buf.fill(0xee); // the relay reuses its buffer at once
+    assert.deepEqual(r.next()!.payload, data, `record ${i}`);
   }
 });

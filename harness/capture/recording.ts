@@ -26,8 +26,10 @@ import {
   FROM_CLIENT,
   RECORD_KIND,
   RESET,
+  type RingBuffers,
   RingWriter,
 } from "./record_ring.ts";
+import { relayBuffer } from "./_ring_copy.ts";
 import type { FromWorker, RecordingSessionOptions, ToWorker } from "./worker_protocol.ts";
 
 export type { FromWorker, RecordingSessionOptions, ToWorker } from "./worker_protocol.ts";
@@ -171,6 +173,7 @@ export class Recording {
   readonly #worker: Worker;
   readonly #o: RecordingOptions;
   readonly #ring: RingWriter;
+  readonly #ringMemory: WebAssembly.Memory;
   #nextId = 1;
   #nextReq = 1;
   readonly #pending = new Map<number, (m: FromWorker | Error) => void>();
@@ -182,11 +185,12 @@ export class Recording {
   errors = 0;
 
   private constructor(
-    parts: { worker: Worker; options: RecordingOptions; ring: RingWriter },
+    parts: { worker: Worker; options: RecordingOptions; ring: RingBuffers },
   ) {
     this.#worker = parts.worker;
     this.#o = parts.options;
-    this.#ring = parts.ring;
+    this.#ring = new RingWriter(parts.ring);
+    this.#ringMemory = parts.ring.memory;
   }
 
   /**
@@ -201,7 +205,7 @@ export class Recording {
     const max = options.maxInFlightBytes ?? DEFAULT_MAX_IN_FLIGHT_BYTES;
     const ring = createRing(max);
     const worker = new Worker(WORKER_URL, { type: "module" });
-    const rec = new Recording({ worker, options, ring: new RingWriter(ring) });
+    const rec = new Recording({ worker, options, ring });
     const ready = new Promise<FromWorker | Error>((resolve) => rec.#pending.set(0, resolve));
     worker.onmessage = (e: MessageEvent<FromWorker>) => rec.#onMessage(e.data);
     worker.onerror = (e: ErrorEvent) => {
@@ -242,6 +246,16 @@ export class Recording {
   /** Bytes handed to the worker and not yet processed (ring records, headers included). */
   get inFlightBytes(): number {
     return this.#ring.used;
+  }
+
+  /**
+   * A socket read buffer for the relay whose chunks the ring takes at memcpy speed (see
+   * harness/capture/_ring_copy.ts); any buffer works, this one is cheaper to record from.
+   *
+   * @param bytes its size
+   */
+  readBuffer(bytes: number): Uint8Array {
+    return relayBuffer(this.#ringMemory, bytes);
   }
 
   /** A new connection to record; its chunks reach the worker in order. */
