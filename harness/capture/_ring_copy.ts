@@ -18,6 +18,8 @@
  * memory0[dst, dst + len) = memory1[src, src + len).
  */
 
+import { sumInPlace } from "../../lib/net/checksum.ts";
+
 // deno-fmt-ignore
 const MODULE = Uint8Array.of(
   0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00, // "\0asm", version 1
@@ -76,6 +78,7 @@ export class RingCopier {
     this.#copyOut = copyOut;
     this.#local = local;
     this.#view = new Uint8Array(local.buffer);
+    sumInPlace(local); // frames of units inside a payload are checksummed where they lie
   }
 
   /**
@@ -98,6 +101,7 @@ export class RingCopier {
     if (len > this.#view.length) {
       this.#local.grow(Math.ceil((len - this.#view.length) / WASM_PAGE_BYTES));
       this.#view = new Uint8Array(this.#local.buffer);
+      sumInPlace(this.#local);
     }
     this.#copyOut(0, at, len);
     return this.#view.subarray(0, len);

@@ -14,7 +14,7 @@
  * folded result is swapped back at the end.
  */
 
-import { instantiateSimdSum, SIMD_PIECE_BYTES } from "./_checksum_simd.ts";
+import { instantiateSimdSum, SIMD_PIECE_BYTES, simdSumOver, type SumFn } from "./_checksum_simd.ts";
 
 /** Ranges shorter than this use the byte loop. */
 const WORD_LOOP_MIN_BYTES = 64;
@@ -110,10 +110,43 @@ function wordSum(bytes: Uint8Array, start: number, end: number): number {
 /** The SIMD module, made once (its memory is fixed: nothing else is kept). */
 const simd = instantiateSimdSum();
 
+/** Buffers of WebAssembly memories registered by {@link sumInPlace} → their in-place sum. */
+const inPlace = new WeakMap<ArrayBufferLike, SumFn>();
+
+/**
+ * Lets checksums of ranges inside `memory` be summed where they are, instead of copied into
+ * the SIMD module's memory first: for a thread whose payloads sit in a WebAssembly memory (the
+ * recording worker's copy of the ring). Register it again after it grows (its buffer changes).
+ *
+ * @param memory a non-shared WebAssembly memory
+ */
+export function sumInPlace(memory: WebAssembly.Memory): void {
+  const sum = simd ? simdSumOver(memory) : undefined;
+  if (sum) inPlace.set(memory.buffer, sum);
+}
+
+/** Sum of the little-endian words of `bytes[start, end)` (end - start even), byte by byte. */
+function leByteSum(bytes: Uint8Array, start: number, end: number): number {
+  let sum = 0;
+  for (let i = start; i < end; i += 2) sum += bytes[i] + (i + 1 < end ? bytes[i + 1] << 8 : 0);
+  return sum;
+}
+
 /** Like {@link wordSum}, through the SIMD module, piece by piece. */
 function simdSum(bytes: Uint8Array, start: number, end: number): number {
   const { sum, memory } = simd!;
+  const here = inPlace.get(bytes.buffer);
   let total = 0;
+  if (here) {
+    // In place: whole 16-byte blocks in WebAssembly, the last few bytes here.
+    const base = bytes.byteOffset;
+    const blocks = start + ((end - start) & ~15);
+    for (let at = start; at < blocks; at += SIMD_PIECE_BYTES) {
+      total += here(base + at, Math.min(SIMD_PIECE_BYTES, blocks - at)) >>> 0;
+    }
+    total += leByteSum(bytes, blocks, end);
+    return swap16(foldChecksum(total));
+  }
   for (let at = start; at < end; at += SIMD_PIECE_BYTES) {
     const n = Math.min(SIMD_PIECE_BYTES, end - at);
     memory.set(bytes.subarray(at, at + n));

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { checksumSum, foldChecksum, internetChecksum } from "./checksum.ts";
+import { checksumSum, foldChecksum, internetChecksum, sumInPlace } from "./checksum.ts";
 
 /** Byte-at-a-time RFC 1071 sum, folded: the reference the fast loops must match. */
 function referenceSum(bytes: Uint8Array, start: number, end: number): number {
@@ -107,4 +107,20 @@ Deno.test("checksumSum() over long ranges (the SIMD path) matches a byte-by-byte
   for (const length of [65_536, 200_003]) {
     assert.equal(foldChecksum(checksumSum(ones, 0, length)), referenceSum(ones, 0, length));
   }
+});
+
+Deno.test("checksumSum() over a registered WebAssembly memory sums in place, at any offset and length", () => {
+  const memory = new WebAssembly.Memory({ initial: 4 });
+  const view = new Uint8Array(memory.buffer);
+  view.set(pseudoRandomBytes(view.length, 5));
+  sumInPlace(memory);
+  for (const length of [512, 513, 527, 4099, 65_535, 65_536, 65_537, 200_001]) {
+    for (const start of [0, 1, 2, 3, 15, 16, 17]) {
+      const got = foldChecksum(checksumSum(view, start, start + length));
+      assert.equal(got, referenceSum(view, start, start + length), `${length} bytes at ${start}`);
+    }
+  }
+  // A view that does not start at the memory's first byte.
+  const part = view.subarray(1001, 80_000);
+  assert.equal(foldChecksum(checksumSum(part, 3, 70_000)), referenceSum(part, 3, 70_000));
 });
