@@ -21,6 +21,20 @@ async function writeAll(conn: Deno.Conn, bytes: Uint8Array): Promise<void> {
   for (let off = 0; off < bytes.length;) off += await conn.write(bytes.subarray(off));
 }
 
+/** A display channel's link phase between `client` and `server`, through the proxy. */
+async function linkPhase(client: Deno.Conn, server: Deno.Conn) {
+  const l = syntheticLink(CHANNEL_TYPES.display);
+  await writeAll(client, l.link);
+  await readExactly(server, l.link.length, "link");
+  await writeAll(server, l.reply);
+  await readExactly(client, l.reply.length, "reply");
+  await writeAll(client, new Uint8Array([...l.authMechanism, ...l.ticket]));
+  await readExactly(server, 132, "ticket");
+  await writeAll(server, l.result);
+  await readExactly(client, 4, "result");
+  return l;
+}
+
 Deno.test("a connection over the in-flight bound is relayed whole, recorded up to there and counted as dropped", async () => {
   const dir = await Deno.makeTempDir();
   const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
@@ -39,15 +53,7 @@ Deno.test("a connection over the in-flight bound is relayed whole, recorded up t
   const client = await Deno.connect({ hostname: "127.0.0.1", port: proxy.port });
   const server = await listener.accept();
   try {
-    const l = syntheticLink(CHANNEL_TYPES.display);
-    await writeAll(client, l.link);
-    await readExactly(server, l.link.length, "link");
-    await writeAll(server, l.reply);
-    await readExactly(client, l.reply.length, "reply");
-    await writeAll(client, new Uint8Array([...l.authMechanism, ...l.ticket]));
-    await readExactly(server, 132, "ticket");
-    await writeAll(server, l.result);
-    await readExactly(client, 4, "result");
+    const l = await linkPhase(client, server);
     await recording.stats(); // the link phase is in before the big message comes
     const big = syntheticMessage(304, 400_000, 0x77);
     const sent = writeAll(server, big);
@@ -97,15 +103,7 @@ async function stalledStream(o: { recordAll: boolean; stallMs: number; total: nu
   const client = await Deno.connect({ hostname: "127.0.0.1", port: proxy.port });
   const server = await listener.accept();
   try {
-    const l = syntheticLink(CHANNEL_TYPES.display);
-    await writeAll(client, l.link);
-    await readExactly(server, l.link.length, "link");
-    await writeAll(server, l.reply);
-    await readExactly(client, l.reply.length, "reply");
-    await writeAll(client, new Uint8Array([...l.authMechanism, ...l.ticket]));
-    await readExactly(server, 132, "ticket");
-    await writeAll(server, l.result);
-    await readExactly(client, 4, "result");
+    const l = await linkPhase(client, server);
     await recording.stats();
     const message = syntheticMessage(304, 20_000, 0x55);
     const stream = new Uint8Array(Math.floor(o.total / message.length) * message.length);

@@ -54,24 +54,7 @@ export async function writeNewFile(path: string, bytes: Uint8Array): Promise<voi
  * @returns a byte sink
  */
 export function fileSink(path: string): WritableStream<Uint8Array> {
-  let file: Deno.FsFile | undefined;
-  return new WritableStream<Uint8Array>({
-    async start() {
-      file = await createNewFile(path);
-    },
-    async write(chunk) {
-      let off = 0;
-      while (off < chunk.length) off += await file!.write(chunk.subarray(off));
-    },
-    close() {
-      file?.close();
-      file = undefined;
-    },
-    abort() {
-      file?.close();
-      file = undefined;
-    },
-  });
+  return newFileSink(path, false);
 }
 
 /**
@@ -84,23 +67,28 @@ export function fileSink(path: string): WritableStream<Uint8Array> {
  * @returns a byte sink
  */
 export function blockingFileSink(path: string): WritableStream<Uint8Array> {
+  return newFileSink(path, true);
+}
+
+/** The sink of {@link fileSink} (`blocking` false) and {@link blockingFileSink}. */
+function newFileSink(path: string, blocking: boolean): WritableStream<Uint8Array> {
   let file: Deno.FsFile | undefined;
+  const close = () => {
+    file?.close();
+    file = undefined;
+  };
   return new WritableStream<Uint8Array>({
     async start() {
       file = await createNewFile(path);
     },
-    write(chunk) {
-      let off = 0;
-      while (off < chunk.length) off += file!.writeSync(chunk.subarray(off));
+    async write(chunk) {
+      for (let off = 0; off < chunk.length;) {
+        const rest = chunk.subarray(off);
+        off += blocking ? file!.writeSync(rest) : await file!.write(rest);
+      }
     },
-    close() {
-      file?.close();
-      file = undefined;
-    },
-    abort() {
-      file?.close();
-      file = undefined;
-    },
+    close,
+    abort: close,
   });
 }
 
