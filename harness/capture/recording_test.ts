@@ -103,7 +103,7 @@ async function stalledStream(o: { recordAll: boolean; stallMs: number; total: nu
   const client = await Deno.connect({ hostname: "127.0.0.1", port: proxy.port });
   const server = await listener.accept();
   try {
-    const l = await linkPhase(client, server);
+    await linkPhase(client, server);
     await recording.stats();
     const message = syntheticMessage(304, 20_000, 0x55);
     const stream = new Uint8Array(Math.floor(o.total / message.length) * message.length);
