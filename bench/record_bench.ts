@@ -258,7 +258,8 @@ async function recordingRun(
 
 /**
  * Our recording proxy against the plain relay under tcpdump, three runs each: at full speed
- * (informational: how fast, and whether it turns lossy), from a source held to 1 GB/s for about
+ * (informational: how fast, and whether it turns lossy), at full speed with `--record-all`
+ * (informational: how fast with everything recorded), from a source held to 1 GB/s for about
  * a second (informational: the default never slows the relay, so it may turn lossy), and the
  * same with `--record-all` (the goal: everything recorded, at the rate held). Held rates are
  * clocked after the first 64 MiB.
@@ -274,6 +275,12 @@ async function peerRows(quick: boolean, dir: string): Promise<BenchRow[]> {
   const heldLabel = `held to ${SUSTAINED_BYTES_PER_S / 1e6} MB/s`;
   const runs: { label: string; stream: Stream; args: string[]; goal: boolean }[] = [
     { label: "full speed", stream: { blocks: quick ? 1 : 50 }, args: [], goal: false },
+    {
+      label: "full speed, --record-all",
+      stream: { blocks: quick ? 1 : 256, skipBytes: quick ? 0 : 64 << 20 },
+      args: ["--record-all"],
+      goal: false,
+    },
     { label: heldLabel, stream: held, args: [], goal: false },
     { label: `${heldLabel}, --record-all`, stream: held, args: ["--record-all"], goal: true },
   ];
