@@ -136,7 +136,16 @@ export class RecordingConnection {
     if (this.#closed || this.#lossy || !this.#rec._recordAll) return this.push(fromClient, bytes);
     if (this.#rec._data(this.id, fromClient, bytes)) return true;
     if (!this.#rec._couldFit(bytes.length)) return this.push(fromClient, bytes);
-    return this.#rec._waitForRoom(bytes.length).then(() => this.push(fromClient, bytes));
+    return this.#waitThenPush(fromClient, bytes);
+  }
+
+  /** Waits for room until the chunk is in (other connections may take the room first). */
+  async #waitThenPush(fromClient: boolean, bytes: Uint8Array): Promise<boolean> {
+    while (await this.#rec._waitForRoom(bytes.length)) {
+      if (this.#closed || this.#lossy) break;
+      if (this.#rec._data(this.id, fromClient, bytes)) return true;
+    }
+    return this.push(fromClient, bytes); // stalled, or closed: counted as dropped
   }
 
   /**
@@ -316,14 +325,18 @@ export class Recording {
   }
 
   /**
-   * @internal Resolves once a chunk of `length` bytes fits, the worker took no record for
-   * {@link STALL_MS}, or the recording ends.
+   * @internal Waits until a chunk of `length` bytes fits.
+   *
+   * @returns true when it fits, false when the worker took no record for {@link STALL_MS} or
+   *   the recording ended
    */
-  async _waitForRoom(length: number): Promise<void> {
+  async _waitForRoom(length: number): Promise<boolean> {
     const t0 = performance.now();
     let last = this.#ring.readPosition;
     let progressAt = t0;
-    while (!this.#dead && !this.#closing && !this.#ring.fits(length, CONTROL_RESERVE_BYTES)) {
+    let room = false;
+    while (!this.#dead && !this.#closing) {
+      if ((room = this.#ring.fits(length, CONTROL_RESERVE_BYTES))) break;
       await this.#ring.waitForRead(ROOM_WAIT_MS);
       const now = performance.now();
       const r = this.#ring.readPosition;
@@ -333,6 +346,7 @@ export class Recording {
       } else if (now - progressAt > STALL_MS) break;
     }
     this.waitedMs += performance.now() - t0;
+    return room;
   }
 
   /** @internal Tests: blocks the worker's thread for `ms`, as a stuck disk would. */

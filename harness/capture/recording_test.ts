@@ -85,8 +85,13 @@ Deno.test("a connection over the in-flight bound is relayed whole, recorded up t
   }
 });
 
-/** A display session through a recording proxy whose worker stalls while the server streams. */
-async function stalledStream(o: { recordAll: boolean; stallMs: number; total: number }) {
+/**
+ * Display connections (`connections`, default 1) through a recording proxy whose worker stalls
+ * while their servers stream at once.
+ */
+async function stalledStream(
+  o: { recordAll: boolean; stallMs: number; total: number; connections?: number },
+) {
   const dir = await Deno.makeTempDir();
   const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   const recording = await Recording.start({
@@ -100,20 +105,28 @@ async function stalledStream(o: { recordAll: boolean; stallMs: number; total: nu
     recording,
     readBufferBytes: 64 << 10,
   });
-  const client = await Deno.connect({ hostname: "127.0.0.1", port: proxy.port });
-  const server = await listener.accept();
+  const pairs: { client: Deno.Conn; server: Deno.Conn }[] = [];
   try {
-    await linkPhase(client, server);
+    for (let i = 0; i < (o.connections ?? 1); i++) {
+      const client = await Deno.connect({ hostname: "127.0.0.1", port: proxy.port });
+      const server = await listener.accept();
+      pairs.push({ client, server });
+      await linkPhase(client, server);
+    }
     await recording.stats();
     const message = syntheticMessage(304, 20_000, 0x55);
     const stream = new Uint8Array(Math.floor(o.total / message.length) * message.length);
     for (let at = 0; at < stream.length; at += message.length) stream.set(message, at);
     recording._stallWorker(o.stallMs); // the worker takes nothing for this long
-    const sent = writeAll(server, stream);
-    assert.deepEqual(await readExactly(client, stream.length, "stream"), stream, "relayed whole");
-    await sent;
-    client.close();
-    server.close();
+    await Promise.all(pairs.map(async ({ client, server }) => {
+      const sent = writeAll(server, stream);
+      assert.deepEqual(await readExactly(client, stream.length, "stream"), stream, "relayed whole");
+      await sent;
+    }));
+    for (const { client, server } of pairs) {
+      client.close();
+      server.close();
+    }
     await proxy.close();
     const m = await recording.close();
     const display = m.channels.find((c) => c.type === CHANNEL_TYPES.display)!;
@@ -142,6 +155,14 @@ Deno.test("--record-all: a full backlog holds the relay while the recording catc
     syntheticLink(CHANNEL_TYPES.display).reply.length + 4 + r.stream.length,
   );
   assert.ok(r.waitedMs >= 100, `the relay waited ${r.waitedMs.toFixed(0)} ms for room`);
+});
+
+Deno.test("--record-all: connections waiting for room at once all get it, none turns lossy", async () => {
+  const r = await stalledStream({ recordAll: true, stallMs: 300, total: 4 << 20, connections: 3 });
+  assert.equal(r.lossy, 0, "no connection turned lossy");
+  assert.equal(r.display.dropped, 0);
+  const link = syntheticLink(CHANNEL_TYPES.display).reply.length + 4;
+  assert.equal(r.display.bytes.received, 3 * (link + r.stream.length), "every byte of all three");
 });
 
 Deno.test("without --record-all the same stall turns the connection lossy, counted, and relaying goes on", async () => {
