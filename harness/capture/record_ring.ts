@@ -133,7 +133,9 @@ export class RingWriter {
    */
   fits(length: number, reserve = 0): boolean {
     const need = RECORD_HEADER_BYTES + pad16(length);
+    // A record that would run past the end takes a filler to the end and starts again at 0.
     const filler = this.#w + need > this.#size ? this.#size - this.#w : 0;
+    // One header's worth stays free so that a full ring never looks empty.
     return this.used + filler + need <= this.#size - RECORD_HEADER_BYTES - reserve;
   }
 
@@ -174,17 +176,13 @@ export class RingWriter {
    * Positional parameters: this runs for every relayed chunk.
    */
   write(kind: number, conn: number, flags: number, payload?: Uint8Array, reserve = 0): boolean {
-    const size = this.#size;
     const len = payload?.length ?? 0;
-    let w = this.#w;
+    if (!this.fits(len, reserve)) return false;
+    const size = this.#size;
     const need = RECORD_HEADER_BYTES + pad16(len);
-    // A record that would run past the end starts again at 0 after a filler.
-    const filler = w + need > size ? size - w : 0;
-    const used = (w - Atomics.load(this.#ctl, R) + size) % size;
-    // One header's worth stays free so that a full ring never looks empty.
-    if (used + filler + need > size - RECORD_HEADER_BYTES - reserve) return false;
-    if (filler > 0) {
-      this.#i32[w >> 2] = WRAP;
+    let w = this.#w;
+    if (w + need > size) {
+      this.#i32[w >> 2] = WRAP; // the record starts again at 0
       w = 0;
     }
     const h = w >> 2;
