@@ -230,6 +230,12 @@ export async function run(args: string[], io: Io): Promise<number> {
       const r = records[i];
       const source = sources ? sources[i] : 0;
       if (origin === undefined && o.relative) origin = r.tsNs;
+      if (o.messages && !o.filter) {
+        // Only the messages: the reader decodes into one reused packet object.
+        addMessages(sink, readers[source].events(r), o, origin);
+        if (sink.pending >= FLUSH_LINES) await sink.flush();
+        continue;
+      }
       let decoded: DecodedPacket;
       let events: MessageEvent[] = [];
       if (needReader) {
@@ -290,7 +296,7 @@ async function reportUnframed(
 
 function addMessages(
   sink: LineSink,
-  events: MessageEvent[],
+  events: readonly MessageEvent[],
   o: Options,
   origin: bigint | undefined,
 ): void {

@@ -183,8 +183,14 @@ export function valueName(table: NameTable, n: number): string {
  * @example maskNames(ROPD_BITS, 0x9) // ["INVERS_SRC", "OP_PUT"]
  */
 export function maskNames(table: BitTable, mask: number): string[] {
-  const out = table.filter(([bit]) => (mask & bit) !== 0).map(([, n]) => n);
-  const rest = table.reduce((m, [bit]) => m & ~bit, mask >>> 0);
+  // One plain loop: this runs for every flags field `inspect --messages` prints.
+  const out: string[] = [];
+  let rest = mask >>> 0;
+  for (let i = 0; i < table.length; i++) {
+    const [bit, name] = table[i];
+    if ((mask & bit) !== 0) out.push(name);
+    rest &= ~bit;
+  }
   if (rest !== 0) out.push(`unknown(0x${(rest >>> 0).toString(16)})`);
   return out;
 }
