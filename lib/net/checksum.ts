@@ -128,13 +128,6 @@ export function sumInPlace(memory: WebAssembly.Memory): void {
   if (sum) inPlace.set(memory.buffer, sum);
 }
 
-/** Sum of the little-endian words of `bytes[start, end)` (end - start even), byte by byte. */
-function leByteSum(bytes: Uint8Array, start: number, end: number): number {
-  let sum = 0;
-  for (let i = start; i < end; i += 2) sum += bytes[i] + (i + 1 < end ? bytes[i + 1] << 8 : 0);
-  return sum;
-}
-
 /** Like {@link wordSum}, through the SIMD module, piece by piece. */
 function simdSum(bytes: Uint8Array, start: number, end: number): number {
   const { sum, memory } = simd!;
@@ -147,8 +140,9 @@ function simdSum(bytes: Uint8Array, start: number, end: number): number {
     for (let at = start; at < blocks; at += SIMD_PIECE_BYTES) {
       total += here(base + at, Math.min(SIMD_PIECE_BYTES, blocks - at)) >>> 0;
     }
-    total += leByteSum(bytes, blocks, end);
-    return swap16(foldChecksum(total));
+    // The blocks' little-endian sum swapped to big-endian, plus the last bytes' (an even
+    // distance from `start`, so their words line up).
+    return swap16(foldChecksum(total)) + byteSum(bytes, blocks, end);
   }
   for (let at = start; at < end; at += SIMD_PIECE_BYTES) {
     const n = Math.min(SIMD_PIECE_BYTES, end - at);
