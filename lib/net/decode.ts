@@ -120,7 +120,7 @@ export function decodePacket(
     truncated: undefined,
     icmp: undefined,
   };
-  decodeInto(p, data, linkType, options);
+  decodeFields(p, data, linkType, options);
   return p;
 }
 
@@ -155,6 +155,16 @@ export function decodeInto(
   p.ipLength = undefined;
   p.truncated = undefined;
   p.icmp = undefined;
+  decodeFields(p, data, linkType, options);
+}
+
+/** Decodes into a packet whose fields hold their initial values (see decodePacket's literal). */
+function decodeFields(
+  p: DecodedPacket,
+  data: Uint8Array,
+  linkType: number,
+  options?: DecodeOptions,
+): void {
   const link = LINK_LAYERS.get(linkType);
   if (link === undefined) {
     addProblem(p, `unsupported link type ${linkType}`);
