@@ -127,6 +127,8 @@ interface Stopped {
   dropped: number;
   /** Connections whose recording stopped early. */
   lossy: number;
+  /** Milliseconds the relay waited for the recorder (`--record-all`). */
+  heldMs: number;
 }
 
 /** Where {@link startProxy}'s capture relays to and records into. */
@@ -182,7 +184,11 @@ export async function startProxy(mode: Mode, { serverPort, outDir, extraArgs }: 
       if (status.code !== 0 && !s.dropped) {
         throw new Error(`capture exited with ${status.code}: ${text}`);
       }
-      return { dropped: s.dropped ?? 0, lossy: s.proxy?.lossyConnections ?? 0 };
+      return {
+        dropped: s.dropped ?? 0,
+        lossy: s.proxy?.lossyConnections ?? 0,
+        heldMs: s.proxy?.relayHeldMs ?? 0,
+      };
     },
   };
 }
@@ -269,7 +275,7 @@ async function measure(mode: Mode, { blocks, pings, dir }: Workload): Promise<Ru
   const proxy = await startProxy(mode, { serverPort: server.port, outDir: `${dir}/${mode}` });
   let mbPerS = 0;
   let lat: number[] = [];
-  let stopped: Stopped = { dropped: 0, lossy: 0 };
+  let stopped: Stopped = { dropped: 0, lossy: 0, heldMs: 0 };
   try {
     mbPerS = await throughput(proxy.port, server.totalBytes);
     lat = (await latencies(proxy.port, server)).sort((a, b) => a - b);

@@ -15,7 +15,8 @@
  */
 import process from "node:process";
 import type { Bench, BenchRow } from "./types.ts";
-import { BLOCK_BYTES, FakeServer, messageBlock, startProxy, throughput } from "./proxy_bench.ts";
+import { BLOCK_BYTES, messageBlock, startProxy } from "./proxy_bench.ts";
+import { type BulkLoad, bulkLoad } from "./bulk_load.ts";
 import { Recording, type RecordingConnection } from "../harness/capture/recording.ts";
 import { DEFAULT_READ_BUFFER } from "../harness/capture/proxy.ts";
 import { CHANNEL_TYPES } from "../lib/spice/tables.ts";
@@ -195,16 +196,17 @@ interface Stream {
 
 /** The plain relay's MB/s while tcpdump records its server side; undefined + why if it can't. */
 async function tcpdumpRun(
+  load: BulkLoad,
   stream: Stream,
   dir: string,
 ): Promise<{ mbPerS: number; drops: number | undefined } | string> {
-  const server = new FakeServer(stream.blocks, 0, stream.rate);
+  const server = await load.serve(stream.blocks, stream.rate);
   const args = ["-i", "lo", "-n", "-w", `${dir}/tcpdump.pcap`, `tcp port ${server.port}`];
   let dump: Deno.ChildProcess;
   try {
     dump = new Deno.Command("tcpdump", { args, stdout: "null", stderr: "piped" }).spawn();
   } catch (e) {
-    await server.close();
+    await server.done();
     return e instanceof Deno.errors.NotFound ? "tcpdump not installed" : String(e);
   }
   const reader = dump.stderr.pipeThrough(new TextDecoderStream()).getReader();
@@ -213,7 +215,7 @@ async function tcpdumpRun(
     const { value, done } = await reader.read();
     if (done) {
       await dump.status;
-      await server.close();
+      await server.done();
       return `tcpdump cannot capture: ${text.trim().split("\n").pop()}`;
     }
     text += value;
@@ -221,10 +223,10 @@ async function tcpdumpRun(
   const proxy = await startProxy("plain", { serverPort: server.port, outDir: `${dir}/unused` });
   let mbPerS = 0;
   try {
-    mbPerS = await throughput(proxy.port, server.totalBytes, stream.skipBytes);
+    mbPerS = await load.read(proxy.port, server.totalBytes, stream.skipBytes);
   } finally {
     await proxy.stop();
-    await server.close();
+    await server.done();
     dump.kill("SIGINT");
     for (let r = await reader.read(); !r.done; r = await reader.read()) text += r.value;
     await dump.status;
@@ -232,12 +234,22 @@ async function tcpdumpRun(
   return { mbPerS, drops: droppedByKernel(text) };
 }
 
+/** What one run of our recording proxy did. */
+interface OurRun {
+  mbPerS: number;
+  lossy: number;
+  dropped: number;
+  /** Milliseconds the relay waited for the recorder (`--record-all`). */
+  heldMs: number;
+}
+
 /** Our recording proxy (default backlog): MB/s and what it did not record. */
 async function recordingRun(
+  load: BulkLoad,
   stream: Stream,
   o: { dir: string; extraArgs: string[] },
-): Promise<{ mbPerS: number; lossy: number; dropped: number }> {
-  const server = new FakeServer(stream.blocks, 0, stream.rate);
+): Promise<OurRun> {
+  const server = await load.serve(stream.blocks, stream.rate);
   const dir = o.dir;
   const proxy = await startProxy("rec", {
     serverPort: server.port,
@@ -245,12 +257,12 @@ async function recordingRun(
     extraArgs: o.extraArgs,
   });
   let mbPerS = 0;
-  let stopped: { lossy: number; dropped: number };
+  let stopped: { lossy: number; dropped: number; heldMs: number };
   try {
-    mbPerS = await throughput(proxy.port, server.totalBytes, stream.skipBytes);
+    mbPerS = await load.read(proxy.port, server.totalBytes, stream.skipBytes);
   } finally {
     stopped = await proxy.stop();
-    await server.close();
+    await server.done();
     await Deno.remove(dir, { recursive: true }).catch(() => {});
   }
   return { mbPerS, ...stopped };
@@ -262,10 +274,11 @@ async function recordingRun(
  * (informational: how fast with everything recorded), from a source held to 1 GB/s for about
  * a second (informational: the default never slows the relay, so it may turn lossy), and the
  * same with `--record-all` (the goal: everything recorded, at the rate held). Held rates are
- * clocked after the first 64 MiB.
+ * clocked after the first 64 MiB. Both arms get the same load generator ({@link bulkLoad}).
  */
 async function peerRows(quick: boolean, dir: string): Promise<BenchRow[]> {
   const rows: BenchRow[] = [];
+  const load = await bulkLoad(dir);
   // Sustained: the rate is clocked after the first 64 MiB (the worker's code warming up).
   const held = {
     blocks: quick ? 1 : 256,
@@ -285,10 +298,10 @@ async function peerRows(quick: boolean, dir: string): Promise<BenchRow[]> {
     { label: `${heldLabel}, --record-all`, stream: held, args: ["--record-all"], goal: true },
   ];
   for (const { label, stream, args, goal } of runs) {
-    const ours: { mbPerS: number; lossy: number; dropped: number }[] = [];
+    const ours: OurRun[] = [];
     const peer: { mbPerS: number; drops: number | undefined }[] = [];
     for (let i = 0; i < (quick ? 1 : 3); i++) {
-      const t = await tcpdumpRun(stream, `${dir}/peer-${i}`);
+      const t = await tcpdumpRun(load, stream, `${dir}/peer-${i}`);
       if (typeof t === "string") {
         return [{
           name: `recording proxy vs plain relay + tcpdump -w: skipped (${t})`,
@@ -297,15 +310,18 @@ async function peerRows(quick: boolean, dir: string): Promise<BenchRow[]> {
         }];
       }
       peer.push(t);
-      ours.push(await recordingRun(stream, { dir: `${dir}/ours-${i}`, extraArgs: args }));
+      ours.push(await recordingRun(load, stream, { dir: `${dir}/ours-${i}`, extraArgs: args }));
     }
     const value = median(ours.map((r) => r.mbPerS));
     const lossy = Math.max(...ours.map((r) => r.lossy));
     const drops = peer.map((r) => r.drops ?? "?").join("/");
     const mb = Math.round(stream.blocks * BLOCK_BYTES / 1e6);
+    const held = args.includes("--record-all")
+      ? `; relay held for the recorder ${ours.map((r) => r.heldMs).join("/")} ms`
+      : "";
     rows.push({
-      name: `recording proxy, ${label} (${mb} MB; ${lossy} connection(s) lossy) vs plain ` +
-        `relay + tcpdump -i lo -w (kernel drops per run: ${drops})`,
+      name: `recording proxy, ${label} (${mb} MB; ${lossy} connection(s) lossy${held}) vs plain ` +
+        `relay + tcpdump -i lo -w (kernel drops per run: ${drops}; load: ${load.name})`,
       value,
       unit: "MB/s",
       reference: median(peer.map((r) => r.mbPerS)),

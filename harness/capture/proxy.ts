@@ -90,6 +90,11 @@ export interface ProxyStats {
   captureErrors: number;
   /** Connections that stopped being recorded because the recorder fell behind. */
   lossyConnections: number;
+  /**
+   * Milliseconds the relay held a read back until the recorder had room (`--record-all`), all
+   * connections summed: how much recording slowed the session.
+   */
+  relayHeldMs: number;
 }
 
 type Conn = Deno.Conn | Deno.TlsConn;
@@ -175,6 +180,7 @@ export class SpiceProxy {
     bytesToClient: 0,
     captureErrors: 0,
     lossyConnections: 0,
+    relayHeldMs: 0,
   };
   #closing?: Promise<void>;
   /** Plain listener address. */
@@ -226,7 +232,12 @@ export class SpiceProxy {
 
   /** A snapshot of the counters. */
   stats(): ProxyStats {
-    return { ...this.#stats, captureErrors: this.#o.recording?.errors ?? 0 };
+    const recording = this.#o.recording;
+    return {
+      ...this.#stats,
+      captureErrors: recording?.errors ?? 0,
+      relayHeldMs: Math.round(recording?.waitedMs ?? 0),
+    };
   }
 
   /** Stops accepting, closes every relayed connection and waits for the relays to end. */

@@ -135,6 +135,7 @@ async function stalledStream(
       display,
       stream,
       waitedMs: recording.waitedMs,
+      heldMs: proxy.stats().relayHeldMs,
       lossy: proxy.stats().lossyConnections,
     };
   } finally {
@@ -155,6 +156,7 @@ Deno.test("--record-all: a full backlog holds the relay while the recording catc
     syntheticLink(CHANNEL_TYPES.display).reply.length + 4 + r.stream.length,
   );
   assert.ok(r.waitedMs >= 100, `the relay waited ${r.waitedMs.toFixed(0)} ms for room`);
+  assert.equal(r.heldMs, Math.round(r.waitedMs), "the proxy's counters report the wait");
 });
 
 Deno.test("--record-all: connections waiting for room at once all get it, none turns lossy", async () => {

@@ -201,6 +201,7 @@ Deno.test("flight ring: the capture summary says what the ring holds and lists t
     bytesToClient: 20,
     captureErrors: 0,
     lossyConnections: 0,
+    relayHeldMs: 0,
   };
   const summary = summarize({
     dir: "out",

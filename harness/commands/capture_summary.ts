@@ -144,6 +144,9 @@ export function formatSummary(s: Summary): string {
       `over ${s.proxy.connections} connections` +
       (s.proxy.tlsFailures ? `; failed TLS handshakes: ${s.proxy.tlsFailures}` : ""),
   );
+  if (s.proxy.relayHeldMs > 0) {
+    lines.push(`  the relay waited ${s.proxy.relayHeldMs} ms for the recorder (--record-all)`);
+  }
   for (const f of s.otherFiles ?? []) lines.push(`  ${f}`);
   if (s.client) {
     lines.push(
