@@ -5,8 +5,8 @@
  *
  * Rows: throughput (recording / plain) with the default backlog (64 MiB: when the recording
  * worker falls that far behind, the connection's rest is relayed unrecorded and counted as
- * dropped), the same with a backlog larger than the stream (everything recorded: what recording
- * costs when it must keep up), and the latency one message adds on its way through the proxy
+ * dropped), the same with `--record-all` (everything recorded, the relay waiting for the
+ * recorder when the backlog is full: what recording costs when it must keep up), and the latency one message adds on its way through the proxy
  * (p50, p99; recording minus plain).
  */
 import type { Bench, BenchRow } from "./types.ts";
@@ -118,9 +118,6 @@ export class FakeServer {
   }
 }
 
-/** Backlog (MiB) larger than the full stream: nothing goes lossy. */
-const FULL_BACKLOG_MIB = 1024;
-
 /** What a capture run reported in its summary. */
 interface Stopped {
   /** Packets dropped (session queue and lossy connections). */
@@ -145,7 +142,7 @@ interface ProxyPlace {
 export async function startProxy(mode: Mode, { serverPort, outDir, extraArgs }: ProxyPlace) {
   const args = ["run", "-A", CLI, "capture", "--json", "--target", `127.0.0.1:${serverPort}`];
   args.push(...(mode === "plain" ? ["--no-record"] : ["-o", outDir]), ...extraArgs ?? []);
-  if (mode === "full") args.push("--record-backlog", String(FULL_BACKLOG_MIB));
+  if (mode === "full") args.push("--record-all");
   const child = new Deno.Command(Deno.execPath(), { args, stdout: "piped", stderr: "piped" })
     .spawn();
   const summary = new Response(child.stdout).text();
@@ -251,7 +248,7 @@ function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))];
 }
 
-/** plain: --no-record; rec: default backlog; full: backlog above the stream size. */
+/** plain: --no-record; rec: the default (may turn lossy); full: --record-all. */
 export type Mode = "plain" | "rec" | "full";
 
 interface Run extends Stopped {
@@ -324,7 +321,7 @@ export const bench: Bench = async ({ quick }) => {
         met: recMb / plainMb >= 0.9,
       },
       {
-        name: `proxy throughput, recording everything (--record-backlog ${FULL_BACKLOG_MIB}; ${
+        name: `proxy throughput, recording everything (--record-all; ${
           Math.max(...full.map((r) => r.dropped))
         } packets dropped)`,
         value: fullMb,
