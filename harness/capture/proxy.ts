@@ -97,6 +97,21 @@ export interface ProxyStats {
   relayHeldMs: number;
 }
 
+/** Counters of a proxy that has done nothing yet. */
+export function zeroProxyStats(): ProxyStats {
+  return {
+    connections: 0,
+    active: 0,
+    refused: 0,
+    tlsFailures: 0,
+    bytesToServer: 0,
+    bytesToClient: 0,
+    captureErrors: 0,
+    lossyConnections: 0,
+    relayHeldMs: 0,
+  };
+}
+
 type Conn = Deno.Conn | Deno.TlsConn;
 
 /** One direction of a relayed connection, for `#pump`. */
@@ -171,17 +186,7 @@ export class SpiceProxy {
   readonly #listeners: Deno.Listener[] = [];
   readonly #relays = new Set<Relay>();
   readonly #accepting: Promise<void>[] = [];
-  readonly #stats: ProxyStats = {
-    connections: 0,
-    active: 0,
-    refused: 0,
-    tlsFailures: 0,
-    bytesToServer: 0,
-    bytesToClient: 0,
-    captureErrors: 0,
-    lossyConnections: 0,
-    relayHeldMs: 0,
-  };
+  readonly #stats: ProxyStats = zeroProxyStats();
   #closing?: Promise<void>;
   /** Plain listener address. */
   readonly hostname: string;

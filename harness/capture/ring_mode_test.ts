@@ -11,6 +11,7 @@ import { unitsOf } from "../../testing/capture_harness.ts";
 import { drawFill, surfaceCreate } from "../../testing/display_bodies.ts";
 import { syntheticLink, syntheticMessage } from "../../testing/synthetic_spice.ts";
 import { writeSnapshot } from "./snapshot_writer.ts";
+import { zeroProxyStats } from "./proxy.ts";
 import { main } from "../cli.ts";
 import { formatSummary, summarize } from "../commands/capture_summary.ts";
 import { memoryIo } from "../io.ts";
@@ -192,17 +193,7 @@ Deno.test("flight ring: the capture summary says what the ring holds and lists t
     kept: { messages: 1 + kept, bytes: 26 + kept * 1006 },
     notKept: { messages: 200 - kept, bytes: (200 - kept) * 1006 },
   }]);
-  const proxy = {
-    connections: 1,
-    active: 0,
-    refused: 0,
-    tlsFailures: 0,
-    bytesToServer: 10,
-    bytesToClient: 20,
-    captureErrors: 0,
-    lossyConnections: 0,
-    relayHeldMs: 0,
-  };
+  const proxy = { ...zeroProxyStats(), connections: 1, bytesToServer: 10, bytesToClient: 20 };
   const summary = summarize({
     dir: "out",
     url: "spice://127.0.0.1:5930",

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import type { ProxyStats } from "../capture/proxy.ts";
+import { type ProxyStats, zeroProxyStats } from "../capture/proxy.ts";
 import { formatSummary, summarize } from "./capture_summary.ts";
 
 function summaryText(proxy: Partial<ProxyStats>): string {
@@ -7,18 +7,7 @@ function summaryText(proxy: Partial<ProxyStats>): string {
     dir: "out",
     url: "spice://127.0.0.1:5930",
     stoppedBy: "signal",
-    proxy: {
-      connections: 1,
-      active: 0,
-      refused: 0,
-      tlsFailures: 0,
-      bytesToServer: 10,
-      bytesToClient: 20,
-      captureErrors: 0,
-      lossyConnections: 0,
-      relayHeldMs: 0,
-      ...proxy,
-    },
+    proxy: { ...zeroProxyStats(), connections: 1, ...proxy },
   }));
 }
 
