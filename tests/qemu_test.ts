@@ -12,6 +12,7 @@ import {
 import { missingTools } from "../harness/processes/tools.ts";
 import { staticGuestImage, usesStaticGuest, withStaticGuest } from "../harness/processes/guest.ts";
 import { EnvironmentError } from "../harness/errors.ts";
+import { openFiles } from "../harness/processes/launch_files.ts";
 
 const noQemu = missingTools("qemu-system-x86_64") !== undefined;
 
@@ -125,15 +126,7 @@ Deno.test({
     const path = /file=([^,]+)/.exec(drive)![1];
     try {
       // QEMU holds the image open; its directory is already gone, so a kill leaves nothing.
-      // (QEMU's threads open and close other files meanwhile: an fd may go between the two reads.)
-      const open = [...Deno.readDirSync(`/proc/${qemu.pid}/fd`)].flatMap((e) => {
-        try {
-          return [Deno.readLinkSync(`/proc/${qemu.pid}/fd/${e.name}`)];
-        } catch (err) {
-          if (err instanceof Deno.errors.NotFound) return [];
-          throw err;
-        }
-      });
+      const open = [...openFiles(qemu.pid)];
       assert.ok(open.includes(`${path} (deleted)`), open.join("\n"));
       await assert.rejects(() => Deno.stat(path.replace(/\/[^/]*$/, "")), Deno.errors.NotFound);
       assert.equal(staticGuestImage().length, 512);

@@ -26,7 +26,7 @@ export async function removeLaunchDir(dir: string): Promise<void> {
 }
 
 /** The files process `pid` has open (Linux /proc), by path; empty when it is gone. */
-function openFiles(pid: number): Set<string> {
+export function openFiles(pid: number): Set<string> {
   const open = new Set<string>();
   try {
     for (const entry of Deno.readDirSync(`/proc/${pid}/fd`)) {
