@@ -71,19 +71,21 @@ export function blockingFileSink(path: string): WritableStream<Uint8Array> {
 }
 
 /**
- * Most bytes one write system call hands the kernel. A writer's chunk may be larger (a capture
- * file's is 4 MiB); it goes out in slices. The kernel sizes the page-cache folios of a
- * buffered write after the write: writes of 2 MiB or more get huge folios, and where the host
- * took back the guest's free huge pages (virtio-balloon free page reporting, as on the VMs
- * spicecap's CI runs on), filling fresh ones cost 2.1–2.3 CPU s/GB against 0.10–0.15 for
- * 256 KiB writes (a GB to a cold ext4 file). 256 KiB is also what native copy tools write; the
- * extra system calls cost ~0.01 s/GB.
+ * Most bytes one write hands the kernel, for a blocking and an asynchronous sink. A writer's
+ * chunk may be larger (a capture file's is 4 MiB); it goes out in slices. The kernel sizes the
+ * page-cache folios of a buffered write after the write, and where the host took back the
+ * guest's free huge pages (virtio-balloon free page reporting, as on the VMs spicecap's CI runs
+ * on), filling fresh large folios costs CPU per byte: a GB to a cold ext4 file cost 2.1–2.3
+ * CPU s at 2 or 4 MiB per write, 0.45 at 1 MiB, 0.10–0.15 at 256 KiB. A blocking write costs
+ * a system call, ~0.01 s/GB more at 256 KiB; an asynchronous one also a hop to the I/O threads
+ * and back, so it stays at 1 MiB (256 KiB cost it 0.1–0.3 s/GB more).
  */
-export const WRITE_SLICE_BYTES = 256 << 10;
+const WRITE_SLICE_BYTES = { blocking: 256 << 10, async: 1 << 20 } as const;
 
 /** The sink of {@link fileSink} (`blocking` false) and {@link blockingFileSink}. */
 function newFileSink(path: string, blocking: boolean): WritableStream<Uint8Array> {
   let file: Deno.FsFile | undefined;
+  const sliceBytes = WRITE_SLICE_BYTES[blocking ? "blocking" : "async"];
   const close = () => {
     file?.close();
     file = undefined;
@@ -94,8 +96,8 @@ function newFileSink(path: string, blocking: boolean): WritableStream<Uint8Array
     },
     async write(chunk) {
       for (let off = 0; off < chunk.length;) {
-        const rest = chunk.subarray(off, off + WRITE_SLICE_BYTES);
-        off += blocking ? file!.writeSync(rest) : await file!.write(rest);
+        const slice = chunk.subarray(off, off + sliceBytes);
+        off += blocking ? file!.writeSync(slice) : await file!.write(slice);
       }
     },
     close,
