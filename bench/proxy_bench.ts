@@ -6,8 +6,8 @@
  * Rows: throughput (recording / plain) with the default backlog (64 MiB: when the recording
  * worker falls that far behind, the connection's rest is relayed unrecorded and counted as
  * dropped), the same with `--record-all` (everything recorded, the relay waiting for the
- * recorder when the backlog is full: what recording costs when it must keep up), and the latency one message adds on its way through the proxy
- * (p50, p99; recording minus plain).
+ * recorder when the backlog is full: what recording costs when it must keep up), and the
+ * latency one message adds on its way through the proxy (p50, p99; recording minus plain).
  */
 import type { Bench, BenchRow } from "./types.ts";
 import { CHANNEL_TYPES } from "../lib/spice/tables.ts";
@@ -119,7 +119,7 @@ export class FakeServer {
 }
 
 /** What a capture run reported in its summary. */
-interface Stopped {
+export interface Stopped {
   /** Packets dropped (session queue and lossy connections). */
   dropped: number;
   /** Connections whose recording stopped early. */

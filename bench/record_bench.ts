@@ -15,7 +15,7 @@
  */
 import process from "node:process";
 import type { Bench, BenchRow } from "./types.ts";
-import { BLOCK_BYTES, messageBlock, startProxy } from "./proxy_bench.ts";
+import { BLOCK_BYTES, messageBlock, startProxy, type Stopped } from "./proxy_bench.ts";
 import { type BulkLoad, bulkLoad } from "./bulk_load.ts";
 import { Recording, type RecordingConnection } from "../harness/capture/recording.ts";
 import { DEFAULT_READ_BUFFER } from "../harness/capture/proxy.ts";
@@ -242,13 +242,9 @@ async function tcpdumpRun(
   return { mbPerS, drops: droppedByKernel(text) };
 }
 
-/** What one run of our recording proxy did. */
-interface OurRun {
+/** What one run of our recording proxy did: MB/s and its summary's counts. */
+interface OurRun extends Stopped {
   mbPerS: number;
-  lossy: number;
-  dropped: number;
-  /** Milliseconds the relay waited for the recorder (`--record-all`). */
-  heldMs: number;
 }
 
 /** Our recording proxy (default backlog): MB/s and what it did not record. */
@@ -265,7 +261,7 @@ async function recordingRun(
     extraArgs: o.extraArgs,
   });
   let mbPerS = 0;
-  let stopped: { lossy: number; dropped: number; heldMs: number };
+  let stopped: Stopped;
   try {
     mbPerS = await load.read(proxy.port, server.totalBytes, stream.skipBytes);
   } finally {
