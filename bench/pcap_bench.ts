@@ -1,7 +1,9 @@
 /**
  * pcap bench: write and read Ethernet+IPv4+TCP frames (checksums computed per frame, seq
  * varying) with our writers/reader and with a C libpcap program (bench/c/pcap_ref.c,
- * pcap_dump / pcap_next_ex) on the same workload, in the same run.
+ * pcap_dump / pcap_next_ex) on the same workload, in the same run. Our writers write through
+ * the library's blocking file sink (lib/capture/file_sink.ts, as the recorder does), C through
+ * stdio: both block on their writes.
  *
  * Run alone: `deno run -A bench/pcap_bench.ts [--quick]`.
  */
@@ -12,6 +14,7 @@ import { TCP_FLAGS } from "../lib/net/types.ts";
 import { writeFrame } from "../lib/net/frame.ts";
 import { readCaptureBatches, readCaptureFile, readCaptureFileBatches } from "../lib/pcap/reader.ts";
 import { createWriter } from "../lib/pcap/writer.ts";
+import { blockingFileSink } from "../lib/capture/file_sink.ts";
 import type { CaptureFormat } from "../lib/pcap/types.ts";
 
 type WriteFrame = (spec: FrameSpec, payload: Uint8Array, out: Uint8Array, at: number) => number;
@@ -71,10 +74,13 @@ async function writeOurs(
     flags: TCP_FLAGS.PSH | TCP_FLAGS.ACK,
     ipId: 0,
   };
-  const file = await Deno.open(path, { write: true, create: true, truncate: true });
+  await Deno.remove(path).catch(() => {}); // the sink creates its file new
   const t0 = performance.now();
-  // A file's writable is done with a chunk once its write resolved: chunks can be reused.
-  const w = createWriter(format, file.writable, { tsResolution: "us", recycleChunks: true });
+  // A file sink is done with a chunk once its write resolved: chunks can be reused.
+  const w = createWriter(format, blockingFileSink(path), {
+    tsResolution: "us",
+    recycleChunks: true,
+  });
   const packet = { tsNs: START_NS, data: frame };
   let seconds = Number(START_NS / 1_000_000_000n);
   let nanoseconds = Number(START_NS % 1_000_000_000n);
