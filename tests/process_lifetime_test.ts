@@ -7,6 +7,7 @@ import { captureChild, pollUntil } from "../testing/capture_harness.ts";
 import { missingTools } from "../harness/processes/tools.ts";
 import { STATIC_GUEST_MARKER } from "../harness/processes/guest.ts";
 import { descendantPids as descendants, isRunning as alive } from "../harness/regress/procs.ts";
+import { entryExists } from "../harness/exists.ts";
 
 const skip = missingTools("qemu-system-x86_64", "setpriv") !== undefined;
 const CLI = new URL("../harness/cli.ts", import.meta.url).pathname;
@@ -29,22 +30,13 @@ function imageDir(argv: string[]): string {
   return path.slice(0, path.lastIndexOf("/"));
 }
 
-function exists(path: string): boolean {
-  try {
-    Deno.lstatSync(path);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 /** SIGKILLs `child`, then asserts its QEMU goes too and no image is left. */
 async function killAndCheck(child: Deno.ChildProcess, qemuPid: number): Promise<void> {
   const dir = imageDir(cmdline(qemuPid));
   child.kill("SIGKILL");
   await child.status;
   await pollUntil(() => alive(qemuPid) ? undefined : true, 10_000, `QEMU ${qemuPid} to die`);
-  assert.equal(exists(dir), false, `the static guest image's directory ${dir} is gone`);
+  assert.equal(entryExists(dir), false, `the static guest image's directory ${dir} is gone`);
 }
 
 Deno.test({
@@ -85,7 +77,7 @@ Deno.test({
         () =>
           descendants(child.pid).find((p) => {
             const argv = cmdline(p);
-            return argv[0]?.includes("qemu-system") && !exists(imageDir(argv));
+            return argv[0]?.includes("qemu-system") && !entryExists(imageDir(argv));
           }),
         20_000,
         "the replay's QEMU",

@@ -8,6 +8,7 @@ import { readManifest } from "../lib/capture/manifest.ts";
 import { pollUntil } from "../testing/capture_harness.ts";
 import { missingTools } from "../harness/processes/tools.ts";
 import { isRunning as alive, qemuDescendants } from "../harness/regress/procs.ts";
+import { entryExists } from "../harness/exists.ts";
 
 const skip = missingTools("qemu-system-x86_64") !== undefined;
 const CLI = new URL("../harness/cli.ts", import.meta.url).pathname;
@@ -15,15 +16,6 @@ const GOLDEN = new URL("../fixtures/golden/screenshot", import.meta.url).pathnam
 
 /** A QEMU among `pid`'s descendants, if one runs. */
 const qemuUnder = (pid: number): number | undefined => qemuDescendants(pid)[0];
-
-function exists(path: string): boolean {
-  try {
-    Deno.statSync(path);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 /**
  * Starts `replay` of the golden screenshot session, waits until `ready` (given the QEMU pid),
@@ -78,5 +70,5 @@ Deno.test({
   name: "SIGINT in the middle of a replay: exit 130, interrupted, no divergence, QEMU gone",
   ignore: skip,
   // The replay's session exists once the server is up and linking starts.
-  fn: () => interruptReplay((_pid, out) => exists(`${out}/session.json`)),
+  fn: () => interruptReplay((_pid, out) => entryExists(`${out}/session.json`)),
 });

@@ -8,6 +8,7 @@ import { main } from "../harness/cli.ts";
 import { memoryIo } from "../harness/io.ts";
 import { missingTools } from "../harness/processes/tools.ts";
 import { validManifest } from "../testing/hostile_manifests.ts";
+import { entryExists } from "../harness/exists.ts";
 
 const noQemu = missingTools("qemu-system-x86_64") !== undefined;
 
@@ -35,15 +36,6 @@ async function replay(...args: string[]) {
   return { code, out: io.stdout(), err: io.stderr() };
 }
 
-function exists(path: string): boolean {
-  try {
-    Deno.lstatSync(path);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 Deno.test("replay refuses a recorded command line that is not QEMU, and runs nothing", async () => {
   await withTemp(async (tmp) => {
     const s = await sessionWith(tmp, ["sh", "-c", "id > PWNED", "-spice", "port=1"]);
@@ -53,9 +45,9 @@ Deno.test("replay refuses a recorded command line that is not QEMU, and runs not
       assert.match(r.err, /^spicecap replay: refusing to run the QEMU command line: sh: /);
       assert.match(r.err, /command: sh -c 'id > PWNED' -spice port=1\n$/);
     }
-    assert.equal(exists("PWNED"), false, "nothing ran in the working directory");
-    assert.equal(exists(`${tmp}/PWNED`), false);
-    assert.equal(exists(`${tmp}/r`), false, "no replay directory was made");
+    assert.equal(entryExists("PWNED"), false, "nothing ran in the working directory");
+    assert.equal(entryExists(`${tmp}/PWNED`), false);
+    assert.equal(entryExists(`${tmp}/r`), false, "no replay directory was made");
   });
 });
 
@@ -113,8 +105,11 @@ Deno.test({
       const r = await replay(`${tmp}/s`, "--out", `${tmp}/r`, "--trust");
       assert.equal(r.code, 0, r.err);
       assert.ok(r.err.includes(`QEMU output moved: -serial file:${elsewhere} → -serial file:`));
-      assert.ok(exists(`${tmp}/r/qemu-serial.log`), "QEMU wrote its serial output in the replay");
-      assert.equal(exists(elsewhere), false, "nothing written where the recording said");
+      assert.ok(
+        entryExists(`${tmp}/r/qemu-serial.log`),
+        "QEMU wrote its serial output in the replay",
+      );
+      assert.equal(entryExists(elsewhere), false, "nothing written where the recording said");
       const replayed = JSON.parse(await Deno.readTextFile(`${tmp}/r/session.json`));
       assert.ok(replayed.server.commandLine.includes(`file:${tmp}/r/qemu-serial.log`));
     }),

@@ -13,6 +13,7 @@ import type { Io } from "../io.ts";
 import { messageNameFlag } from "../names.ts";
 import { SCREEN_FLAGS, SCREEN_HELP } from "./diff_screen_flags.ts";
 import { CHANNEL_TYPES } from "../../lib/spice/tables.ts";
+import { pathExists } from "../exists.ts";
 
 /** Differences printed per channel direction unless --max-report. */
 export const DEFAULT_MAX_REPORT = 20;
@@ -128,7 +129,7 @@ export async function run(args: string[], io: Io): Promise<number> {
   );
   if (screens) options.informationalChannels = [CHANNEL_TYPES.display];
 
-  const goldenExists = await exists(goldenPath);
+  const goldenExists = await pathExists(goldenPath);
   if (!goldenExists && values.update) {
     await updateGolden(actualPath, goldenPath);
     await io.err(`spicecap diff: ${goldenPath} did not exist; created it from ${actualPath}\n`);
@@ -185,16 +186,6 @@ export function showRecord(
   const n = (shown.get(key) ?? 0) + 1;
   shown.set(key, n);
   return n <= max;
-}
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await Deno.stat(path);
-    return true;
-  } catch (e) {
-    if (e instanceof Deno.errors.NotFound) return false;
-    throw e;
-  }
 }
 
 /**

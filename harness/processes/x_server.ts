@@ -5,6 +5,7 @@
  * goes wrong). Each client here reserves its number first with a file created new, then starts
  * `xvfb-run --server-num=N`.
  */
+import { entryExists } from "../exists.ts";
 
 const FIRST = 100;
 const COUNT = 800;
@@ -24,15 +25,6 @@ function lockPath(n: number): string {
 function processAlive(pid: number): boolean {
   try {
     Deno.statSync(`/proc/${pid}`);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-function exists(path: string): boolean {
-  try {
-    Deno.lstatSync(path);
     return true;
   } catch {
     return false;
@@ -59,7 +51,7 @@ async function createLock(n: number): Promise<boolean> {
 
 /** Takes number `n` if no X server and no live spicecap process holds it. */
 async function tryTake(n: number): Promise<boolean> {
-  if (exists(`/tmp/.X${n}-lock`) || exists(`/tmp/.X11-unix/X${n}`)) return false;
+  if (entryExists(`/tmp/.X${n}-lock`) || entryExists(`/tmp/.X11-unix/X${n}`)) return false;
   if (await createLock(n)) return true;
   // A lock left by a process that is gone (killed before it could release) is taken over.
   const pid = Number((await Deno.readTextFile(lockPath(n)).catch(() => "")).trim());
