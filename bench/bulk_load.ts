@@ -5,7 +5,7 @@
  * bench's own Deno source and reader (bench/proxy_bench.ts).
  */
 import { FakeServer, messageBlock, throughput } from "./proxy_bench.ts";
-import { hasTool } from "../harness/processes/tools.ts";
+import { buildC, runC } from "./c_programs.ts";
 import { syntheticLink } from "../testing/synthetic_spice.ts";
 import { CHANNEL_TYPES } from "../lib/spice/tables.ts";
 import { concatBytes } from "../lib/bytes.ts";
@@ -58,25 +58,13 @@ function linkFile(): Uint8Array {
   ]);
 }
 
-async function run(exe: string, args: string[]): Promise<string> {
-  const out = await new Deno.Command(exe, { args, stderr: "piped" }).output();
-  if (!out.success) {
-    throw new Error(`bulk_load ${args[0]}: ${new TextDecoder().decode(out.stderr).trim()}`);
-  }
-  return new TextDecoder().decode(out.stdout);
-}
-
 /**
  * The load for the peer rows, its files in `dir`: bench/c/bulk_load.c built with gcc, or the
  * Deno ends when gcc is missing or fails.
  */
 export async function bulkLoad(dir: string): Promise<BulkLoad> {
-  if (!hasTool("gcc")) return denoLoad;
-  const exe = `${dir}/bulk_load`;
-  const src = new URL("./c/bulk_load.c", import.meta.url).pathname;
-  if (!(await new Deno.Command("gcc", { args: ["-O2", "-o", exe, src] }).output()).success) {
-    return denoLoad;
-  }
+  const exe = await buildC("bulk_load", dir);
+  if (!exe) return denoLoad;
   const link = `${dir}/link.bin`;
   const block = `${dir}/block.bin`;
   const blockBytes = messageBlock();
@@ -114,7 +102,7 @@ export async function bulkLoad(dir: string): Promise<BulkLoad> {
     },
     async read(port, totalBytes, skipBytes = 0) {
       return Number(
-        await run(exe, ["read", String(port), link, String(totalBytes), String(skipBytes)]),
+        await runC(exe, ["read", String(port), link, String(totalBytes), String(skipBytes)]),
       );
     },
   };

@@ -8,7 +8,7 @@
  * Run alone: `deno run -A bench/pcap_bench.ts [--quick]`.
  */
 import type { Bench, BenchRow } from "./types.ts";
-import { hasTool } from "../harness/processes/tools.ts";
+import { buildC, runC } from "./c_programs.ts";
 import type { FrameSpec } from "../lib/net/types.ts";
 import { TCP_FLAGS } from "../lib/net/types.ts";
 import { writeFrame } from "../lib/net/frame.ts";
@@ -25,24 +25,16 @@ const FLUSH_ABOVE_BYTES = 4 << 20;
 
 /** Compiles the C reference into `dir`; undefined when gcc or libpcap headers are missing. */
 async function buildReference(dir: string): Promise<string | undefined> {
-  if (!hasTool("gcc")) return undefined;
   try {
     await Deno.stat("/usr/include/pcap/pcap.h");
   } catch {
     return undefined;
   }
-  const exe = `${dir}/pcap_ref`;
-  const src = new URL("./c/pcap_ref.c", import.meta.url).pathname;
-  const out = await new Deno.Command("gcc", { args: ["-O2", "-o", exe, src, "-lpcap"] }).output();
-  return out.success ? exe : undefined;
+  return await buildC("pcap_ref", dir, ["pcap"]);
 }
 
 async function runReference(exe: string, args: string[]): Promise<number[]> {
-  const out = await new Deno.Command(exe, { args }).output();
-  if (!out.success) {
-    throw new Error(`${exe} ${args.join(" ")}: ${new TextDecoder().decode(out.stderr)}`);
-  }
-  return new TextDecoder().decode(out.stdout).trim().split(/\s+/).map(Number);
+  return (await runC(exe, args)).trim().split(/\s+/).map(Number);
 }
 
 /**
