@@ -4,14 +4,13 @@
  * Long ranges are summed in WebAssembly SIMD (lib/net/_checksum_simd.ts): copied into the
  * module's memory in 64 KiB pieces and summed there, about four times the plain loops' speed.
  * Where WebAssembly SIMD is missing, and for shorter ranges, two plain loops: a byte loop, and a
- * loop over aligned
- * 32-bit words read through a `Uint32Array` view of the whole buffer, split into 16-bit halves
- * so every addition stays in int32 (measured ~1.35x faster than summing the words as doubles
- * at 1400 bytes, ~1.5x from 100 bytes on versus the byte loop). The view of the last buffer
- * seen is kept, so checksumming many slices of one buffer allocates nothing (it also keeps
- * that one buffer reachable until another buffer is summed). Summing host-order words is
- * valid because the one's-complement sum is byte-order independent (RFC 1071 §2(B)): the
- * folded result is swapped back at the end.
+ * loop over aligned 32-bit words read through a `Uint32Array` view of the whole buffer, split
+ * into 16-bit halves so every addition stays in int32 (measured ~1.35x faster than summing the
+ * words as doubles at 1400 bytes, ~1.5x from 100 bytes on versus the byte loop). The view of
+ * the last buffer seen is kept, so checksumming many slices of one buffer allocates nothing (it
+ * also keeps that one buffer reachable until another buffer is summed). Summing host-order
+ * words is valid because the one's-complement sum is byte-order independent (RFC 1071 §2(B)):
+ * the folded result is swapped back at the end.
  */
 
 import { instantiateSimdSum, SIMD_PIECE_BYTES, simdSumOver, type SumFn } from "./_checksum_simd.ts";
